@@ -1,0 +1,43 @@
+"""The `studiogan-slt` command.
+
+Sub-commands live in their own modules and are imported only when invoked, so `--help` and `--version` stay
+fast (no torch import). Add a command by adding one line to COMMANDS.
+"""
+import importlib
+
+import click
+
+from studiogan_slt import __version__
+from studiogan_slt.errors import SLTError
+
+# name -> "module:attribute" of a click.Command
+COMMANDS = {
+    "data": "studiogan_slt.cli.data:data",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SLTError as e:
+            # A user error: one line and exit 2, like click's own usage errors; the message says what to change.
+            click.echo(f"Error: {e}", err=True)
+            ctx.exit(SLTError.exit_code)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="studiogan-slt")
+def main():
+    """Find strong lottery tickets (sparse subnetworks of random, never-trained generators) in
+    PyTorch-StudioGAN models. k is the fraction of weights KEPT."""

@@ -1,0 +1,226 @@
+"""Turn any nn.Module into a supermasked one in place, read its masks, and turn it back into a plain module."""
+import copy
+import math
+import numbers
+import warnings
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+
+from studiogan_slt.core import init
+from studiogan_slt.core.select import find_targets
+from studiogan_slt.core.supermask import GlobalScope, Supermask
+
+DEFAULTS = {
+    "scope": "layer",
+    "mask_bias": True,
+    "types": None,
+    "include": None,
+    "exclude": None,
+    "first_last_dense": False,
+    "score_init": "kaiming_uniform",
+    "score_bound": None,
+    "bias_score_bound": None,
+    "weight_init": "keep",
+    "scaled": False,
+    "bias_init": "keep",
+    "rescale": False,
+    "seed": 0,
+}
+_CHOICES = {
+    "scope": ("layer", "global"),
+    "score_init": init.SCORE_INITS,
+    "weight_init": init.WEIGHT_INITS,
+    "bias_init": init.BIAS_INITS,
+}
+_BOOLS = ("mask_bias", "first_last_dense", "scaled", "rescale")
+_OPTIONS_ATTR = "_slt_options"
+_FROZEN_ATTR = "_slt_frozen_parameters"
+
+
+@dataclass
+class MaskedTensor:
+    name: str  # the tensor's name before conversion, e.g. "blocks.0.conv.weight_orig"
+    owner: nn.Module
+    attr: str
+    supermask: Supermask
+    init: dict  # seeded init spec of the frozen values, or None when they came from the host
+
+    @property
+    def frozen(self):
+        return self.owner.parametrizations[self.attr].original
+
+
+def _validate(k, options):
+    unknown = sorted(set(options) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown option {unknown[0]!r}; allowed: {', '.join(DEFAULTS)}")
+    if isinstance(k, bool) or not isinstance(k, numbers.Real) or not 0.0 < k <= 1.0:
+        raise ValueError(f"k must be a number in (0, 1] (the fraction of weights KEPT), got {k!r}")
+    opts = {**DEFAULTS, **options}
+    for key, allowed in _CHOICES.items():
+        if opts[key] not in allowed:
+            raise ValueError(f"{key} must be one of {', '.join(allowed)}; got {opts[key]!r}")
+    for key in _BOOLS:
+        if not isinstance(opts[key], bool):
+            raise ValueError(f"{key} must be true or false, got {opts[key]!r}")
+    for key in ("include", "exclude", "types"):
+        if isinstance(opts[key], (str, type)):
+            opts[key] = [opts[key]]
+        if opts[key] is not None and not all(isinstance(v, (str, type)) for v in opts[key]):
+            raise ValueError(f"{key} must be a list of {'class names' if key == 'types' else 'regexes'}")
+    for key in ("score_bound", "bias_score_bound"):
+        if opts[key] is not None and (not isinstance(opts[key], numbers.Real) or opts[key] <= 0):
+            raise ValueError(f"{key} must be a positive number or None, got {opts[key]!r}")
+    if isinstance(opts["seed"], bool) or not isinstance(opts["seed"], numbers.Integral):
+        raise ValueError(f"seed must be an integer, got {opts['seed']!r}")
+    opts["k"] = float(k)
+    return opts
+
+
+def _set_tensor(module, attr, value, as_parameter):
+    module._parameters.pop(attr, None)
+    module._buffers.pop(attr, None)
+    if as_parameter:
+        module.register_parameter(attr, nn.Parameter(value))
+    else:
+        module.register_buffer(attr, value)
+
+
+def _install(module, attr, name, opts, weight_shape, is_bias):
+    """Re-initialise the frozen tensor when asked, make it a buffer, and put a Supermask on it."""
+    current = getattr(module, attr)
+    spec = None
+    if not is_bias and opts["weight_init"] != "keep":
+        spec = init.weight_spec(opts["weight_init"], opts["seed"], name, current.shape, opts["k"], opts["scaled"])
+    elif is_bias and opts["bias_init"] == "uniform":
+        spec = init.bias_spec(opts["seed"], name, weight_shape)
+    frozen = init.generate(spec, current.shape).to(current) if spec else current.detach()
+    bound = opts["bias_score_bound"] if is_bias else opts["score_bound"]
+    scores = init.scores(opts["score_init"], opts["seed"], name, current.shape, bound, is_bias).to(current)
+    scale = 1.0 / math.sqrt(opts["k"]) if opts["rescale"] and not is_bias else 1.0
+    sm = Supermask(scores, opts["k"], scale)
+    sm.init_spec = spec
+    sm.was_parameter = isinstance(current, nn.Parameter)
+    _set_tensor(module, attr, frozen, as_parameter=False)
+    parametrize.register_parametrization(module, attr, sm)
+    return sm
+
+
+def _freeze_parameters(model):
+    """Every Parameter that is not a score becomes a buffer (same storage), so optimizers and requires_grad toggles
+    cannot reach it. Returns their names so materialize() can give them back."""
+    frozen = []
+    for mod_name, module in model.named_modules():
+        if isinstance(module, Supermask):
+            continue
+        for attr, p in list(module._parameters.items()):
+            if p is not None:
+                _set_tensor(module, attr, p.detach(), as_parameter=False)
+                frozen.append(f"{mod_name}.{attr}" if mod_name else attr)
+    return frozen
+
+
+def convert(module, k, **options):
+    """Convert `module` in place so that every selected weight (and bias) is frozen * top-k(|scores|) mask.
+
+    k is the fraction KEPT. Options and defaults: see DEFAULTS; README.md explains each. Returns `module`.
+    """
+    opts = _validate(k, options)
+    if hasattr(module, _OPTIONS_ATTR):
+        raise ValueError("module is already converted; call materialize() first to get a plain copy")
+    targets, dense = find_targets(module, opts["types"], opts["include"], opts["exclude"],
+                                  opts["first_last_dense"], opts["mask_bias"])
+    if not targets:
+        raise ValueError("nothing to mask: no layer with a weight tensor matched "
+                         f"types={opts['types']}, include={opts['include']}, exclude={opts['exclude']}")
+    supermasks, zero_biases = [], 0
+    with torch.no_grad():
+        for t in dense:
+            if opts["weight_init"] != "keep":
+                w = getattr(t.module, t.weight_attr)
+                name = t.tensor_name(t.weight_attr)
+                spec = init.weight_spec(opts["weight_init"], opts["seed"], name, w.shape, 1.0, False)
+                w.copy_(init.generate(spec, w.shape))
+        for t in targets:
+            weight_shape = getattr(t.module, t.weight_attr).shape
+            supermasks.append(_install(t.module, t.weight_attr, t.tensor_name(t.weight_attr), opts, weight_shape,
+                                       is_bias=False))
+            if t.bias_attr:
+                if opts["bias_init"] == "keep" and not getattr(t.module, t.bias_attr).any():
+                    zero_biases += 1
+                supermasks.append(_install(t.module, t.bias_attr, t.tensor_name(t.bias_attr), opts, weight_shape,
+                                           is_bias=True))
+    if zero_biases:
+        warnings.warn(f"{zero_biases} masked bias tensors are all zero (the host zero-initialises biases), so their "
+                      "masks can never matter or learn; set bias_init='uniform' or mask_bias=False", stacklevel=2)
+    if opts["scope"] == "global":
+        GlobalScope(supermasks, opts["k"])
+    setattr(module, _FROZEN_ATTR, _freeze_parameters(module))
+    opts["types"] = [t if isinstance(t, str) else t.__name__ for t in opts["types"]] if opts["types"] else None
+    setattr(module, _OPTIONS_ATTR, opts)
+    return module
+
+
+def slt_options(module):
+    """The options convert() was called with (JSON-able), or raise ValueError for a module that was not converted."""
+    opts = getattr(module, _OPTIONS_ATTR, None)
+    if opts is None:
+        raise ValueError("module was not converted by studiogan_slt.convert()")
+    return dict(opts)
+
+
+def masked_tensors(module):
+    """Every supermasked tensor of `module`, in registration order."""
+    found = []
+    for mod_name, owner in module.named_modules():
+        if not parametrize.is_parametrized(owner):
+            continue
+        for attr, plist in owner.parametrizations.items():
+            for p in plist:
+                if isinstance(p, Supermask):
+                    name = f"{mod_name}.{attr}" if mod_name else attr
+                    found.append(MaskedTensor(name, owner, attr, p, p.init_spec))
+    return found
+
+
+def masks(module):
+    """{tensor name before conversion: bool mask}."""
+    with torch.no_grad():
+        return {mt.name: mt.supermask.mask().clone() for mt in masked_tensors(module)}
+
+
+def _nonleaf_tensors(module):
+    """deepcopy memo entries for tensors that cannot be deep-copied: old-style spectral norm leaves a non-leaf
+    `weight` attribute on its module after a forward pass (recomputed by its pre-hook before every use anyway)."""
+    memo = {}
+    for m in module.modules():
+        for value in vars(m).values():
+            if isinstance(value, torch.Tensor) and not value.is_leaf:
+                memo[id(value)] = value.detach().clone()
+    return memo
+
+
+def materialize(module):
+    """A plain deep copy with the original classes, parameters and state_dict keys, where weight = w * mask."""
+    plain = copy.deepcopy(module, _nonleaf_tensors(module))
+    # parametrize.remove_parametrizations() would delete the property from the parametrized class, which a deep
+    # copy shares with the original module; swapping the copy's class back leaves the original untouched.
+    with torch.no_grad():
+        values = [(mt.owner, mt.attr, getattr(mt.owner, mt.attr).detach().clone(), mt.supermask.was_parameter)
+                  for mt in masked_tensors(plain)]
+    for owner, attr, value, was_parameter in values:
+        if parametrize.is_parametrized(owner):
+            owner.__class__ = owner.__class__.__bases__[0]
+            del owner._modules["parametrizations"]
+        _set_tensor(owner, attr, value, as_parameter=was_parameter)
+    for name in getattr(plain, _FROZEN_ATTR, []):
+        owner_name, _, attr = name.rpartition(".")
+        owner = plain.get_submodule(owner_name)
+        _set_tensor(owner, attr, owner._buffers[attr], as_parameter=True)
+    for attr in (_OPTIONS_ATTR, _FROZEN_ATTR):
+        if hasattr(plain, attr):
+            delattr(plain, attr)
+    return plain

@@ -1,0 +1,62 @@
+"""Score and frozen-weight initialisers.
+
+Everything random is drawn from `studiogan_slt.core.rng` keyed by (seed, tensor name), so the same seed and
+options give bit-identical scores, weights and masks on any machine, and a ticket can regenerate seeded weights
+from a small JSON spec (`generate`).
+"""
+import math
+
+import torch
+
+from studiogan_slt.core import rng
+
+SCORE_INITS = ("kaiming_uniform", "uniform", "constant")
+WEIGHT_INITS = ("keep", "signed_kaiming_constant", "kaiming_normal")
+BIAS_INITS = ("keep", "uniform")
+
+_RELU_GAIN = math.sqrt(2.0)
+_PAPER_SCORE_BOUND = 0.1  # U(-0.1, 0.1) for weight scores (paper, `score_init: dense`)
+_PAPER_BIAS_SCORE_BOUND = 1.0  # U(-1, 1) for bias scores
+
+
+def fan_in(shape):
+    """torch's fan-in convention (dim 1 times the receptive field), the one kaiming_* initialisers use."""
+    if len(shape) < 2:
+        raise ValueError(f"fan_in needs a tensor with at least 2 dimensions, got shape {tuple(shape)}")
+    return shape[1] * math.prod(shape[2:])
+
+
+def generate(spec, shape):
+    """The frozen tensor described by a seeded init spec {"init", "seed", "key", "scale"}."""
+    kind, seed, key, scale = spec["init"], spec["seed"], spec["key"], torch.tensor(spec["scale"], dtype=torch.float32)
+    if kind == "signed_kaiming_constant":
+        return rng.signs(seed, key, shape) * scale
+    if kind == "kaiming_normal":
+        return rng.normal(seed, key, shape) * scale
+    if kind == "uniform":
+        return (rng.uniform(seed, key, shape) * 2.0 - 1.0) * scale
+    raise ValueError(f"unknown init {kind!r} in a seeded weight spec; expected one of "
+                     "signed_kaiming_constant, kaiming_normal, uniform")
+
+
+def weight_spec(kind, seed, key, shape, k, scaled):
+    """Spec of a re-initialised weight: std = gain / sqrt(fan_in), with fan_in * k for edge-popup's "scaled" variant."""
+    fan = fan_in(shape) * (k if scaled else 1.0)
+    return {"init": kind, "seed": int(seed), "key": key, "scale": _RELU_GAIN / math.sqrt(fan)}
+
+
+def bias_spec(seed, key, weight_shape):
+    """PyTorch's default bias init U(-1/sqrt(fan_in), 1/sqrt(fan_in)), seeded."""
+    return {"init": "uniform", "seed": int(seed), "key": key, "scale": 1.0 / math.sqrt(fan_in(weight_shape))}
+
+
+def scores(kind, seed, key, shape, bound, is_bias):
+    """Initial scores. `bound` None means the scheme's default."""
+    if kind == "constant":
+        return torch.full(tuple(shape), 1.0 if bound is None else float(bound))
+    if kind == "uniform" or is_bias:
+        default = _PAPER_BIAS_SCORE_BOUND if is_bias else _PAPER_SCORE_BOUND
+        b = default if bound is None else float(bound)
+    else:  # kaiming_uniform(a=sqrt(5)) as edge-popup: bound = 1/sqrt(fan_in)
+        b = 1.0 / math.sqrt(fan_in(shape)) if len(shape) >= 2 else 1.0
+    return (rng.uniform(seed, key + "#scores", shape) * 2.0 - 1.0) * b

@@ -1,0 +1,1 @@
+"""Package data (baseline tables) and the built-in digits data set."""
