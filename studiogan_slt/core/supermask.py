@@ -30,8 +30,10 @@ def _kth_smallest(a, j):
         margin = 4.0 * math.sqrt(m * q * (1.0 - q)) + 8.0
         lo = sample.kthvalue(max(1, int(q * m - margin))).values
         hi = sample.kthvalue(min(m, int(q * m + margin) + 1)).values
-        below = int((a < lo).sum())
-        inside = a[(a >= lo) & (a <= hi)]
+        band = a >= lo
+        below = n - int(torch.count_nonzero(band))
+        band &= a <= hi
+        inside = a[band]
         if below < j <= below + inside.numel():
             return inside.kthvalue(j - below).values
     return a.kthvalue(j).values
@@ -48,7 +50,7 @@ def topk_mask(a, kept):
         return torch.zeros_like(a, dtype=torch.bool)
     t = _kth_smallest(flat, n - kept)
     mask = flat > t
-    missing = kept - int(mask.sum())
+    missing = kept - int(torch.count_nonzero(mask))
     if missing:
         tied = flat == t
         mask |= tied & (tied.cumsum(0) <= missing)
@@ -68,8 +70,8 @@ class _MaskedTensor(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         frozen, scores = ctx.saved_tensors
-        g = grad * frozen * scores.sign()
-        return None, (g * ctx.scale if ctx.scale != 1.0 else g), None, None
+        g = (grad * frozen).mul_(scores.sign())
+        return None, (g.mul_(ctx.scale) if ctx.scale != 1.0 else g), None, None
 
 
 class Supermask(nn.Module):
