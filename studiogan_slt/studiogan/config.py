@@ -1,0 +1,131 @@
+"""The `SLT:` section of a StudioGAN YAML: defaults, validation, one-line errors.
+
+The section is read and validated by the plugin *before* StudioGAN is imported or anything is written to -save, so
+a bad value costs the user a second, not a half-made run folder. The validated values are then registered as
+StudioGAN's own `cfgs.SLT` namespace (see hooks.install_config), so they appear in the run log like DATA or MODEL.
+
+A YAML without `SLT:` is a plain dense StudioGAN run (k = "N/A", StudioGAN's own spelling of "not set").
+"""
+import re
+
+from studiogan_slt.core.convert import DEFAULTS as CONVERT_DEFAULTS
+from studiogan_slt.core.convert import _validate as validate_convert_options
+from studiogan_slt.errors import SLTError
+
+ADVERSARIAL, MOMENT_MATCHING, DENSE_MOMENT_MATCHING = "adversarial", "moment_matching", "dense_moment_matching"
+MOMENT_MODES = (MOMENT_MATCHING, DENSE_MOMENT_MATCHING)
+TRAIN_MODES = (ADVERSARIAL, *MOMENT_MODES)
+NOT_SET = "N/A"
+TARGETS = ("G", "D")
+
+# Every option of studiogan_slt.convert() can be set in the section, with convert()'s own defaults; `types` takes
+# class names there (YAML has no classes).
+DEFAULTS = {"k": NOT_SET, "targets": ["G"], **CONVERT_DEFAULTS, "train_mode": ADVERSARIAL, "moments": {}}
+
+
+def _fail(key, message):
+    raise SLTError(f"SLT.{key}: {message}")
+
+
+def _check_plugin_keys(values):
+    k, targets, mode = values["k"], values["targets"], values["train_mode"]
+    if mode not in TRAIN_MODES:
+        _fail("train_mode", f"{mode!r} is not allowed; use one of {', '.join(TRAIN_MODES)}")
+    if k != NOT_SET and (isinstance(k, bool) or not isinstance(k, (int, float)) or not 0 < k <= 1):
+        _fail("k", f"{k!r} is not allowed; use a number in (0, 1], the fraction of weights KEPT")
+    if not isinstance(targets, list) or not targets or any(t not in TARGETS for t in targets) \
+            or len(set(targets)) < len(targets):
+        _fail("targets", f"{targets!r} is not allowed; use a non-empty list of distinct names from G, D "
+                         "(G_ema always follows G)")
+    if not isinstance(values["moments"], dict):
+        _fail("moments", f"{values['moments']!r} is not allowed; use a mapping of moment-matching options")
+    for key in ("include", "exclude"):
+        patterns = [values[key]] if isinstance(values[key], str) else values[key]
+        for pattern in patterns if isinstance(patterns, list) else []:
+            try:
+                re.compile(pattern)
+            except (re.error, TypeError) as err:
+                _fail(key, f"{pattern!r} is not a valid regular expression ({err})")
+
+
+def dense_defaults():
+    """The values of a YAML without an SLT section: a plain dense StudioGAN run."""
+    return dict(DEFAULTS, targets=list(DEFAULTS["targets"]), moments={})
+
+
+def validate(section):
+    """Validate the raw `SLT:` mapping of a YAML; returns the full dict of values (defaults filled in).
+
+    Raises SLTError with one line naming the key and what is allowed.
+    """
+    if not isinstance(section, dict) or not section:
+        raise SLTError("SLT: the section is empty or not a mapping; it needs at least `k` "
+                       "(the fraction of weights kept), e.g. `SLT: {k: 0.1}`")
+    for key in section:
+        if key not in DEFAULTS:
+            raise SLTError(f"SLT.{key}: unknown key; allowed keys: {', '.join(DEFAULTS)}")
+    values = dense_defaults()
+    values.update(section)
+    _check_plugin_keys(values)
+    try:
+        validate_convert_options(1.0 if values["k"] == NOT_SET else values["k"], convert_options(values))
+    except ValueError as err:
+        raise SLTError(f"SLT: {err}") from None
+
+    mode = values["train_mode"]
+    if mode == DENSE_MOMENT_MATCHING:
+        if "targets" in section and values["targets"] != ["G"]:
+            _fail("targets", f"{values['targets']!r} is not allowed with train_mode {mode}; nothing is masked")
+    elif values["k"] == NOT_SET:
+        _fail("k", "required; use a number in (0, 1], the fraction of weights KEPT")
+    if mode == MOMENT_MATCHING and values["targets"] != ["G"]:
+        _fail("targets", f"{values['targets']!r} is not allowed with train_mode {mode}; use [G] "
+                         "(there is no discriminator step)")
+    if mode in MOMENT_MODES:
+        values["moments"] = _validate_moments(values["moments"])
+    elif section.get("moments"):
+        _fail("moments", f"only used with train_mode {' or '.join(MOMENT_MODES)}, not {mode}")
+    return values
+
+
+def _validate_moments(moments):
+    try:
+        # Imported lazily: the moment-matching modes live in their own module and pull in feature extractors.
+        from studiogan_slt.studiogan import moment_mode
+    except ImportError as err:
+        raise SLTError(f"SLT.train_mode: the moment-matching modes are not available ({err})") from None
+    return moment_mode.validate(dict(moments))
+
+
+def masks_generator(values):
+    """True when G is converted (an SLT run), False for the dense runs (no SLT section, dense_moment_matching)."""
+    return values["k"] != NOT_SET and values["train_mode"] != DENSE_MOMENT_MATCHING
+
+
+def convert_options(values):
+    """keyword arguments for studiogan_slt.convert() (besides the module and k)."""
+    return {key: values[key] for key in CONVERT_DEFAULTS}
+
+
+def load(cfg_file):
+    """Read a StudioGAN YAML and return its validated SLT values; SLTError (one line) for any problem."""
+    import yaml
+
+    try:
+        with open(cfg_file) as f:
+            # The same loader StudioGAN uses (config.py:402), so both read the file identically.
+            data = yaml.load(f, Loader=yaml.FullLoader)
+    except OSError as err:
+        raise SLTError(f"-cfg {cfg_file}: cannot read the config file ({err.strerror})") from None
+    except yaml.YAMLError as err:
+        where = getattr(err, "problem_mark", None)
+        at = f" at line {where.line + 1}" if where is not None else ""
+        raise SLTError(f"-cfg {cfg_file}: not valid YAML{at} ({getattr(err, 'problem', None) or err})") from None
+    if not isinstance(data, dict):
+        raise SLTError(f"-cfg {cfg_file}: expected a mapping of sections (DATA, MODEL, ..., SLT)")
+    if "SLT" not in data:
+        return dense_defaults()
+    try:
+        return validate(data["SLT"])
+    except SLTError as err:
+        raise SLTError(f"-cfg {cfg_file}: {err}") from None

@@ -1,0 +1,155 @@
+"""The hooks that turn StudioGAN's own trainer into an SLT trainer, by replacing module attributes at run time.
+
+- config.Configurations._overwrite_cfgs: registers the validated `SLT` section next to DATA/MODEL/... (so StudioGAN
+  logs it), and turns StudioGAN's own config errors into one-line SLTErrors;
+- config.Configurations.check_compatability: its assertion messages become one-line SLTErrors too;
+- models.model.load_generator_discriminator: converts G (and G_ema identically, and D when targeted) in place right
+  after StudioGAN builds them, i.e. before its optimizers, checkpoint loading and DDP wrapping (loader.py:212-287);
+- utils.misc.calculate_all_sn: a version that works on parametrized spectral-norm layers;
+- loader.WORKER: the SLT worker (moment-matching modes, DDP score check).
+
+`install` can be called again (a second in-process run, a DDP child): every wrapper wraps StudioGAN's original.
+"""
+import logging
+
+from studiogan_slt.errors import SLTError
+from studiogan_slt.studiogan import config
+
+_ORIGINAL = "_slt_original"
+_log = logging.getLogger(__name__)
+
+
+def _original(fn):
+    return getattr(fn, _ORIGINAL, fn)
+
+
+def _wrapping(original, wrapper):
+    setattr(wrapper, _ORIGINAL, original)
+    return wrapper
+
+
+def install(sg, slt, run_checks=None):
+    """Apply every hook for one run; `sg` maps StudioGAN module names to modules, `slt` is config.load()'s dict.
+
+    run_checks(cfgs), if given, runs right after StudioGAN's own checks, before main.py:158 creates the -save
+    folders, so a run that is going to fail leaves nothing behind.
+    """
+    install_config(sg["config"], sg["utils.misc"], slt, run_checks)
+    model = sg["models.model"]
+    model.load_generator_discriminator = _wrapping(_original(model.load_generator_discriminator),
+                                                   _converting(_original(model.load_generator_discriminator), slt))
+    sg["utils.misc"].calculate_all_sn = _wrapping(_original(sg["utils.misc"].calculate_all_sn),
+                                                  _spectral_norms(sg["utils.misc"]))
+    from studiogan_slt.studiogan.worker import SLTWorker
+
+    sg["loader"].WORKER = SLTWorker  # loader.py:29 bound the name with `from worker import WORKER`
+
+
+def install_config(config_module, misc, slt, run_checks=None):
+    cls = config_module.Configurations
+    overwrite, check = _original(cls._overwrite_cfgs), _original(cls.check_compatability)
+
+    def _overwrite_cfgs(self, cfg_file):
+        # The SLT values were validated before StudioGAN was imported (config.load); registering the namespace in
+        # super_cfgs makes StudioGAN parse `SLT:` itself (config.py:400-409) and dump it to the run log
+        # (loader.py:114-116). The validated values are set again afterwards because validation fills defaults.
+        self.SLT = misc.make_empty_object()
+        vars(self.SLT).update(slt)
+        self.super_cfgs["SLT"] = self.SLT
+        try:
+            overwrite(self, cfg_file)
+        except KeyError as err:  # config.py:404, a top-level section StudioGAN does not know
+            raise SLTError(f"-cfg {cfg_file}: unknown section {err.args[0]!r}; allowed sections: "
+                           f"{', '.join(self.super_cfgs)}") from None
+        except AttributeError as err:  # config.py:408, an unknown key (or an empty section: None.items())
+            raise SLTError(f"-cfg {cfg_file}: {err}") from None
+        vars(self.SLT).update(slt)
+
+    def check_compatability(self):
+        try:
+            check(self)
+        except AssertionError as err:  # config.py:630-876 states every incompatibility as an assertion message
+            raise SLTError(f"incompatible settings: {' '.join(str(err).split())}") from None
+        if run_checks is not None:
+            run_checks(self)
+
+    cls._overwrite_cfgs = _wrapping(overwrite, _overwrite_cfgs)
+    cls.check_compatability = _wrapping(check, check_compatability)
+
+
+def _converting(load_generator_discriminator, slt):
+    def wrapper(DATA, OPTIMIZATION, MODEL, STYLEGAN, MODULES, RUN, device, logger):
+        built = load_generator_discriminator(DATA, OPTIMIZATION, MODEL, STYLEGAN, MODULES, RUN, device, logger)
+        Gen, Dis, Gen_ema = built[0], built[3], built[4]
+        if config.masks_generator(slt):
+            convert_models(Gen, Gen_ema, Dis, slt, logger, MODEL.backbone)
+        return built
+
+    return wrapper
+
+
+def convert_models(Gen, Gen_ema, Dis, slt, logger, backbone):
+    """Convert in place, so every alias StudioGAN holds (Gen.mapping/.synthesis, ema.source/.target) stays valid."""
+    import warnings
+
+    from studiogan_slt import convert
+
+    k, options = slt["k"], config.convert_options(slt)
+    if backbone in ("stylegan2", "stylegan3") and not (options["rescale"] or options["scaled"]):
+        _warn(logger, "StyleGAN has no BatchNorm: without SLT rescale (or scaled) the masked signal collapses "
+                      "(docs/studiogan.md, (b) caveat 3); consider `rescale: true`")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if "G" in slt["targets"]:
+            convert(Gen, k, **options)
+            _same_on_every_rank(Gen)
+            if Gen_ema is not None:
+                convert(Gen_ema, k, **options)
+                Gen_ema.load_state_dict(Gen.state_dict())  # identical scores, frozen tensors and statistics
+        if "D" in slt["targets"]:
+            # Seeded inits are keyed by tensor name; a different seed keeps D's tensors from repeating G's
+            # same-named ones.
+            convert(Dis, k, **dict(options, seed=options["seed"] + 1))
+            _same_on_every_rank(Dis)
+    for w in {str(w.message) for w in caught}:  # e.g. StudioGAN's zeroed biases (ops.py:135-162)
+        _warn(logger, f"SLT: {w}")
+    if logger is not None:
+        from studiogan_slt import report
+
+        for name in slt["targets"]:
+            logger.info(f"SLT ticket of {name} (k={k}):\n{report(Gen if name == 'G' else Dis)}")
+
+
+def _same_on_every_rank(module):
+    """Under DDP every rank builds its model from its own seed (loader.py:99 seeds with seed + rank) and relies on
+    DDP's construction-time broadcast of *parameters* to agree. The frozen tensors are buffers now, and StudioGAN
+    wraps with broadcast_buffers=False (model.py:168-180), so they would stay rank-local: each rank would train
+    scores over different weights. Broadcast rank 0's buffers once, right after conversion."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        for buffer in module.buffers():
+            dist.broadcast(buffer, src=0)
+
+
+def _warn(logger, message):
+    (logger or _log).warning(message)
+
+
+def _spectral_norms(misc):
+    """misc.py:285-298 finds spectral-normed layers by parameter *names* containing `weight_orig` and then walks
+    attributes by that name; a parametrized `weight_orig` is named `...parametrizations.weight_orig.0.scores` and
+    the walk fails. Walk the modules instead; `module.weight_orig` is then the masked tensor SN normalises."""
+    import torch
+
+    def calculate_all_sn(model, prefix):
+        sigmas = {}
+        with torch.no_grad():
+            for name, module in model.named_modules():
+                if hasattr(module, "weight_u") and hasattr(module, "weight_v") and hasattr(module, "weight_orig"):
+                    w = misc.reshape_weight_to_matrix(module.weight_orig)
+                    sigma = torch.dot(module.weight_u, torch.mv(w, module.weight_v)).item()
+                    sigmas[f"{prefix}_{name}.weight_orig"] = sigma
+        return sigmas
+
+    return calculate_all_sn

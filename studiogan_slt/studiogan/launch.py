@@ -1,0 +1,127 @@
+"""Run StudioGAN's own entry point (main.py + loader.load_worker) with every plugin hook applied.
+
+Order matters: validate the SLT section (nothing imported, nothing written), find the checkout and put its src/
+first on sys.path, install the import shims, import StudioGAN, patch, then hand StudioGAN the user's arguments.
+With -DDP the plugin spawns its own child entry, because spawned children import StudioGAN afresh and would lose
+every patch if StudioGAN's main.py:181 spawned loader.load_worker directly.
+"""
+import contextlib
+import importlib
+import os
+import pickle
+import sys
+from pathlib import Path
+
+from studiogan_slt.errors import SLTError
+from studiogan_slt.studiogan import compat, config, hooks, locate
+
+STUDIOGAN_MODULES = ("config", "loader", "worker", "main", "models.model", "utils.ckpt", "utils.misc",
+                     "metrics.inception_net")
+
+
+def import_studiogan(root):
+    """Import StudioGAN from `root` with the compatibility shims in place; returns {module name: module}."""
+    locate.activate(root)
+    compat.install_import_shims()
+    compat.allow_checkpoint_globals()
+    sg = {name: importlib.import_module(name) for name in STUDIOGAN_MODULES}
+    compat.patch_modules(sg)
+    return sg
+
+
+def _flag_value(argv, *names):
+    """Value of the last occurrence of an argparse-style option (`-cfg X`, `--cfg_file=X`) in argv, or None."""
+    value = None
+    for i, arg in enumerate(argv):
+        for name in names:
+            if arg == name and i + 1 < len(argv):
+                value = argv[i + 1]
+            elif arg.startswith(name + "="):
+                value = arg[len(name) + 1:]
+    return value
+
+
+def _check_argv(argv, mode):
+    cfg = _flag_value(argv, "-cfg", "--cfg_file")
+    if cfg is None:
+        raise SLTError("-cfg CFG is required: a StudioGAN YAML, with an SLT: section for an SLT run")
+    train_flag = any(a in ("-t", "--train") for a in argv)
+    ckpt = _flag_value(argv, "-ckpt", "--ckpt_dir")
+    if mode == "eval":
+        if train_flag:
+            raise SLTError("eval does not train; use `studiogan-slt train ... -ckpt DIR` to resume training")
+        if ckpt is None:
+            raise SLTError("eval needs -ckpt CKPT_DIR (a SAVE/checkpoints/<run> folder)")
+    elif not train_flag:
+        argv = ["-t", *argv]
+    if ckpt is not None:
+        when = "best" if any(a in ("-best", "--load_best") for a in argv) else "current"
+        if not list(Path(ckpt).glob(f"model=G-{when}-weights-step=*.pth")):
+            raise SLTError(f"-ckpt {ckpt}: no model=G-{when}-weights-step=*.pth checkpoint there")
+    workers = _flag_value(argv, "--num_workers")
+    if workers is not None and workers.lstrip("-").isdigit() and int(workers) < 1:
+        # loader.py:193 builds the train DataLoader with persistent_workers=True, which needs a worker process.
+        raise SLTError("--num_workers must be >= 1 (StudioGAN's train loader keeps persistent workers)")
+    return cfg, argv
+
+
+def _check_data(cfgs):
+    if cfgs.DATA.name in ("CIFAR10", "CIFAR100") or cfgs.RUN.data_dir is None:
+        return  # torchvision downloads these into -data (main.py:160); StudioGAN asserts on a missing -data
+    needed = ["train"] if cfgs.RUN.train else []
+    if [m for m in cfgs.RUN.eval_metrics if m != "none"]:
+        needed.append(cfgs.RUN.ref_dataset)
+    for split in needed:
+        if not (Path(cfgs.RUN.data_dir) / split).is_dir():
+            raise SLTError(f"-data {cfgs.RUN.data_dir}: no {split}/ folder (StudioGAN reads "
+                           f"{cfgs.DATA.name} as an ImageFolder: {split}/<class>/*.png); "
+                           "`studiogan-slt data digits -o DIR` writes one")
+
+
+def _device_mode():
+    return compat.cpu_mode() if compat.no_gpu() else contextlib.nullcontext()
+
+
+def run(argv, mode="train", studiogan_root=None, nproc=1):
+    """Run StudioGAN in this process with `argv` (its own command-line arguments); mode is "train" or "eval"."""
+    cfg_file, argv = _check_argv(list(argv), mode)
+    slt = config.load(cfg_file)
+    if nproc > 1 and not compat.no_gpu():
+        raise SLTError("--nproc is for CPU runs; with GPUs, -DDP uses every visible GPU (see CUDA_VISIBLE_DEVICES)")
+    if nproc > 1 and not any(a in ("-DDP", "--distributed_data_parallel") for a in argv):
+        raise SLTError("--nproc > 1 needs -DDP (StudioGAN's multi-process mode)")
+    root = locate.find_root(studiogan_root)
+    sg = import_studiogan(root)
+    hooks.install(sg, slt, run_checks=lambda cfgs: (_check_data(cfgs), compat.ensure_eval_weights(cfgs, sg)))
+    with compat.fake_cuda_devices(nproc):
+        saved_argv, sys.argv = sys.argv, ["main.py", *argv]
+        try:
+            cfgs, gpus_per_node, run_name, hdf5_path, rank = sg["main"].load_configs_initialize_training()
+        finally:
+            sys.argv = saved_argv
+        if cfgs.RUN.distributed_data_parallel and cfgs.OPTIMIZATION.world_size > 1:
+            import torch.multiprocessing as mp
+
+            compat.prepare_distributed(cfgs)
+            mp.spawn(_ddp_child, nprocs=gpus_per_node,
+                     args=(str(root), slt, nproc, pickle.dumps(cfgs), gpus_per_node, run_name, hdf5_path))
+        else:
+            with _device_mode():
+                sg["loader"].load_worker(local_rank=rank, cfgs=cfgs, gpus_per_node=gpus_per_node,
+                                         run_name=run_name, hdf5_path=hdf5_path)
+    return run_name
+
+
+def _ddp_child(local_rank, root, slt, nproc, cfgs_bytes, gpus_per_node, run_name, hdf5_path):
+    """Entry of every DDP process: re-apply the shims and hooks (this process imported nothing yet), then run
+    StudioGAN's worker. cfgs travels pickled, because unpickling it imports StudioGAN modules, which needs the
+    shims first."""
+    sg = import_studiogan(root)
+    hooks.install(sg, slt)
+    cfgs = pickle.loads(cfgs_bytes)
+    if compat.no_gpu() and "OMP_NUM_THREADS" not in os.environ:
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // nproc))  # the processes share the CPU cores
+    with compat.fake_cuda_devices(nproc), _device_mode():
+        sg["loader"].load_worker(local_rank, cfgs, gpus_per_node, run_name, hdf5_path)

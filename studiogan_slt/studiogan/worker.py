@@ -1,0 +1,68 @@
+"""StudioGAN's WORKER with the SLT training modes; installed as `loader.WORKER` by hooks.install.
+
+Imported only after locate.activate() put StudioGAN's src/ on sys.path: `worker` below is StudioGAN's worker.py.
+"""
+import hashlib
+
+import torch
+
+import utils.misc as misc  # StudioGAN's src/utils/misc.py
+import worker as studiogan_worker  # StudioGAN's src/worker.py
+
+from studiogan_slt.studiogan.config import MOMENT_MODES
+
+
+class SLTWorker(studiogan_worker.WORKER):
+    """Adversarial mode is StudioGAN's own step (the optimizers see only scores). The moment-matching modes have no
+    discriminator step; their generator step lives in studiogan_slt.studiogan.moment_mode."""
+
+    _moment_step = None
+
+    def _moment_mode(self):
+        return self.cfgs.SLT.train_mode in MOMENT_MODES
+
+    def train_discriminator(self, current_step):
+        if self._moment_mode():
+            # The pair StudioGAN's loop expects (loader.py:391); log_train_statistics calls .item() on the loss.
+            return "N/A", torch.zeros((), device=self.local_rank)
+        return super().train_discriminator(current_step)
+
+    def train_generator(self, current_step):
+        if self._moment_mode():
+            if self._moment_step is None:
+                from studiogan_slt.studiogan import moment_mode
+
+                self._moment_step = moment_mode.MomentMatchingStep(self)
+            loss = self._moment_step.train_generator(current_step)
+        else:
+            loss = super().train_generator(current_step)
+        # The loop saves right after this step (loader.py:411); check the ranks still agree before it does.
+        if self.DDP and (current_step + 1) % self.RUN.save_freq == 0:
+            self._check_ranks_agree(current_step + 1)
+        return loss
+
+    def _check_ranks_agree(self, step):
+        """DDP must leave every rank with the same network. Gather digests of G's trainable tensors (the scores of
+        an SLT run) and of its effective weights (frozen * mask) from every rank and log them, so a divergence is
+        visible in the run log."""
+        from studiogan_slt import materialize
+
+        G = misc.peel_model(self.Gen)
+        mine = (tensor_digest(G.named_parameters()), tensor_digest(materialize(G).named_parameters()))
+        gathered = [None] * self.OPTIMIZATION.world_size
+        torch.distributed.all_gather_object(gathered, mine, group=self.group)
+        if self.global_rank == 0:
+            same = len(set(gathered)) == 1
+            log = self.logger.info if same else self.logger.error
+            log(f"DDP check at step {step}: G trainable-tensor digests per rank {[g[0] for g in gathered]}, "
+                f"effective-weight digests per rank {[g[1] for g in gathered]} "
+                f"({'identical' if same else 'DIFFERENT'})")
+
+
+def tensor_digest(named_tensors):
+    """sha256 over the names and bytes of (name, tensor) pairs, in name order; 16 hex digits."""
+    h = hashlib.sha256()
+    for name, t in sorted(named_tensors, key=lambda item: item[0]):
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
