@@ -1,0 +1,199 @@
+"""The moment-matching training modes inside StudioGAN's loop (SLT.train_mode moment_matching / dense_moment_matching).
+
+The WORKER subclass builds one MomentMatchingStep and calls its train_generator(step) instead of StudioGAN's; no
+discriminator step runs. The step mirrors worker.py's train_generator (train_generator, worker.py:502-681): same
+toggles, `sample.generate_images` with the same arguments, g_optimizer step, then the G_ema update. Only the loss
+differs: GFMN moment matching on a frozen extractor (studiogan_slt.core.moments). The logged gen_loss is the
+moment distance MSE(μ) + MSE(σ²) of the step's batch, which is comparable across steps and modes (the AMA loss
+value is not: it is a dot product with vectors that keep moving).
+
+Options (`SLT.moments`), validated here when the config loads:
+  extractors        list of extractor specs (see core/extractors.py); default [vgg19_bn] with ImageNet weights
+  bn_mode           train | eval: extractor BatchNorm statistics (train = per batch, as GFMN and the paper)
+  ama               true: Adam moving average of the moment differences (GFMN, paper); false: plain MSE
+  ama_lr, ama_betas Adam for v_mu, v_var (1e-5, [0.5, 0.999])
+  ama_init          zeros (paper pseudocode) | linear (GFMN's nn.Linear default init)
+  cosine_quirk      false; true reproduces the released code's CosineAnnealingLR(T_max=10) stepped EVERY iteration on
+                    the score optimiser and the AMA optimiser (lr swings between base and 0 with period 20): a quirk,
+                    kept only for fidelity experiments
+  stats_batch_size  batch size of the real-statistics pass; null = OPTIMIZATION.batch_size (per rank), which keeps
+                    per-batch BatchNorm statistics of real and fake batches alike
+  cache_dir         where real statistics are cached; null = <-save>/moments
+"""
+import hashlib
+import itertools
+import os
+from contextlib import contextmanager
+
+import torch
+
+from studiogan_slt.core.extractors import BN_MODES, FeatureExtractor, check_spec_files, parse_spec
+from studiogan_slt.core.moments import AMA_INITS, MomentMatchingLoss, real_statistics
+from studiogan_slt.errors import SLTError
+
+DEFAULTS = {"extractors": ["vgg19_bn"], "bn_mode": "train", "ama": True, "ama_lr": 1e-5, "ama_betas": [0.5, 0.999],
+            "ama_init": "zeros", "cosine_quirk": False, "stats_batch_size": None, "cache_dir": None}
+QUIRK_T_MAX = 10
+
+
+def _fail(key, message):
+    raise SLTError(f"SLT.moments.{key}: {message}")
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _validate_extractors(specs):
+    if isinstance(specs, (str, dict)):
+        specs = [specs]
+    if not isinstance(specs, list) or not specs:
+        _fail("extractors", f"{specs!r} is not allowed; use a non-empty list of torchvision names or "
+                            "{network: module:function, weights: PATH} mappings")
+    out = []
+    for i, spec in enumerate(specs):
+        try:
+            spec = parse_spec(spec)
+            if spec.get("weights") is not None and "network" in spec:
+                spec["weights"] = os.path.abspath(spec["weights"])
+            check_spec_files(spec)
+        except (ValueError, SLTError) as err:
+            _fail(f"extractors[{i}]", str(err))
+        out.append(spec)
+    return out
+
+
+def validate(d):
+    """Full, checked `SLT.moments` dict (defaults filled in); SLTError naming the key and what is allowed."""
+    if not isinstance(d, dict):
+        raise SLTError(f"SLT.moments: {d!r} is not allowed; use a mapping with keys {', '.join(DEFAULTS)}")
+    for key in d:
+        if key not in DEFAULTS:
+            _fail(key, f"unknown key; allowed keys: {', '.join(DEFAULTS)}")
+    v = dict(DEFAULTS, **d)
+    if v["bn_mode"] not in BN_MODES:
+        _fail("bn_mode", f"{v['bn_mode']!r} is not allowed; use one of {', '.join(BN_MODES)}")
+    if v["ama_init"] not in AMA_INITS:
+        _fail("ama_init", f"{v['ama_init']!r} is not allowed; use one of {', '.join(AMA_INITS)}")
+    for key in ("ama", "cosine_quirk"):
+        if not isinstance(v[key], bool):
+            _fail(key, f"{v[key]!r} is not allowed; use true or false")
+    if not _number(v["ama_lr"]) or v["ama_lr"] <= 0:
+        _fail("ama_lr", f"{v['ama_lr']!r} is not allowed; use a positive number")
+    betas = v["ama_betas"]
+    if not isinstance(betas, (list, tuple)) or len(betas) != 2 or not all(_number(b) and 0 <= b < 1 for b in betas):
+        _fail("ama_betas", f"{betas!r} is not allowed; use two numbers in [0, 1), e.g. [0.5, 0.999]")
+    size = v["stats_batch_size"]
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 2):
+        _fail("stats_batch_size", f"{size!r} is not allowed; use an integer >= 2 or null")
+    if v["cache_dir"] is not None and not isinstance(v["cache_dir"], str):
+        _fail("cache_dir", f"{v['cache_dir']!r} is not allowed; use a folder path or null")
+    v["ama_betas"] = [float(b) for b in betas]
+    v["extractors"] = _validate_extractors(v["extractors"])
+    if v["cache_dir"] is not None:
+        v["cache_dir"] = os.path.abspath(v["cache_dir"])
+    return v
+
+
+def _files_fingerprint(dataset):
+    """sha256 over (relative path, label, size) of an ImageFolder's files: a changed data folder misses the cache."""
+    samples = getattr(getattr(dataset, "data", None), "samples", None)
+    root = getattr(getattr(dataset, "data", None), "root", "")
+    h = hashlib.sha256()
+    if samples is not None:
+        for path, label in samples:
+            h.update(f"{os.path.relpath(path, root)}|{label}|{os.path.getsize(path)}\n".encode())
+    elif getattr(dataset, "hdf5_path", None):
+        st = os.stat(dataset.hdf5_path)
+        h.update(f"{os.path.abspath(dataset.hdf5_path)}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
+class MomentMatchingStep:
+    """One generator update of the moment-matching modes, built once per run from the StudioGAN worker."""
+
+    def __init__(self, worker):
+        self.worker = worker
+        if worker.RUN.mixed_precision:
+            raise SLTError("-mpc (mixed precision) is not supported with the moment-matching train modes")
+        self.options = validate(dict(getattr(worker.cfgs.SLT, "moments", None) or {}))
+        self.device = next(itertools.chain(worker.Gen.parameters(), worker.Gen.buffers())).device
+        self.extractor = FeatureExtractor(self.options["extractors"], bn_mode=self.options["bn_mode"]).to(self.device)
+        self.batch_size = self.options["stats_batch_size"] or worker.OPTIMIZATION.batch_size
+        dataset = worker.train_dataloader.dataset
+        stats = real_statistics(self.extractor, self._real_batches(dataset), key=self._cache_key(dataset),
+                                cache_dir=self.options["cache_dir"] or os.path.join(worker.RUN.save_dir, "moments"),
+                                device=self.device, log=self._log)
+        self.loss = MomentMatchingLoss(stats.mean, stats.var, ama=self.options["ama"], ama_lr=self.options["ama_lr"],
+                                       ama_betas=self.options["ama_betas"], ama_init=self.options["ama_init"])
+        self._log(f"moment matching: {stats.mean.numel()} features from "
+                  f"{', '.join(t for net in self.extractor.nets for t in net.tapped_layers)}; AMA "
+                  f"{'on' if self.options['ama'] else 'off'}; extractor BatchNorm in {self.options['bn_mode']} mode")
+        self.schedulers = []
+        if self.options["cosine_quirk"]:
+            optimizers = [worker.OPTIMIZATION.g_optimizer] + ([self.loss.ama_optimizer] if self.loss.ama else [])
+            self.schedulers = [torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=QUIRK_T_MAX, eta_min=0)
+                               for o in optimizers]
+
+    def _log(self, message):
+        if self.worker.global_rank == 0 and self.worker.logger is not None:
+            self.worker.logger.info(message)
+
+    def _cache_key(self, dataset):
+        w = self.worker
+        return {"dataset": w.DATA.name, "data_dir": os.path.abspath(w.RUN.data_dir), "split": "train",
+                "images": len(dataset), "files": _files_fingerprint(dataset), "img_size": w.DATA.img_size,
+                "transform": repr(getattr(dataset, "trsf", None)), **self.extractor.identity(),
+                # With BatchNorm in train mode the features depend on the batch size.
+                "batch_size": self.batch_size if self.options["bn_mode"] == "train" else None}
+
+    def _real_batches(self, dataset):
+        # Seeded so that random flips (PRE.apply_rflip) give the same statistics on every rank and every rerun.
+        loader = torch.utils.data.DataLoader(dataset, batch_size=self.batch_size, shuffle=False, drop_last=False,
+                                             num_workers=self.worker.RUN.num_workers,
+                                             generator=torch.Generator().manual_seed(0))
+        with _seeded(0):
+            yield from loader
+
+    def train_generator(self, current_step):
+        from utils import misc, sample  # StudioGAN's, importable inside its process
+
+        w = self.worker
+        misc.make_GAN_trainable(w.Gen, w.Gen_ema, w.Dis)
+        misc.toggle_grad(model=w.Gen, grad=True, num_freeze_layers=-1, is_stylegan=w.is_stylegan)
+        w.Gen.apply(misc.track_bn_statistics)
+        for _ in range(w.OPTIMIZATION.g_updates_per_step):
+            w.OPTIMIZATION.g_optimizer.zero_grad()
+            for _ in range(w.OPTIMIZATION.acml_steps):
+                fake_images = sample.generate_images(
+                    z_prior=w.MODEL.z_prior, truncation_factor=-1.0, batch_size=w.OPTIMIZATION.batch_size,
+                    z_dim=w.MODEL.z_dim, num_classes=w.DATA.num_classes, y_sampler="totally_random",
+                    radius=w.LOSS.radius, generator=w.Gen, discriminator=w.Dis, is_train=True, LOSS=w.LOSS,
+                    RUN=w.RUN, MODEL=w.MODEL, device=w.local_rank, generator_mapping=w.Gen_mapping,
+                    generator_synthesis=w.Gen_synthesis, is_stylegan=w.is_stylegan,
+                    style_mixing_p=w.cfgs.STYLEGAN.style_mixing_p, stylegan_update_emas=False,
+                    cal_trsp_cost=bool(w.LOSS.apply_lo))[0]
+                result = self.loss(self.extractor(fake_images))
+                (result.loss / w.OPTIMIZATION.acml_steps).backward()
+            w.OPTIMIZATION.g_optimizer.step()
+            for scheduler in self.schedulers:
+                scheduler.step()
+            if w.MODEL.apply_g_ema:
+                w.ema.update(current_step)
+        return result.distance
+
+    def state_dict(self):
+        """AMA vectors with their Adam state, and the quirk schedulers; save next to the G checkpoint."""
+        return {"ama": self.loss.ama_state_dict(), "schedulers": [s.state_dict() for s in self.schedulers]}
+
+    def load_state_dict(self, state):
+        self.loss.load_ama_state_dict(state["ama"])
+        for scheduler, s in zip(self.schedulers, state["schedulers"]):
+            scheduler.load_state_dict(s)
+
+
+@contextmanager
+def _seeded(seed):
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
