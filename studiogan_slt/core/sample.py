@@ -1,0 +1,112 @@
+"""Drawing images from a generator described by a ticket's "sampler" spec, and writing them as PNG files.
+
+Latents come from studiogan_slt.core.rng, one row per image, so image i for a given seed is the same on every
+machine and for every batch size. PNGs are written with zlib alone (no imaging library needed).
+"""
+import math
+import numbers
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from studiogan_slt.core import rng
+
+PRIORS = ("gaussian", "uniform")
+_SAMPLER_DEFAULTS = {"prior": "gaussian", "num_classes": 0, "pass_label": False, "kwargs": {}}
+
+
+def check_sampler(spec):
+    """A complete sampler spec: {"z_dim": int, "prior": gaussian|uniform, "num_classes": int, "pass_label": bool
+    (call model(z, label, **kwargs) instead of model(z, **kwargs)), "kwargs": {...}}. Raises ValueError."""
+    if not isinstance(spec, dict):
+        raise ValueError(f"sampler must be a dict with z_dim and optional {', '.join(_SAMPLER_DEFAULTS)}")
+    unknown = sorted(set(spec) - {"z_dim", *_SAMPLER_DEFAULTS})
+    if unknown:
+        raise ValueError(f"unknown sampler field {unknown[0]!r}; allowed: z_dim, {', '.join(_SAMPLER_DEFAULTS)}")
+    out = {**_SAMPLER_DEFAULTS, **spec}
+    for key in ("z_dim", "num_classes"):
+        if isinstance(out.get(key), bool) or not isinstance(out.get(key), numbers.Integral) or out[key] < 0:
+            raise ValueError(f"sampler {key} must be a non-negative integer, got {out.get(key)!r}")
+    if out["z_dim"] < 1:
+        raise ValueError("sampler z_dim must be at least 1")
+    if out["prior"] not in PRIORS:
+        raise ValueError(f"sampler prior must be one of {', '.join(PRIORS)}; got {out['prior']!r}")
+    if not isinstance(out["pass_label"], bool) or not isinstance(out["kwargs"], dict):
+        raise ValueError("sampler pass_label must be true/false and kwargs a dict")
+    if out["pass_label"] and out["num_classes"] < 1:
+        raise ValueError("sampler pass_label needs num_classes >= 1")
+    return {**out, "z_dim": int(out["z_dim"]), "num_classes": int(out["num_classes"]), "kwargs": dict(out["kwargs"])}
+
+
+def latents(spec, n, seed):
+    """(z [n, z_dim], labels [n] or None) for images 0..n-1."""
+    if spec["prior"] == "gaussian":
+        z = rng.normal(seed, "sample/z", (n, spec["z_dim"]))
+    else:
+        z = rng.uniform(seed, "sample/z", (n, spec["z_dim"])) * 2.0 - 1.0
+    labels = None
+    if spec["pass_label"]:
+        u = rng.uniform(seed, "sample/label", (n,))
+        labels = (u * spec["num_classes"]).long().clamp_(max=spec["num_classes"] - 1)
+    return z, labels
+
+
+def call(model, spec, z, labels):
+    return model(z, labels, **spec["kwargs"]) if spec["pass_label"] else model(z, **spec["kwargs"])
+
+
+def example_inputs(spec, batch=1):
+    """Positional args and kwargs of one forward pass, for MAC counting."""
+    z, labels = latents(spec, batch, 0)
+    return ((z, labels) if spec["pass_label"] else (z,)), dict(spec["kwargs"])
+
+
+def to_uint8(images):
+    """[-1, 1] generator output (N, C, H, W) -> uint8 (N, H, W, C), rounded as torchvision.utils.save_image does."""
+    x = ((images.detach().float().cpu() + 1.0) * 0.5).mul(255.0).add(0.5).clamp(0, 255).to(torch.uint8)
+    return x.permute(0, 2, 3, 1).contiguous().numpy()
+
+
+def generate(model, spec, n, seed, batch_size, on_batch=None):
+    """Yields uint8 image batches (N, H, W, C) for images 0..n-1; calls on_batch(count) after each."""
+    z, labels = latents(spec, n, seed)
+    device = next((t.device for t in model.state_dict().values()), torch.device("cpu"))
+    with torch.no_grad():
+        for start in range(0, n, batch_size):
+            zb = z[start:start + batch_size].to(device)
+            lb = labels[start:start + batch_size].to(device) if labels is not None else None
+            batch = to_uint8(call(model, spec, zb, lb))
+            if on_batch:
+                on_batch(len(batch))
+            yield batch
+
+
+def write_png(path, image):
+    """uint8 (H, W, C) with C in {1, 3, 4} -> PNG file."""
+    h, w, c = image.shape
+    color = {1: 0, 3: 2, 4: 6}.get(c)
+    if color is None:
+        raise ValueError(f"cannot write a {c}-channel image as PNG (1, 3 or 4 channels)")
+    rows = np.concatenate([np.zeros((h, 1), np.uint8), image.reshape(h, w * c)], axis=1)
+
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    Path(path).write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, color, 0, 0, 0))
+                           + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)) + chunk(b"IEND", b""))
+
+
+def grid(images, padding=2):
+    """(N, H, W, C) -> one (rows, cols) mosaic with `padding` black pixels around each image."""
+    n, h, w, c = images.shape
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    out = np.zeros((rows * (h + padding) + padding, cols * (w + padding) + padding, c), np.uint8)
+    for i, img in enumerate(images):
+        r, q = divmod(i, cols)
+        y, x = padding + r * (h + padding), padding + q * (w + padding)
+        out[y:y + h, x:x + w] = img
+    return out

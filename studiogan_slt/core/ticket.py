@@ -1,0 +1,175 @@
+"""Strong-lottery-ticket files (`.slt`): save a converted generator as masks plus the smallest exact description of
+its frozen weights (ticket_codec.py), in a verified safetensors container (ticket_format.py), and load it back as a
+plain module.
+
+Rebuilding the architecture (the `rebuild` hook): the header's "architecture" names a builder "module:function"
+and JSON kwargs; the function is called with the kwargs and must return the plain (unconverted) generator. Adapters
+put their own builder there (studiogan_slt.studiogan.export:build_generator rebuilds a StudioGAN generator from a
+checkout and the run's config values). Because a header can name any importable function, builders outside the
+studiogan_slt package run only when the caller trusts the file (`trust_builder=True`, CLI `--trust-builder`);
+otherwise pass the model itself.
+"""
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from studiogan_slt import __version__
+from studiogan_slt.core import bitpack, ticket_codec
+from studiogan_slt.core import ticket_format as fmt
+from studiogan_slt.core.convert import slt_options
+from studiogan_slt.errors import SLTError
+
+RNG_ID = "splitmix64-counter/sha256-key/v1"  # studiogan_slt.core.rng as pinned by tests/core/test_rng_known_answers.py
+VALUE_DTYPES = ("float32", "float16")
+TRUSTED_BUILDER_PACKAGE = "studiogan_slt"
+
+
+def _builder_spec(builder, kwargs):
+    if builder is None:
+        if kwargs:
+            raise ValueError("builder_kwargs given without builder")
+        return None
+    if callable(builder):
+        if "<" in builder.__qualname__:
+            raise ValueError("builder must be a module-level function (it is stored by name), not a lambda or a "
+                             "local function")
+        builder = f"{builder.__module__}:{builder.__qualname__}"
+    if not isinstance(builder, str) or builder.count(":") != 1:
+        raise ValueError(f"builder must be 'module:function' or a module-level function, got {builder!r}")
+    return {"builder": builder, "kwargs": dict(kwargs or {})}
+
+
+def encode(module, *, builder=None, builder_kwargs=None, sampler=None, tier="auto", values_dtype="float32",
+           codec="xz", **meta):
+    """The ticket of a converted module, as bytes. Options: see save_ticket."""
+    from studiogan_slt.core.sample import check_sampler
+
+    if values_dtype not in VALUE_DTYPES:
+        raise ValueError(f"values_dtype must be one of {', '.join(VALUE_DTYPES)}; got {values_dtype!r}")
+    if codec not in bitpack.CODECS:
+        raise ValueError(f"codec must be one of {', '.join(bitpack.CODECS)}; got {codec!r}")
+    opts = slt_options(module)
+    header = {"format": fmt.FORMAT, "format_version": fmt.FORMAT_VERSION, "plugin_version": __version__,
+              "rng": RNG_ID, "k": opts["k"], "scope": opts["scope"], "options": opts, "codec": codec,
+              "values_dtype": values_dtype, "architecture": _builder_spec(builder, builder_kwargs),
+              "sampler": check_sampler(sampler) if sampler is not None else None, "meta": meta}
+    try:
+        fmt.canonical(header)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"builder_kwargs, sampler and meta must be JSON values (str, number, bool, list, dict): "
+                         f"{e}") from None
+    header["masked"], header["tensors"], blobs = ticket_codec.pack_module(module, tier, values_dtype, codec)
+    return fmt.dumps(header, blobs)
+
+
+def save_ticket(module, path, *, builder=None, builder_kwargs=None, sampler=None, tier="auto",
+                values_dtype="float32", codec="xz", **meta):
+    """Write the ticket of a converted module to `path`; returns the path.
+
+    builder / builder_kwargs: how to rebuild the plain generator ("module:function" or a module-level function,
+    plus JSON kwargs); without them, load_ticket needs `model=`. sampler: how `studiogan-slt sample` calls the
+    generator ({"z_dim", "prior", "num_classes", "pass_label", "kwargs"}, see core/sample.py). tier: "auto" (the
+    smallest exact tier per tensor) or one of seeded/signs/values for all. values_dtype: float32 (exact) or float16.
+    codec: "xz" entropy-codes masks and state (about 0.5 bit per weight at k = 0.1), "none" stores 1 bit per weight.
+    meta: any other JSON values, kept in the header (the StudioGAN adapter stores its run's config here).
+    """
+    data = encode(module, builder=builder, builder_kwargs=builder_kwargs, sampler=sampler, tier=tier,
+                  values_dtype=values_dtype, codec=codec, **meta)
+    path = Path(path)
+    path.write_bytes(data)
+    return path
+
+
+@dataclass
+class Ticket:
+    """A verified ticket: its header, masks and materialized state_dict (original keys, weight = w * mask)."""
+    header: dict
+    masks: dict
+    state: dict
+    source: str
+    nbytes: int
+    blobs: dict = field(repr=False)  # the verified payloads as stored
+
+    def build(self, model=None, *, trust_builder=False):
+        """Load into `model` (a plain module of the ticket's architecture) or a fresh one from the builder."""
+        if model is None:
+            model = self._rebuild(trust_builder)
+        elif hasattr(model, "_slt_options"):
+            raise ValueError("model is a converted module; load_ticket needs the plain (unconverted) generator")
+        self._check_fits(model)
+        with torch.no_grad():
+            model.load_state_dict(self.state, strict=True)
+        return model.eval()
+
+    def _rebuild(self, trust_builder):
+        arch = self.header.get("architecture")
+        if not arch or not isinstance(arch.get("builder"), str) or not isinstance(arch.get("kwargs"), dict):
+            raise SLTError(f"{self.source}: the ticket names no builder for its architecture; pass the plain "
+                           "generator as model=")
+        module_name, _, func_name = arch["builder"].partition(":")
+        trusted = module_name == TRUSTED_BUILDER_PACKAGE or module_name.startswith(TRUSTED_BUILDER_PACKAGE + ".")
+        if not (trusted or trust_builder):
+            raise SLTError(f"{self.source}: the ticket rebuilds its generator with {arch['builder']!r}, which is "
+                           "outside studiogan_slt; if you trust this file pass trust_builder=True (CLI: "
+                           "--trust-builder), or pass the plain generator as model=")
+        try:
+            fn = importlib.import_module(module_name)
+            for part in func_name.split("."):
+                fn = getattr(fn, part)
+        except (ImportError, AttributeError) as e:
+            raise SLTError(f"{self.source}: cannot import the ticket's builder {arch['builder']!r}: {e}") from None
+        model = fn(**arch["kwargs"])
+        if not isinstance(model, nn.Module):
+            raise SLTError(f"{self.source}: builder {arch['builder']!r} returned {type(model).__name__}, "
+                           "not an nn.Module")
+        return model
+
+    def _check_fits(self, model):
+        have = model.state_dict()
+        missing, extra = sorted(set(self.state) - set(have)), sorted(set(have) - set(self.state))
+        problem = None
+        if missing or extra:
+            problem = (f"the model has no tensor {missing[0]!r}" if missing else
+                       f"the ticket has no tensor {extra[0]!r}")
+        else:
+            for name, t in self.state.items():
+                if tuple(have[name].shape) != tuple(t.shape) or have[name].dtype != t.dtype:
+                    problem = (f"{name} is {tuple(t.shape)} {t.dtype} in the ticket but "
+                               f"{tuple(have[name].shape)} {have[name].dtype} in the model")
+                    break
+        if problem:
+            raise SLTError(f"{self.source}: the ticket does not fit this architecture: {problem}")
+
+    def recode(self, codec):
+        """The same ticket with its masks and state in another codec, as bytes (the raw-bitmask tier: "none")."""
+        header = {key: v for key, v in self.header.items() if key not in ("blobs", "header_sha256")}
+        header["codec"] = codec
+        return fmt.dumps(header, ticket_codec.repack_masks(self.header, self.masks, self.blobs, codec))
+
+
+def read_ticket(path):
+    """Read and verify a ticket without building its model: returns a Ticket."""
+    source = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise SLTError(f"cannot read ticket {source}: {e.strerror or e}") from None
+    header, blobs = fmt.loads(data, source)
+    if header["rng"] != RNG_ID:
+        raise SLTError(f"{source}: the ticket was written with RNG {header['rng']!r}; this studiogan-slt has "
+                       f"{RNG_ID!r}")
+    masks, state = ticket_codec.unpack(header, blobs, source)
+    return Ticket(header, masks, state, source, len(data), blobs)
+
+
+def load_ticket(path, model=None, *, trust_builder=False):
+    """Read and verify a ticket and return the plain generator with the ticket's masked weights, in eval mode.
+
+    model: a plain module of the same architecture to load into (verified tensor by tensor); when None the
+    header's builder rebuilds it (see the module docstring for which builders run). Any mismatch, truncation or
+    tampering raises SLTError with one line saying what is wrong.
+    """
+    return read_ticket(path).build(model, trust_builder=trust_builder)

@@ -1,0 +1,193 @@
+"""The `.slt` container: a safetensors file whose metadata holds one JSON header.
+
+Layout (format_version 1)::
+
+    tensors       "masks"   uint8: every mask's np.packbits bytes, concatenated in header order, then coded
+                  "signs"   uint8: packed signs of the kept weights of "signs"-tier tensors, concatenated (if any)
+                  "values"  float32|float16: kept values of "values"-tier tensors, concatenated (if any)
+                  "state"   uint8: little-endian bytes of every other state_dict entry (BN parameters and running
+                            statistics, unmasked layers), concatenated in header order, then coded
+    __metadata__  {"studiogan_slt": "<JSON header>"}
+
+    header = {"format": "studiogan-slt-ticket", "format_version": 1, "plugin_version", "rng", "k", "scope",
+              "options" (convert()'s), "codec": "xz"|"none", "values_dtype",
+              "architecture": {"builder": "module:function", "kwargs": {...}} | null, "sampler": {...} | null,
+              "meta": {...},
+              "masked":  [{"name", "type", "shape", "dtype", "kept", "scale", "tier",
+                           + "init", "sha256" (seeded) | "constant" (signs) | nothing (values)}],
+              "tensors": [{"name", "shape", "dtype"}],
+              "blobs": {tensor name: sha256 of its bytes},
+              "header_sha256": sha256 of the canonical JSON of everything else}
+
+A few large payloads instead of one per tensor keep the header small: at k = 0.1 a ticket is ~1/68 of the dense
+file, so per-tensor bookkeeping would otherwise be a visible share of it. Payload offsets follow from the order and
+shapes in the header. safetensors parses no pickle and runs no code. Every payload byte is covered by a sha256 in the header, and the header
+by its own, so a truncated, flipped or edited file is rejected before anything is rebuilt from it.
+"""
+import hashlib
+import json
+import struct
+
+import sys
+
+import numpy as np
+import torch
+
+from studiogan_slt.core.bitpack import CODECS
+from studiogan_slt.errors import SLTError
+
+FORMAT = "studiogan-slt-ticket"
+FORMAT_VERSION = 1
+METADATA_KEY = "studiogan_slt"
+TIERS = ("seeded", "signs", "values")
+
+_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64,
+           "int64": torch.int64, "int32": torch.int32, "int16": torch.int16, "int8": torch.int8,
+           "uint8": torch.uint8, "bool": torch.bool}
+
+
+def dtype_name(dtype):
+    for name, d in _DTYPES.items():
+        if d == dtype:
+            return name
+    raise ValueError(f"tensors of dtype {dtype} cannot be stored in a ticket; supported: {', '.join(_DTYPES)}")
+
+
+def torch_dtype(name):
+    return _DTYPES[name]
+
+
+def numel(shape):
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def canonical(obj):
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+
+
+def tensor_bytes(t):
+    """A tensor's bytes, row-major, little-endian (the byte order of every platform torch ships for)."""
+    assert sys.byteorder == "little", "tickets are written and read on little-endian machines only"
+    return t.detach().contiguous().reshape(-1).cpu().view(torch.uint8).numpy()
+
+
+def tensor_from_bytes(buf, dtype_str, shape):
+    if len(buf) == 0:  # torch.frombuffer refuses empty buffers
+        return torch.empty(shape, dtype=torch_dtype(dtype_str))
+    return torch.frombuffer(bytearray(buf), dtype=torch_dtype(dtype_str)).reshape(shape)
+
+
+def sha256_tensor(t):
+    """sha256 of a tensor's little-endian bytes in row-major order."""
+    return hashlib.sha256(tensor_bytes(t).tobytes()).hexdigest()
+
+
+def dumps(header, blobs):
+    """Container bytes for a header (without "blobs"/"header_sha256", which are added here) and named tensors."""
+    from safetensors.torch import save
+
+    blobs = {name: torch.from_numpy(np.require(b, requirements=["C", "W"])) if isinstance(b, np.ndarray)
+             else b.contiguous() for name, b in blobs.items()}
+    header = dict(header, blobs={name: sha256_tensor(b) for name, b in sorted(blobs.items())})
+    header["header_sha256"] = hashlib.sha256(canonical(header)).hexdigest()
+    return save(blobs, metadata={METADATA_KEY: canonical(header).decode()})
+
+
+def _metadata(data):
+    (n,) = struct.unpack("<Q", data[:8])
+    return json.loads(data[8:8 + n]).get("__metadata__") or {}
+
+
+def loads(data, source):
+    """(header, blobs) of a container, with every check that needs no model: container integrity, format and
+    version, header checksum and schema, and each payload against its sha256. Raises SLTError naming `source`."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    try:
+        blobs = load(data)
+        meta = _metadata(data)
+    except (SafetensorError, ValueError, struct.error) as e:
+        raise SLTError(f"{source}: not a readable ticket (truncated or not a safetensors file: {e})") from None
+    if METADATA_KEY not in meta:
+        raise SLTError(f"{source}: a safetensors file, but not a studiogan-slt ticket (no {METADATA_KEY!r} header)")
+    try:
+        header = json.loads(meta[METADATA_KEY])
+    except ValueError:
+        raise SLTError(f"{source}: the ticket header is not valid JSON (the file was edited or corrupted)") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise SLTError(f"{source}: the header does not describe a {FORMAT}")
+    version = header.get("format_version")
+    if version != FORMAT_VERSION:
+        raise SLTError(f"{source}: ticket format version {version!r} is not supported; this studiogan-slt reads "
+                       f"version {FORMAT_VERSION}")
+    body = {key: value for key, value in header.items() if key != "header_sha256"}
+    if header.get("header_sha256") != hashlib.sha256(canonical(body)).hexdigest():
+        raise SLTError(f"{source}: the ticket header was modified or corrupted (header checksum mismatch)")
+    problem = _schema_problem(header)
+    if problem:
+        raise SLTError(f"{source}: invalid ticket header: {problem}")
+    if set(blobs) != set(header["blobs"]):
+        raise SLTError(f"{source}: the tensors in the file do not match the ticket header")
+    for name, digest in header["blobs"].items():
+        if sha256_tensor(blobs[name]) != digest:
+            raise SLTError(f"{source}: payload {name!r} is corrupted (sha256 mismatch)")
+    return header, blobs
+
+
+def _is_shape(v):
+    return isinstance(v, list) and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in v)
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+_COMMON = {"name": str, "type": str, "shape": _is_shape, "dtype": _DTYPES.__contains__, "kept": _is_int,
+           "scale": _is_number, "tier": TIERS.__contains__}
+_PER_TIER = {"seeded": {"init": dict, "sha256": str}, "signs": {"constant": _is_number}, "values": {}}
+_TENSOR = {"name": str, "shape": _is_shape, "dtype": _DTYPES.__contains__}
+_TOP = {"plugin_version": str, "rng": str, "k": _is_number, "scope": str, "options": dict, "codec": CODECS.__contains__,
+        "values_dtype": ("float32", "float16").__contains__, "masked": list, "tensors": list, "blobs": dict,
+        "meta": dict}
+
+
+def _fields_problem(entry, fields, where):
+    if not isinstance(entry, dict):
+        return f"{where} is not an object"
+    for key, check in fields.items():
+        value = entry.get(key)
+        ok = isinstance(value, check) if isinstance(check, type) else value is not None and check(value)
+        if not ok:
+            return f"{where}: field {key!r} is missing or has the wrong type"
+    return None
+
+
+def _schema_problem(header):
+    problem = _fields_problem(header, _TOP, "header")
+    if problem:
+        return problem
+    for key in ("architecture", "sampler"):
+        if header.get(key) is not None and not isinstance(header[key], dict):
+            return f"{key!r} must be an object or null"
+    if not 0.0 < header["k"] <= 1.0 or header["scope"] not in ("layer", "global"):
+        return f"k={header['k']!r}, scope={header['scope']!r} are out of range"
+    for i, entry in enumerate(header["masked"]):
+        where = f"masked tensor {i}"
+        problem = _fields_problem(entry, _COMMON, where) or _fields_problem(entry, _PER_TIER[entry["tier"]], where)
+        if problem:
+            return problem
+        if not 0 <= entry["kept"] <= numel(entry["shape"]):
+            return f"{where} ({entry['name']}): kept is not within its shape"
+    for i, entry in enumerate(header["tensors"]):
+        problem = _fields_problem(entry, _TENSOR, f"tensor {i}")
+        if problem:
+            return problem
+    names = [e["name"] for e in header["masked"] + header["tensors"]]
+    if len(set(names)) != len(names):
+        return "a tensor name appears twice"
+    return None

@@ -1,0 +1,185 @@
+"""Export the generator of a StudioGAN SLT run: as a ticket, or as a dense checkpoint folder unmodified StudioGAN reads.
+
+The run's architecture comes from its log (SAVE/logs/<run>.log), where StudioGAN dumps every config section as JSON
+(loader.py:114-116) and the plugin adds its SLT section (hooks.install_config). `build_generator` is the ticket's
+builder: from those sections and a StudioGAN checkout it rebuilds the plain generator through StudioGAN's own
+models.model.load_generator_discriminator, so a ticket needs nothing but itself and a checkout.
+"""
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from studiogan_slt.errors import SLTError
+from studiogan_slt.studiogan import config, hooks, launch, locate
+
+BUILDER = "studiogan_slt.studiogan.export:build_generator"
+# What load_generator_discriminator reads to build G (RUN only for mixed_precision, forced off here).
+SECTIONS = ("DATA", "MODEL", "STYLEGAN")
+_STYLEGANS = ("stylegan2", "stylegan3")
+
+
+def _logged_sections(log_path):
+    """{section: values} of the last dump of each section in a StudioGAN run log (eval runs append to it)."""
+    text = log_path.read_text(encoding="utf-8", errors="replace")
+    found = {}
+    decoder = json.JSONDecoder()
+    for m in re.finditer(r"cfgs\.(\w+) =\s*\n\[\w+\][^\n>]*> ", text):
+        try:
+            found[m.group(1)] = decoder.raw_decode(text, m.end())[0]
+        except ValueError:
+            continue
+    return found
+
+
+def _checkpoint(ckpt_dir, kind, when):
+    files = sorted(Path(ckpt_dir).glob(f"model={kind}-{when}-weights-step=*.pth"))
+    return files[-1] if files else None
+
+
+def read_run(ckpt_dir, best=False):
+    """(sections, {"G"|"G_ema"|"D": checkpoint path}, run name) of a StudioGAN checkpoint folder; SLTError if the
+    folder is not an SLT run."""
+    ckpt_dir = Path(ckpt_dir).resolve()
+    when = "best" if best else "current"
+    log = ckpt_dir.parent.parent / "logs" / f"{ckpt_dir.name}.log"
+    if not log.is_file():
+        raise SLTError(f"-ckpt {ckpt_dir}: no run log at {log} (StudioGAN writes SAVE/logs/<run>.log next to "
+                       "SAVE/checkpoints/<run>); it holds the config the generator is rebuilt from")
+    sections = _logged_sections(log)
+    missing = [s for s in SECTIONS + ("SLT",) if s not in sections]
+    if missing:
+        raise SLTError(f"-ckpt {ckpt_dir}: the run log {log} has no cfgs.{missing[0]} section"
+                       + (" (not an SLT run?)" if missing[0] == "SLT" else ""))
+    if not config.masks_generator(sections["SLT"]):
+        raise SLTError(f"-ckpt {ckpt_dir}: this run did not mask its generator (SLT.k is N/A or train_mode is "
+                       f"{config.DENSE_MOMENT_MATCHING}); there is no ticket to export")
+    files = {kind: _checkpoint(ckpt_dir, kind, when) for kind in ("G", "G_ema", "D")}
+    if files["G"] is None:
+        raise SLTError(f"-ckpt {ckpt_dir}: no model=G-{when}-weights-step=*.pth checkpoint there")
+    return sections, files, ckpt_dir.name
+
+
+def _studiogan(studiogan_root=None):
+    return launch.import_studiogan(locate.find_root(studiogan_root))
+
+
+def _build(sg, sections):
+    """Plain (Gen, Dis) from logged config sections, through StudioGAN's own constructors."""
+    import yaml
+
+    base = sg["config"].Configurations.__new__(sg["config"].Configurations)
+    base.load_base_cfgs()
+    # Only keys StudioGAN's config defines: values set at run time would make _overwrite_cfgs refuse the file.
+    known = {s: {k: v for k, v in sections[s].items() if hasattr(getattr(base, s), k)} for s in SECTIONS}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "cfg.yaml")
+        with open(path, "w") as f:
+            yaml.safe_dump(known, f)
+        cfgs = sg["config"].Configurations(path)
+    cfgs.RUN.mixed_precision = False
+    build = hooks._original(sg["models.model"].load_generator_discriminator)
+    built = build(cfgs.DATA, cfgs.OPTIMIZATION, cfgs.MODEL, cfgs.STYLEGAN, cfgs.MODULES, cfgs.RUN, "cpu", None)
+    return built[0].eval(), built[3].eval()
+
+
+def build_generator(cfgs, studiogan_root=None):
+    """The ticket builder: the plain StudioGAN generator of a run whose DATA/MODEL/STYLEGAN values are `cfgs`."""
+    if not isinstance(cfgs, dict) or any(not isinstance(cfgs.get(s), dict) for s in SECTIONS):
+        raise SLTError(f"the ticket's StudioGAN config must have the sections {', '.join(SECTIONS)}")
+    return _build(_studiogan(studiogan_root), cfgs)[0]
+
+
+def _load_state(path):
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    except Exception as e:  # a damaged or foreign file: torch raises many types here
+        raise SLTError(f"cannot read checkpoint {path}: {str(e).splitlines()[0]}") from None
+
+
+def _converted(model, path, k, options):
+    from studiogan_slt import convert
+
+    convert(model, k, **options)
+    try:
+        model.load_state_dict(_load_state(path), strict=True)
+    except RuntimeError as e:
+        raise SLTError(f"{path} does not match the run's logged architecture and SLT options: "
+                       f"{str(e).splitlines()[0]}") from None
+    return model.eval()
+
+
+def _generator_file(files, sections):
+    """StudioGAN evaluates G_ema when the run keeps one (worker.py uses it for sampling and metrics)."""
+    return files["G_ema"] if sections["MODEL"].get("apply_g_ema") and files["G_ema"] else files["G"]
+
+
+def sampler_spec(sections):
+    if sections["MODEL"].get("backbone") in _STYLEGANS:
+        return None  # StyleGAN samples through mapping/synthesis with one-hot labels, not G(z, label)
+    return {"z_dim": int(sections["MODEL"]["z_dim"]), "prior": sections["MODEL"].get("z_prior", "gaussian"),
+            "num_classes": int(sections["DATA"]["num_classes"]), "pass_label": True, "kwargs": {"eval": True}}
+
+
+def converted_generator(ckpt_dir, best=False, studiogan_root=None):
+    """(the run's generator converted and loaded from its checkpoint, sections, checkpoint path, run name)."""
+    sections, files, run = read_run(ckpt_dir, best)
+    sg = _studiogan(studiogan_root)
+    path = _generator_file(files, sections)
+    G = _converted(_build(sg, sections)[0], path, sections["SLT"]["k"], config.convert_options(sections["SLT"]))
+    return G, sections, path, run
+
+
+def export_ticket(ckpt_dir, output, best=False, studiogan_root=None, tier="auto", values_dtype="float32"):
+    from studiogan_slt import save_ticket
+
+    G, sections, path, run = converted_generator(ckpt_dir, best, studiogan_root)
+    cfgs = {s: sections[s] for s in SECTIONS}
+    return save_ticket(G, output, builder=BUILDER, builder_kwargs={"cfgs": cfgs}, sampler=sampler_spec(sections),
+                       tier=tier, values_dtype=values_dtype,
+                       studiogan={"run": run, "checkpoint": path.name, "commit": locate.PINNED_COMMIT,
+                                  "slt": sections["SLT"]})
+
+
+def export_dense(ckpt_dir, output, best=False, studiogan_root=None):
+    """A checkpoint folder with G (and G_ema, D) as plain StudioGAN checkpoints, masks baked in (w * mask)."""
+    import torch
+
+    from studiogan_slt import materialize
+
+    sections, files, run = read_run(ckpt_dir, best)
+    out = Path(output)
+    if out.exists() and any(out.iterdir()):
+        raise SLTError(f"-o {out}: the folder exists and is not empty")
+    out.mkdir(parents=True, exist_ok=True)
+    sg = _studiogan(studiogan_root)
+    slt = sections["SLT"]
+    options = config.convert_options(slt)
+    for kind, path in files.items():
+        if path is None:
+            continue
+        if kind == "D" and "D" not in slt["targets"]:
+            shutil.copyfile(path, out / path.name)  # unmasked: already what StudioGAN expects
+            continue
+        Gen, Dis = _build(sg, sections)
+        # D's seeded tensors use seed + 1, exactly as hooks.convert_models converted it
+        model = _converted(Dis, path, slt["k"], dict(options, seed=options["seed"] + 1)) if kind == "D" else \
+            _converted(Gen, path, slt["k"], options)
+        torch.save({"state_dict": materialize(model).state_dict()}, out / path.name)
+    return out
+
+
+def checkpoint_report(ckpt_dir, best=False, studiogan_root=None):
+    from studiogan_slt import report
+    from studiogan_slt.core import sample
+
+    G, sections, _, _ = converted_generator(ckpt_dir, best, studiogan_root)
+    spec = sampler_spec(sections)
+    if spec is None:
+        return report(G)
+    args, kwargs = sample.example_inputs(sample.check_sampler(spec))
+    return report(G, args, kwargs)
