@@ -12,7 +12,18 @@ from studiogan_slt.errors import SLTError
 
 # name -> "module:attribute" of a click.Command
 COMMANDS = {
+    "extractor": "studiogan_slt.cli.moments:extractor",
     "data": "studiogan_slt.cli.data:data",
+    "train": "studiogan_slt.cli.train:train",
+    "eval": "studiogan_slt.cli.train:evaluate",
+    "studiogan": "studiogan_slt.cli.train:studiogan",
+    "export": "studiogan_slt.cli.ticket:export",
+    "sample": "studiogan_slt.cli.ticket:sample",
+    "report": "studiogan_slt.cli.ticket:report",
+    "baselines": "studiogan_slt.cli.results:baselines",
+    "compare": "studiogan_slt.cli.results:compare",
+    "plot": "studiogan_slt.cli.results:plot",
+    "digits-fid": "studiogan_slt.cli.results:digits_fid",
 }
 
 

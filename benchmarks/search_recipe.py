@@ -1,0 +1,290 @@
+"""Search-recipe study for the digits reproduction: dense moment matching vs SLT score search at equal step budgets.
+
+Plain PyTorch + the project's core (convert, FeatureExtractor, MomentMatchingLoss, the digits CNN); no StudioGAN.
+The generator mirrors StudioGAN's `resnet` backbone at 32x32 (Linear z -> 4x4x4c, three BN-ReLU-up-conv blocks with
+a 1x1 shortcut, BN-ReLU-conv3x3-tanh; c = g_conv_dim), so a recipe found here carries over to
+`configs/digits/SNGAN.yaml`-style runs. Each run prints: moment-distance reduction (first 10 vs last 10 steps),
+an FID proxy (penultimate features of a LeNet trained here, NOT the loss extractor, 296 generated vs the 296
+valid images, generator BN in batch-statistics mode) and seconds per step. Single-threaded by default.
+
+    python benchmarks/search_recipe.py --runs dense slt-best --steps 600          # named presets, one after another
+    python benchmarks/search_recipe.py --mode slt --k 0.1 --opt sgd --lr 1 ...    # one ad-hoc run
+"""
+import argparse
+import json
+import os
+import time
+
+import warnings
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from studiogan_slt import convert
+from studiogan_slt.core.digits_net import NETWORK, train_digits_cnn
+from studiogan_slt.core.extractors import FeatureExtractor
+from studiogan_slt.core.moments import MomentMatchingLoss, real_statistics
+from studiogan_slt.data.digits import digits_arrays
+
+# Presets: the comparisons docs/recipe-notes.md reports. Keys are command-line option names.
+SLT_BEST = {"mode": "slt", "k": 0.1, "weight_init": "signed_kaiming_constant", "scaled": True,
+            "score_init": "kaiming_uniform", "opt": "adam", "lr": 0.03, "ama": False}
+PRESETS = {
+    "dense": {"mode": "dense", "opt": "adam", "lr": 2e-4, "ama": False},
+    "dense-ama-paper": {"mode": "dense", "opt": "adam", "lr": 2e-4, "ama": True, "ama_lr": 1e-5},
+    "slt-paper": {"mode": "slt", "k": 0.1, "weight_init": "keep", "n02": True, "score_init": "uniform",
+                  "opt": "adam", "lr": 3e-3, "ama": True, "ama_lr": 1e-5},
+    "slt-best": SLT_BEST,
+    "random-mask": {**SLT_BEST, "mode": "random"},
+    "untrained": {**SLT_BEST, "mode": "untrained"},
+}
+
+
+class GenBlock(nn.Module):
+    def __init__(self, ch):
+        super().__init__()
+        self.bn1, self.bn2 = nn.BatchNorm2d(ch, eps=1e-4), nn.BatchNorm2d(ch, eps=1e-4)
+        self.conv0 = nn.Conv2d(ch, ch, 1)
+        self.conv1, self.conv2 = nn.Conv2d(ch, ch, 3, padding=1), nn.Conv2d(ch, ch, 3, padding=1)
+
+    def forward(self, x):
+        h = F.interpolate(F.relu(self.bn1(x)), scale_factor=2)
+        h = self.conv2(F.relu(self.bn2(self.conv1(h))))
+        return h + self.conv0(F.interpolate(x, scale_factor=2))
+
+
+class ResNetG(nn.Module):
+    """StudioGAN's resnet generator at 32x32, unconditional (g_cond_mtd W/O)."""
+
+    def __init__(self, z_dim=128, g_conv_dim=16):
+        super().__init__()
+        self.ch = 4 * g_conv_dim
+        self.linear0 = nn.Linear(z_dim, self.ch * 16)
+        self.blocks = nn.Sequential(*[GenBlock(self.ch) for _ in range(3)])
+        self.bn4 = nn.BatchNorm2d(self.ch, eps=1e-4)
+        self.conv4 = nn.Conv2d(self.ch, 3, 3, padding=1)
+        for m in self.modules():  # StudioGAN's default g_init "ortho"
+            if isinstance(m, (nn.Linear, nn.Conv2d)):
+                nn.init.orthogonal_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, z):
+        h = self.blocks(self.linear0(z).view(len(z), self.ch, 4, 4))
+        return torch.tanh(self.conv4(F.relu(self.bn4(h))))
+
+
+class LeNet(nn.Module):
+    """The FID-proxy network: a different architecture from the loss's VGG-style digits CNN (5x5 convs, no BN)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.conv2 = nn.Conv2d(3, 16, 5), nn.Conv2d(16, 32, 5)
+        self.fc1, self.fc2 = nn.Linear(32 * 5 * 5, 128), nn.Linear(128, 10)
+
+    def features(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return F.relu(self.fc1(x.flatten(1)))
+
+    def forward(self, x):
+        return self.fc2(self.features(x))
+
+
+def to_input(images_uint8):
+    return torch.from_numpy(images_uint8).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+
+
+def eval_net(path, seed=1, epochs=8):
+    net = LeNet()
+    if os.path.exists(path):
+        net.load_state_dict(torch.load(path, weights_only=True))
+        return net.eval()
+    torch.manual_seed(seed)
+    x, y = digits_arrays("train")
+    x, y = to_input(x), torch.from_numpy(y)
+    opt = torch.optim.Adam(net.parameters(), lr=2e-3)
+    for _ in range(epochs):
+        for idx in torch.randperm(len(x)).split(64):
+            opt.zero_grad()
+            F.cross_entropy(net(x[idx]), y[idx]).backward()
+            opt.step()
+    torch.save(net.state_dict(), path)
+    return net.eval()
+
+
+def fid(a, b):
+    """Frechet distance between Gaussian fits of two [N, D] feature sets (float64, scipy sqrtm)."""
+    from scipy import linalg
+
+    a, b = a.double().numpy(), b.double().numpy()
+    mu1, mu2 = a.mean(0), b.mean(0)
+    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean = linalg.sqrtm(s1 @ s2).real
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * covmean))
+
+
+class Evaluator:
+    def __init__(self, workdir):
+        self.net = eval_net(os.path.join(workdir, "lenet_eval.pt"))
+        xv, yv = digits_arrays("valid")
+        self.n = len(xv)
+        with torch.no_grad():
+            xv = to_input(xv)
+            self.real = self.net.features(xv)
+            self.accuracy = (self.net(xv).argmax(1) == torch.from_numpy(yv)).float().mean().item()
+            xt = digits_arrays("train")[0]
+            pick = torch.randperm(len(xt), generator=torch.Generator().manual_seed(0))[:self.n].numpy()
+            train = to_input(xt[pick])
+            self.floor = fid(self.net.features(train), self.real)  # real train vs real valid: the best reachable
+
+    def __call__(self, gen, seed=123):
+        z = torch.randn(self.n, 128, generator=torch.Generator().manual_seed(seed))
+        with torch.no_grad():
+            gen.train()  # batch statistics: identical treatment of trained, random and untrained generators
+            fake = gen(z)
+            logits = self.net(fake)
+            hist = torch.bincount(logits.argmax(1), minlength=10).tolist()
+            return fid(self.net.features(fake), self.real), hist, fake
+
+
+def extractor(workdir, bn_mode, taps):
+    path = os.path.join(workdir, "digits_cnn.pt")
+    if not os.path.exists(path):
+        print("loss extractor:", train_digits_cnn(path, seed=0, log=lambda m: None))
+    spec = {"network": NETWORK, "weights": path}
+    if taps:
+        spec["layers"] = [f"features.{i}" for i in taps]
+    return FeatureExtractor([spec], bn_mode=bn_mode)
+
+
+def build_generator(a):
+    torch.manual_seed(a.seed)
+    gen = ResNetG(g_conv_dim=a.width)
+    if a.n02:  # the released code's weights_init: N(0, 0.02) weights
+        for m in gen.modules():
+            if isinstance(m, (nn.Linear, nn.Conv2d)):
+                nn.init.normal_(m.weight, 0, 0.02)
+    if a.mode == "dense":
+        return gen
+    k = 1.0 if a.mode == "untrained" else a.k
+    return convert(gen, k, weight_init=a.weight_init, scaled=a.scaled, score_init=a.score_init,
+                   score_bound=a.score_bound, bias_init="uniform", mask_bias=a.mask_bias, rescale=a.rescale,
+                   scope=a.scope, seed=a.seed)
+
+
+def run(a, workdir, evaluator):
+    torch.set_num_threads(a.threads)
+    feats = extractor(workdir, a.bn_mode, a.taps)
+    x_train = to_input(digits_arrays("train")[0])
+    stats = real_statistics(feats, x_train.split(a.batch), key={"bench": "search_recipe", "bn": a.bn_mode,
+                            "taps": a.taps, "batch": a.batch}, cache_dir=workdir)
+    loss_fn = MomentMatchingLoss(stats.mean, stats.var, ama=a.ama, ama_lr=a.ama_lr, ama_init=a.ama_init)
+    gen = build_generator(a)
+    params = [p for p in gen.parameters() if p.requires_grad]
+    n_trainable = sum(p.numel() for p in params)
+    if a.opt == "adam":
+        opt = torch.optim.Adam(params, lr=a.lr, betas=(0.5, 0.999))
+    else:
+        opt = torch.optim.SGD(params, lr=a.lr, momentum=0.9, nesterov=True)
+    steps = a.steps if a.mode in ("dense", "slt") else 0
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(steps, 1)) if a.cosine else None
+    torch.manual_seed(a.seed + 1000)
+    dists, curve, start = [], [], time.time()
+    for step in range(max(steps, 10)):
+        gen.train()
+        out = loss_fn(feats(gen(torch.randn(a.batch, 128))))
+        dists.append(out.distance.item())
+        if step < steps:
+            opt.zero_grad(set_to_none=True)
+            out.loss.backward()
+            opt.step()
+            if sched:
+                sched.step()
+        if a.eval_every and step and step % a.eval_every == 0:
+            curve.append((step, round(evaluator(gen)[0], 2)))
+    secs = (time.time() - start) / max(len(dists), 1)
+    score, hist, images = evaluator(gen)
+    first, last = np.mean(dists[:10]), np.mean(dists[-10:])
+    result = {"name": a.name, "mode": a.mode, "k": a.k, "steps": steps, "width": a.width, "batch": a.batch,
+              "opt": a.opt, "lr": a.lr, "ama": a.ama, "weight_init": a.weight_init, "scaled": a.scaled,
+              "score_init": a.score_init, "bn_mode": a.bn_mode, "trainable": n_trainable,
+              "dist_first": first, "dist_last": last, "reduction": 1 - last / first, "fid": score,
+              "hist": hist, "sec_per_step": secs, "curve": curve}
+    if a.save_images:
+        torch.save(images[:64], os.path.join(workdir, f"images-{a.name}.pt"))
+    return result
+
+
+def parser():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--runs", nargs="*", default=[], help=f"presets to run in order: {', '.join(PRESETS)}")
+    p.add_argument("--name", default="adhoc")
+    p.add_argument("--mode", choices=("dense", "slt", "random", "untrained"), default="slt")
+    p.add_argument("--k", type=float, default=0.1)
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--width", type=int, default=16, help="g_conv_dim; the blocks have 4x this many channels")
+    p.add_argument("--opt", choices=("adam", "sgd"), default="adam")
+    p.add_argument("--lr", type=float, default=0.03)
+    p.add_argument("--cosine", action="store_true", help="cosine decay of the lr over the run")
+    p.add_argument("--weight-init", dest="weight_init", default="signed_kaiming_constant",
+                   choices=("keep", "signed_kaiming_constant", "kaiming_normal"))
+    p.add_argument("--scaled", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--n02", action="store_true", help="N(0, 0.02) weights before conversion (with --weight-init keep)")
+    p.add_argument("--score-init", dest="score_init", default="kaiming_uniform",
+                   choices=("kaiming_uniform", "uniform", "constant"))
+    p.add_argument("--score-bound", dest="score_bound", type=float, default=None)
+    p.add_argument("--scope", choices=("layer", "global"), default="layer")
+    p.add_argument("--mask-bias", dest="mask_bias", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--rescale", action=argparse.BooleanOptionalAction, default=False)
+    p.add_argument("--ama", action=argparse.BooleanOptionalAction, default=False)
+    p.add_argument("--ama-lr", dest="ama_lr", type=float, default=1e-5)
+    p.add_argument("--ama-init", dest="ama_init", choices=("zeros", "linear"), default="zeros")
+    p.add_argument("--bn-mode", dest="bn_mode", choices=("train", "eval"), default="train")
+    p.add_argument("--taps", type=int, nargs="*", default=None,
+                   help="indices into the digits CNN's `features` (ReLUs: 2 5 9 12 16); default all")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--eval-every", dest="eval_every", type=int, default=0)
+    p.add_argument("--save-images", dest="save_images", action="store_true")
+    p.add_argument("--workdir", default="/tmp/recipe")
+    p.add_argument("--json", default=None, help="append each result as one JSON line to this file")
+    return p
+
+
+def main(argv=None):
+    p = parser()
+    a = p.parse_args(argv)
+    if a.threads < 1 or a.steps < 0 or a.batch < 2 or not 0 < a.k <= 1:
+        p.error("--threads >= 1, --steps >= 0, --batch >= 2 and 0 < --k <= 1 are required")
+    unknown = [r for r in a.runs if r not in PRESETS]
+    if unknown:
+        p.error(f"unknown preset {unknown[0]!r}; choose from {', '.join(PRESETS)}")
+    torch.set_num_threads(a.threads)
+    os.makedirs(a.workdir, exist_ok=True)
+    evaluator = Evaluator(a.workdir)
+    print(f"FID proxy net: valid accuracy {evaluator.accuracy:.3f}, FID(296 train vs valid) {evaluator.floor:.2f}")
+    configs = []
+    for name in a.runs or [a.name]:
+        cfg = argparse.Namespace(**vars(a))
+        if a.runs:
+            defaults = vars(p.parse_args([]))
+            cfg = argparse.Namespace(**{**defaults, **PRESETS[name], "name": name, "seed": a.seed, "steps": a.steps,
+                                        "width": a.width, "batch": a.batch, "threads": a.threads,
+                                        "workdir": a.workdir, "eval_every": a.eval_every})
+        configs.append(cfg)
+    print(f"{'run':<18}{'k':>5}{'steps':>6}{'loss drop':>10}{'dist last':>11}{'FID':>8}{'s/step':>8}  class histogram")
+    for cfg in configs:
+        r = run(cfg, a.workdir, evaluator)
+        print(f"{r['name']:<18}{r['k'] if r['mode'] in ('slt', 'random') else 1.0:>5}{r['steps']:>6}{r['reduction']:>10.1%}"
+              f"{r['dist_last']:>11.4g}{r['fid']:>8.2f}{r['sec_per_step']:>8.3f}  {r['hist']}"
+              + (f"  curve {r['curve']}" if r["curve"] else ""), flush=True)
+        if a.json:
+            with open(a.json, "a") as f:
+                f.write(json.dumps(r) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""The evaluation metric of the digits reproduction: an FID on the features of a network that is NOT the loss's
+extractor, plus the class histogram of the generated images under that network.
+
+The moment-matching loss uses studiogan_slt.core.digits_net (VGG-style 3x3 convs with BatchNorm and max pooling,
+RGB in [-1, 1], seed 0). Scoring with the network the generator was fitted to would reward fitting that network's
+statistics rather than producing digits, so this one differs in every respect that is cheap to change: LeNet-style
+5x5 convolutions, ELU, average pooling, no BatchNorm, dropout, grayscale input in [0, 1] and seed 1234. Its 64
+penultimate activations are the features. The reference is the digits valid split (296 images); the generated set
+must be the same size (the first 296 images in file-name order are used), because FID is biased by sample size.
+"""
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from studiogan_slt.errors import SLTError
+
+EVAL_SEED = 1234
+EPOCHS = 30
+FEATURES = 64
+VERSION = "lenet-elu-v1"  # part of the cache file name: change it when the network or its training changes
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def _net():
+    from torch import nn
+
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 5), nn.ELU(), nn.AvgPool2d(2),  # 32 -> 28 -> 14
+        nn.Conv2d(16, 32, 5), nn.ELU(), nn.AvgPool2d(2),  # 14 -> 10 -> 5
+        nn.Flatten(), nn.Dropout(0.3), nn.Linear(32 * 5 * 5, 128), nn.ELU(),
+        nn.Dropout(0.3), nn.Linear(128, FEATURES), nn.ELU(),  # the features: output of this ELU
+        nn.Linear(FEATURES, 10))
+
+
+def _as_input(images_uint8):
+    import torch
+
+    x = torch.from_numpy(np.ascontiguousarray(images_uint8)).float().div(255.0)
+    return x.mean(dim=-1).unsqueeze(1)  # [N, 1, H, W], gray
+
+
+def default_cache_path():
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(root) / "studiogan_slt" / f"digits_eval_{VERSION}_seed{EVAL_SEED}_ep{EPOCHS}.pt"
+
+
+def train_eval_net(path, *, seed=EVAL_SEED, epochs=EPOCHS, log=None):
+    """Train the evaluation network on the digits train split and save its state_dict to `path`."""
+    import torch
+    import torch.nn.functional as F
+
+    from studiogan_slt.data.digits import digits_arrays
+
+    start = time.time()
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    x, y = digits_arrays("train")
+    x, y = _as_input(x), torch.from_numpy(y)
+    net = _net()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    for epoch in range(epochs):
+        net.train()
+        order = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(order), 32):
+            idx = order[i:i + 32]
+            loss = F.cross_entropy(net(x[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    xv, yv = digits_arrays("valid")
+    accuracy = float((predict(net, xv)[1] == yv).mean())
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(net.state_dict(), tmp)
+    os.replace(tmp, path)  # atomic: a concurrent reader never sees half a file
+    if log:
+        log(f"trained the digits evaluation network in {time.time() - start:.0f} s: valid accuracy {accuracy:.4f}")
+    return accuracy
+
+
+def load_eval_net(path=None, log=None):
+    """The evaluation network from `path` (default: the user cache), trained and cached on first use."""
+    import torch
+
+    path = Path(path) if path else default_cache_path()
+    if not path.is_file():
+        train_eval_net(path, log=log)
+    net = _net()
+    try:
+        net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    except (RuntimeError, OSError, ValueError) as e:
+        raise SLTError(f"{path}: not a digits evaluation network ({str(e).splitlines()[0]}); delete it to "
+                       "retrain") from None
+    return net.eval()
+
+
+def predict(net, images_uint8, batch_size=256):
+    """(features float64 [N, 64], predicted class [N]) for uint8 images [N, 32, 32, C]."""
+    import torch
+
+    feats, classes = [], []
+    body, head = net[:-1], net[-1]
+    with torch.no_grad():
+        for i in range(0, len(images_uint8), batch_size):
+            f = body(_as_input(images_uint8[i:i + batch_size]))
+            feats.append(f.double().numpy())
+            classes.append(head(f).argmax(1).numpy())
+    return np.concatenate(feats), np.concatenate(classes)
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2, eps=1e-6):
+    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 sqrt(S1 S2)), with the usual eps*I fallback for a singular product."""
+    import warnings
+
+    from scipy import linalg
+
+    diff = mu1 - mu2
+    with warnings.catch_warnings():
+        # A singular product (e.g. constant images) makes sqrtm warn; the eps offset below is the standard remedy.
+        warnings.simplefilter("error", linalg.LinAlgWarning)
+        try:
+            covmean = linalg.sqrtm(sigma1 @ sigma2)
+        except linalg.LinAlgWarning:
+            covmean = np.full(sigma1.shape, np.nan)
+    if not np.isfinite(covmean).all():
+        offset = np.eye(sigma1.shape[0]) * eps
+        covmean = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
+    covmean = np.real(covmean)  # sqrtm of a product of PSD matrices: imaginary parts are round-off
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))
+
+
+def _moments(features):
+    return features.mean(axis=0), np.cov(features, rowvar=False)
+
+
+def evaluate(images_uint8, net=None, reference=None):
+    """{"fid", "hist", "hist_tv", "num_fake", "num_real", ...} of uint8 images [N, 32, 32, C] against the valid
+    split (or `reference` uint8 images). N must equal the reference size."""
+    from studiogan_slt.data.digits import digits_arrays
+
+    net = net if net is not None else load_eval_net()
+    real = reference if reference is not None else digits_arrays("valid")[0]
+    if len(images_uint8) != len(real):
+        raise SLTError(f"{len(images_uint8)} generated images for {len(real)} reference images; the metric uses "
+                       "the same number of each")
+    real_feats, real_classes = predict(net, real)
+    fake_feats, fake_classes = predict(net, images_uint8)
+    fid = frechet_distance(*_moments(fake_feats), *_moments(real_feats))
+    hist = np.bincount(fake_classes, minlength=10)
+    real_hist = np.bincount(real_classes, minlength=10)
+    tv = 0.5 * float(np.abs(hist / hist.sum() - real_hist / real_hist.sum()).sum())
+    return {"fid": fid, "hist": hist.tolist(), "reference_hist": real_hist.tolist(), "hist_tv": tv,
+            "classes_covered": int((hist > 0).sum()), "num_fake": int(len(images_uint8)), "num_real": int(len(real)),
+            "network": VERSION, "features": FEATURES}
+
+
+def _generation_order(path):
+    # StudioGAN's -sf writes fake/<class>/<global index>.png: numeric names first, by number, so that taking the
+    # first `count` files does not favour the low class folders of a conditional generator.
+    return (0, int(path.stem), str(path)) if path.stem.isdigit() else (1, 0, str(path))
+
+
+def load_images(folder, count=None):
+    """uint8 [N, 32, 32, 3] from the image files under `folder` (recursively, numeric file names in numeric order
+    first, as StudioGAN's -sf and `studiogan-slt sample` number them); the first `count` of them."""
+    from PIL import Image
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SLTError(f"{folder}: no such folder of images")
+    files = sorted((p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES), key=_generation_order)
+    if count is not None:
+        if len(files) < count:
+            raise SLTError(f"{folder}: {len(files)} images, the metric needs at least {count} (the size of the "
+                           "digits valid split)")
+        files = files[:count]
+    images = []
+    for p in files:
+        with Image.open(p) as im:
+            img = np.asarray(im.convert("RGB"))
+        if img.shape[:2] != (32, 32):
+            raise SLTError(f"{p}: {img.shape[1]}x{img.shape[0]} pixels; the digits metric needs 32x32 images")
+        images.append(img)
+    return np.stack(images) if images else np.zeros((0, 32, 32, 3), np.uint8)
