@@ -4,8 +4,9 @@ Plain PyTorch + the project's core (convert, FeatureExtractor, MomentMatchingLos
 The generator mirrors StudioGAN's `resnet` backbone at 32x32 (Linear z -> 4x4x4c, three BN-ReLU-up-conv blocks with
 a 1x1 shortcut, BN-ReLU-conv3x3-tanh; c = g_conv_dim), so a recipe found here carries over to
 `configs/digits/SNGAN.yaml`-style runs. Each run prints: moment-distance reduction (first 10 vs last 10 steps),
-an FID proxy (penultimate features of a LeNet trained here, NOT the loss extractor, 296 generated vs the 296
-valid images, generator BN in batch-statistics mode) and seconds per step. Single-threaded by default.
+the reproduction's metric (`studiogan-slt digits-fid`: FID on an evaluation network that is NOT the loss's
+extractor, 296 generated vs the 296 valid images) with the generator's BN in eval mode (as tickets are sampled) and
+in batch-statistics mode, the class histogram, and seconds per step. Single-threaded by default.
 
     python benchmarks/search_recipe.py --runs dense slt-best --steps 600          # named presets, one after another
     python benchmarks/search_recipe.py --mode slt --k 0.1 --opt sgd --lr 1 ...    # one ad-hoc run
@@ -14,8 +15,6 @@ import argparse
 import json
 import os
 import time
-
-import warnings
 
 import numpy as np
 import torch
@@ -26,7 +25,9 @@ from studiogan_slt import convert
 from studiogan_slt.core.digits_net import NETWORK, train_digits_cnn
 from studiogan_slt.core.extractors import FeatureExtractor
 from studiogan_slt.core.moments import MomentMatchingLoss, real_statistics
+from studiogan_slt.core.sample import to_uint8
 from studiogan_slt.data.digits import digits_arrays
+from studiogan_slt.reporting import digits_eval
 
 # Presets: the comparisons docs/recipe-notes.md reports. Keys are command-line option names.
 SLT_BEST = {"mode": "slt", "k": 0.1, "weight_init": "signed_kaiming_constant", "scaled": True,
@@ -75,78 +76,32 @@ class ResNetG(nn.Module):
         return torch.tanh(self.conv4(F.relu(self.bn4(h))))
 
 
-class LeNet(nn.Module):
-    """The FID-proxy network: a different architecture from the loss's VGG-style digits CNN (5x5 convs, no BN)."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1, self.conv2 = nn.Conv2d(3, 16, 5), nn.Conv2d(16, 32, 5)
-        self.fc1, self.fc2 = nn.Linear(32 * 5 * 5, 128), nn.Linear(128, 10)
-
-    def features(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        return F.relu(self.fc1(x.flatten(1)))
-
-    def forward(self, x):
-        return self.fc2(self.features(x))
-
-
 def to_input(images_uint8):
     return torch.from_numpy(images_uint8).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
 
 
-def eval_net(path, seed=1, epochs=8):
-    net = LeNet()
-    if os.path.exists(path):
-        net.load_state_dict(torch.load(path, weights_only=True))
-        return net.eval()
-    torch.manual_seed(seed)
-    x, y = digits_arrays("train")
-    x, y = to_input(x), torch.from_numpy(y)
-    opt = torch.optim.Adam(net.parameters(), lr=2e-3)
-    for _ in range(epochs):
-        for idx in torch.randperm(len(x)).split(64):
-            opt.zero_grad()
-            F.cross_entropy(net(x[idx]), y[idx]).backward()
-            opt.step()
-    torch.save(net.state_dict(), path)
-    return net.eval()
-
-
-def fid(a, b):
-    """Frechet distance between Gaussian fits of two [N, D] feature sets (float64, scipy sqrtm)."""
-    from scipy import linalg
-
-    a, b = a.double().numpy(), b.double().numpy()
-    mu1, mu2 = a.mean(0), b.mean(0)
-    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean = linalg.sqrtm(s1 @ s2).real
-    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * covmean))
-
-
 class Evaluator:
-    def __init__(self, workdir):
-        self.net = eval_net(os.path.join(workdir, "lenet_eval.pt"))
-        xv, yv = digits_arrays("valid")
-        self.n = len(xv)
-        with torch.no_grad():
-            xv = to_input(xv)
-            self.real = self.net.features(xv)
-            self.accuracy = (self.net(xv).argmax(1) == torch.from_numpy(yv)).float().mean().item()
-            xt = digits_arrays("train")[0]
-            pick = torch.randperm(len(xt), generator=torch.Generator().manual_seed(0))[:self.n].numpy()
-            train = to_input(xt[pick])
-            self.floor = fid(self.net.features(train), self.real)  # real train vs real valid: the best reachable
+    """The reproduction's metric (studiogan_slt.reporting.digits_eval): FID and class histogram of 296 generated
+    images vs the digits valid split, on an evaluation network that is not the loss's extractor."""
 
-    def __call__(self, gen, seed=123):
+    def __init__(self, workdir):
+        self.net = digits_eval.load_eval_net(os.path.join(workdir, "digits_eval.pt"), log=print)
+        self.n = len(digits_arrays("valid")[0])
+        train = digits_arrays("train")[0]
+        pick = np.random.default_rng(0).permutation(len(train))[:self.n]
+        self.floor = digits_eval.evaluate(train[pick], self.net)["fid"]  # real train vs valid: the best reachable
+
+    def __call__(self, gen, seed=123, batch_stats=False):
+        """(FID, class histogram, images) of the generator in eval mode (BN running statistics, as a ticket is
+        sampled) or, with batch_stats, with per-batch BN statistics."""
         z = torch.randn(self.n, 128, generator=torch.Generator().manual_seed(seed))
+        was_training = gen.training
+        gen.train(batch_stats)
         with torch.no_grad():
-            gen.train()  # batch statistics: identical treatment of trained, random and untrained generators
-            fake = gen(z)
-            logits = self.net(fake)
-            hist = torch.bincount(logits.argmax(1), minlength=10).tolist()
-            return fid(self.net.features(fake), self.real), hist, fake
+            fake = to_uint8(gen(z))
+        gen.train(was_training)
+        result = digits_eval.evaluate(fake, self.net)
+        return result["fid"], result["hist"], fake
 
 
 def extractor(workdir, bn_mode, taps):
@@ -206,12 +161,13 @@ def run(a, workdir, evaluator):
             curve.append((step, round(evaluator(gen)[0], 2)))
     secs = (time.time() - start) / max(len(dists), 1)
     score, hist, images = evaluator(gen)
+    score_batch_stats = evaluator(gen, batch_stats=True)[0]
     first, last = np.mean(dists[:10]), np.mean(dists[-10:])
     result = {"name": a.name, "mode": a.mode, "k": a.k, "steps": steps, "width": a.width, "batch": a.batch,
               "opt": a.opt, "lr": a.lr, "ama": a.ama, "weight_init": a.weight_init, "scaled": a.scaled,
               "score_init": a.score_init, "bn_mode": a.bn_mode, "trainable": n_trainable,
               "dist_first": first, "dist_last": last, "reduction": 1 - last / first, "fid": score,
-              "hist": hist, "sec_per_step": secs, "curve": curve}
+              "fid_batch_stats": score_batch_stats, "hist": hist, "sec_per_step": secs, "curve": curve}
     if a.save_images:
         torch.save(images[:64], os.path.join(workdir, f"images-{a.name}.pt"))
     return result
@@ -265,7 +221,7 @@ def main(argv=None):
     torch.set_num_threads(a.threads)
     os.makedirs(a.workdir, exist_ok=True)
     evaluator = Evaluator(a.workdir)
-    print(f"FID proxy net: valid accuracy {evaluator.accuracy:.3f}, FID(296 train vs valid) {evaluator.floor:.2f}")
+    print(f"digits FID of 296 real train images vs the valid split (the floor): {evaluator.floor:.2f}")
     configs = []
     for name in a.runs or [a.name]:
         cfg = argparse.Namespace(**vars(a))
@@ -275,11 +231,11 @@ def main(argv=None):
                                         "width": a.width, "batch": a.batch, "threads": a.threads,
                                         "workdir": a.workdir, "eval_every": a.eval_every})
         configs.append(cfg)
-    print(f"{'run':<18}{'k':>5}{'steps':>6}{'loss drop':>10}{'dist last':>11}{'FID':>8}{'s/step':>8}  class histogram")
+    print(f"{'run':<18}{'k':>5}{'steps':>6}{'loss drop':>10}{'dist last':>11}{'FID':>8}{'FID bs':>8}{'s/step':>8}  class histogram")
     for cfg in configs:
         r = run(cfg, a.workdir, evaluator)
         print(f"{r['name']:<18}{r['k'] if r['mode'] in ('slt', 'random') else 1.0:>5}{r['steps']:>6}{r['reduction']:>10.1%}"
-              f"{r['dist_last']:>11.4g}{r['fid']:>8.2f}{r['sec_per_step']:>8.3f}  {r['hist']}"
+              f"{r['dist_last']:>11.4g}{r['fid']:>8.2f}{r['fid_batch_stats']:>8.2f}{r['sec_per_step']:>8.3f}  {r['hist']}"
               + (f"  curve {r['curve']}" if r["curve"] else ""), flush=True)
         if a.json:
             with open(a.json, "a") as f:
