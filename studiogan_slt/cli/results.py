@@ -36,7 +36,7 @@ def baselines(dataset, model, table, as_json):
 @click.command(context_settings=_CTX)
 @_RUN_DIRS
 @click.option("--model", default=None, help="Baseline model to compare with (default: the run's config name "
-                                            "without -SLT, e.g. DCGAN-SLT.yaml -> DCGAN).")
+                                            "without -SLT/-MM/-dense, e.g. DCGAN-SLT.yaml -> DCGAN).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def compare(run_dirs, model, as_json):
     """Each run's best FID/IS/PRDC, k and kept parameters next to the matching published baselines.
