@@ -11,6 +11,7 @@ A real log of a tiny run is parsed in tests/studiogan/test_real_run_log.py.
 """
 import json
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 PRDC = ("Improved Precision", "Improved Recall", "Density", "Coverage")
@@ -26,6 +27,7 @@ class _Log:
         self.lines.append(f"[INFO] {self.time:%Y-%m-%d %H:%M:%S} > {message}")
 
 
+@lru_cache(maxsize=None)
 def ticket_report(k):
     """The plugin's report of a converted tiny generator at k, as hooks.convert_models logs it: (text, kept, total)."""
     from studiogan_slt import convert, report
@@ -35,7 +37,8 @@ def ticket_report(k):
     return f"SLT ticket of G (k={k}):\n{r}", r.totals["kept"], r.totals["total"]
 
 
-def _sections(dataset, img_size, backbone, total_steps, g_lr, cfg_file, seed, metrics, eval_backbone, ref, slt):
+def _sections(dataset, img_size, backbone, total_steps, g_lr, cfg_file, seed, metrics, eval_backbone, ref, slt,
+              post_resizer):
     sections = {"DATA": {"name": dataset, "img_size": img_size, "num_classes": 10, "img_channels": 3},
                 "MODEL": {"backbone": backbone, "g_cond_mtd": "W/O", "z_prior": "gaussian", "z_dim": 128,
                           "apply_g_ema": False, "g_init": "ortho"},
@@ -45,7 +48,7 @@ def _sections(dataset, img_size, backbone, total_steps, g_lr, cfg_file, seed, me
                 "PRE": {"apply_rflip": True, "crop_long_edge": True, "resize_size": img_size},
                 "AUG": {"apply_diffaug": False, "apply_ada": False},
                 "RUN": {"entity": None, "cfg_file": cfg_file, "data_dir": "data", "save_dir": "runs",
-                        "ckpt_dir": None, "seed": seed, "eval_metrics": metrics, "post_resizer": "legacy",
+                        "ckpt_dir": None, "seed": seed, "eval_metrics": metrics, "post_resizer": post_resizer,
                         "batch_statistics": False, "num_eval": 1, "print_freq": 1, "save_freq": 1,
                         "eval_backbone": eval_backbone, "ref_dataset": ref, "fix_seed": True},
                 "STYLEGAN": {"stylegan3_cfg": NOT_SET, "cond_type": ["PD", "SPD", "2C", "D2DCE"]}}
@@ -58,7 +61,7 @@ def _sections(dataset, img_size, backbone, total_steps, g_lr, cfg_file, seed, me
 def write_run(save_dir, name, *, slt=None, backbone="deep_conv", cfg_file="configs/CIFAR10/DCGAN-SLT.yaml",
               dataset="CIFAR10", img_size=32, evals=(), final_evals=(), num_real=10000, num_fake=10000,
               with_is=True, total_steps=1000, seed=0, g_lr=0.0002, eval_backbone="InceptionV3_tf", ref="train",
-              extra_json=None, dataset_size=50000):
+              extra_json=None, dataset_size=50000, post_resizer="legacy"):
     """Write SAVE/logs/<name>.log and return (its path, (kept, total) of G or None).
 
     slt: None = a dense run through the plugin (its SLT section with k N/A), False = a plain StudioGAN run (no
@@ -69,7 +72,7 @@ def write_run(save_dir, name, *, slt=None, backbone="deep_conv", cfg_file="confi
     metrics = ((["is"] if with_is else []) + ["fid", "prdc"]) if evals or final_evals else []
     log.info(f"Run name : {name}", 0)
     sections = _sections(dataset, img_size, backbone, total_steps, g_lr, cfg_file, seed, metrics,
-                         eval_backbone, ref, slt)
+                         eval_backbone, ref, slt, post_resizer)
     for key, value in sections.items():
         log.info(f"cfgs.{key} =", 0)
         log.info(json.dumps(value, indent=2), 0)
@@ -104,6 +107,24 @@ def write_run(save_dir, name, *, slt=None, backbone="deep_conv", cfg_file="confi
         stats.mkdir(parents=True, exist_ok=True)
         (stats / "digits_fid.json").write_text(json.dumps(extra_json))
     return path, (tuple(kept) if kept else None)
+
+
+def write_figure_runs(save):
+    """The reproduction's run kinds: a moment-matching family (dense x3 seeds, SLT at four k with 3 seeds at 0.1,
+    both controls), an adversarial family (dense and SLT k=0.1) and a run without the metric."""
+    mm = {"train_mode": "moment_matching"}
+    for seed, fid in enumerate((20.0, 22.0, 21.0)):
+        write_run(save, f"dmm-s{seed}", slt={"train_mode": "dense_moment_matching"}, seed=seed,
+                  extra_json={"fid": fid})
+    for k, fid in ((0.5, 24.0), (0.3, 23.0), (0.05, 40.0)):
+        write_run(save, f"slt-k{k}", slt={**mm, "k": k}, extra_json={"fid": fid})
+    for seed, fid in enumerate((21.5, 23.5, 25.0)):
+        write_run(save, f"slt-k0.1-s{seed}", slt={**mm, "k": 0.1}, seed=seed, extra_json={"fid": fid})
+    write_run(save, "ctrl-mask", slt={**mm, "k": 0.1}, g_lr=0, extra_json={"fid": 150.0})
+    write_run(save, "ctrl-dense", slt={"train_mode": "dense_moment_matching"}, g_lr=0, extra_json={"fid": 300.0})
+    write_run(save, "adv-dense", extra_json={"fid": 30.0})
+    write_run(save, "adv-slt", slt={"k": 0.1}, extra_json={"fid": 60.0})
+    write_run(save, "no-metric", slt={"k": 0.1})
 
 
 def append_evaluation(path, name, step, values, *, num_real, ref, with_is=False):
