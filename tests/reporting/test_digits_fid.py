@@ -9,7 +9,6 @@ from click.testing import CliRunner
 from PIL import Image
 
 from studiogan_slt.cli import main
-from studiogan_slt.data.digits import write_digits
 from tests.reporting.fakeruns import write_run
 
 VALID_SIZE = 296
@@ -24,13 +23,6 @@ def _images(folder, arrays):
     for i, a in enumerate(arrays):
         Image.fromarray(a).save(folder / f"{i}.png")
     return folder
-
-
-@pytest.fixture(scope="module")
-def digits(tmp_path_factory):
-    out = tmp_path_factory.mktemp("digits")
-    write_digits(out)
-    return out
 
 
 @pytest.fixture(scope="module")
