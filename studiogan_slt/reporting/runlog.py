@@ -176,6 +176,10 @@ def parse_log(path, save_dir=None):
         elif block is not None:
             _read_metric(msg, block)
     if "RUN" not in run.sections and "DATA" not in run.sections:
+        if any(msg.startswith("Generator checkpoint is ") for _, msg in entries):
+            # StudioGAN appends an evaluation or a resumed run to <-save>/logs/<run>.log of the *new* -save
+            raise SLTError(f"{path}: only what `eval`/resuming with -ckpt appended, without the run's config; use "
+                           "the -save folder the run was trained in (evaluate with that same -save)")
         raise SLTError(f"{path}: not a StudioGAN run log (no `cfgs.RUN =` / `cfgs.DATA =` config dump)")
     for block in run.evals:
         block["num_fake"] = _num_fake(run, block)

@@ -73,3 +73,7 @@ def test_user_errors_are_one_line(tmp_path):
     (tmp_path / "logs" / "x.log").write_text("hello\n")
     with pytest.raises(SLTError, match="not a StudioGAN run log"):
         find_runs(tmp_path)
+    # `eval -ckpt` with another -save starts a log there with no config dump
+    append_evaluation(tmp_path / "logs" / "x.log", "x", 10, (20.0,), num_real=296, ref="train")
+    with pytest.raises(SLTError, match="only what `eval`/resuming with -ckpt appended, without the run's config"):
+        find_runs(tmp_path)
