@@ -36,7 +36,7 @@ def baselines(dataset, model, table, as_json):
 @click.command(context_settings=_CTX)
 @_RUN_DIRS
 @click.option("--model", default=None, help="Baseline model to compare with (default: the run's config name "
-                                            "without -SLT, e.g. DCGAN-SLT.yaml -> DCGAN).")
+                                            "without -SLT/-MM/-dense, e.g. DCGAN-SLT.yaml -> DCGAN).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def compare(run_dirs, model, as_json):
     """Each run's best FID/IS/PRDC, k and kept parameters next to the matching published baselines.
@@ -84,7 +84,7 @@ def plot(run_dirs, output, csv_path, metric, title, log_y):
               help="Also write the JSON here; as SAVE/statistics/<run>/digits_fid.json it is picked up by "
                    "`compare` and `plot --metric digits_FID`.")
 @click.option("--net", "net_path", default=None, type=click.Path(dir_okay=False),
-              help="Evaluation network file (default: the user cache; trained there on first use, ~1 min).")
+              help="Evaluation network file (default: the user cache; trained there on first use, ~15 s on 2 CPUs).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Latent seed when SOURCE is a ticket.")
 @click.option("--trust-builder", is_flag=True, help="For a ticket whose builder lives outside studiogan_slt.")
 def digits_fid(source, as_json, out_path, net_path, seed, trust_builder):

@@ -1,7 +1,8 @@
 """Put each run's best metrics next to the matching published baselines and say where the protocols differ.
 
 A run matches a baseline row when the dataset names agree (spelling-insensitive) and the model name equals the run's
-config name with any -SLT suffix removed (configs/CIFAR10/DCGAN-SLT.yaml -> DCGAN), or the name given with --model.
+config name without the plugin's suffixes -SLT, -MM, -dense (configs/CIFAR10/DCGAN-SLT.yaml -> DCGAN,
+SNGAN-MM-dense.yaml -> SNGAN), or the name given with --model.
 """
 from studiogan_slt.reporting.baselines import PROTOCOL_KEYS, format_metrics, format_protocol, lookup
 

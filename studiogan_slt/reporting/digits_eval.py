@@ -9,6 +9,7 @@ penultimate activations are the features. The reference is the digits valid spli
 must be the same size (the first 296 images in file-name order are used), because FID is biased by sample size.
 """
 import os
+import pickle
 import time
 from pathlib import Path
 
@@ -90,10 +91,16 @@ def load_eval_net(path=None, log=None):
         train_eval_net(path, log=log)
     net = _net()
     try:
-        net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    except (RuntimeError, OSError, ValueError) as e:
-        raise SLTError(f"{path}: not a digits evaluation network ({str(e).splitlines()[0]}); delete it to "
-                       "retrain") from None
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, EOFError, RuntimeError, pickle.UnpicklingError) as e:
+        # torch's own message for a garbage file is a paragraph about weights_only; the type says enough
+        raise SLTError(f"{path}: not a digits evaluation network (not a readable state_dict: "
+                       f"{type(e).__name__}); delete it to retrain") from None
+    try:
+        net.load_state_dict(state)
+    except (RuntimeError, TypeError, ValueError) as e:
+        raise SLTError(f"{path}: not a digits evaluation network ({str(e).strip().splitlines()[0]}); delete it "
+                       "to retrain") from None
     return net.eval()
 
 

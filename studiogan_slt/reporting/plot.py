@@ -74,47 +74,59 @@ def write_csv(rows, path):
 
 
 def _seeds(s):
-    return f" (mean ± std, {min(s['n'])}-{max(s['n'])} seeds)" if max(s["n"]) > 1 else ""
+    low, high = min(s["n"]), max(s["n"])
+    if high == 1:
+        return ""
+    return f" (mean ± std, {low} seeds)" if low == high else f" (mean ± std, {low}-{high} seeds)"
 
 
 def make_figure(rows, out_path, *, metric="FID", title=None, log_y=False):
-    """Draw the figure to out_path (any format matplotlib knows from the suffix)."""
+    """Draw the figure to out_path (any format matplotlib knows from the suffix); returns the matplotlib Figure."""
     if not rows:
         raise SLTError(f"nothing to plot: no run has the metric {metric}")
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator
 
     data = aggregate(rows)
     families = sorted({s["family"] for s in data.values()})
     colors = {f: f"C{i % 10}" for i, f in enumerate(families)}
-    fig = Figure(figsize=(7.5, 4.8), layout="constrained")
+    # The legend goes below the axes (its labels are long and inside it would hide points): grow with it.
+    fig = Figure(figsize=(7.5, 4.6 + 0.2 * len(data)), layout="constrained")
     ax = fig.subplots()
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
     ks = sorted({k for s in data.values() if s["kind"] in ("slt", "random_mask") for k in s["k"]} | {1.0})
     ax.set_xscale("log")
     ax.set_xlim(min(ks) / 1.5, 1.5)
     order = {"dense": 0, "slt": 1, "untrained_dense": 2, "random_mask": 3}
+    handles = []  # in drawing order, so the legend lists each family together (matplotlib puts lines first)
     for name, s in sorted(data.items(), key=lambda item: (item[1]["family"], order[item[1]["kind"]])):
         color, label = colors[s["family"]], name + _seeds(s)
         if s["kind"] in ("dense", "untrained_dense"):
             mean, std = statistics.fmean(s["mean"]), max(s["std"])
-            ax.axhline(mean, color=color, linestyle="-" if s["kind"] == "dense" else ":", linewidth=2, label=label)
+            handles.append(ax.axhline(mean, color=color, linestyle="-" if s["kind"] == "dense" else ":",
+                                      linewidth=2, label=label))
             if std > 0:
                 ax.axhspan(mean - std, mean + std, color=color, alpha=0.12, linewidth=0)
         elif s["kind"] == "slt":
-            ax.errorbar(s["k"], s["mean"], yerr=s["std"], color=color, linestyle="--", marker="o", markersize=6,
-                        capsize=3, linewidth=1.6, label=label)
+            handles.append(ax.errorbar(s["k"], s["mean"], yerr=s["std"], color=color, linestyle="--", marker="o",
+                                       markersize=6, capsize=3, linewidth=1.6, label=label))
         else:
-            ax.errorbar(s["k"], s["mean"], yerr=s["std"], color=color, linestyle="none", marker="X",
-                        markersize=9, capsize=3, label=label)
+            handles.append(ax.errorbar(s["k"], s["mean"], yerr=s["std"], color=color, linestyle="none", marker="X",
+                                       markersize=9, capsize=3, label=label))
     ax.xaxis.set_major_locator(FixedLocator(ks))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+    ax.xaxis.set_major_formatter(plain)
     ax.xaxis.set_minor_locator(NullLocator())
     if log_y:
         ax.set_yscale("log")
+        # 1-2-5 ticks written as plain numbers: "3 x 10^2" style labels are hard to read off
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    name = metric.replace("_", " ")
     ax.set_xlabel("kept fraction k (log scale; dense = 1)")
-    ax.set_ylabel(f"{metric} (lower is better)")
-    ax.set_title(title or f"{metric} against the kept fraction k")
+    ax.set_ylabel(f"{name} (lower is better)" + (", log scale" if log_y else ""))
+    ax.set_title(title or f"{name} against the kept fraction k")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8, loc="best", framealpha=0.9)
+    fig.legend(handles=handles, loc="outside lower center", ncols=1, fontsize=8, frameon=False)
     fig.savefig(out_path, dpi=150)
-    return data
+    return fig

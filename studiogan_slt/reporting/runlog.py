@@ -9,10 +9,12 @@ What is read from it:
     `<N> real images is used for evaluation.`, `Inception score (Step: S, N generated images): X`,
     `FID score (Step: S, Using <ref> moments): X`, `Improved Precision|Improved Recall|Density|Coverage
     (Step: S, Using <ref> images): X` (worker.py evaluate);
-  - training progress `Step: N Progress: ...` and `End of training!`;
-  - the plugin's kept-parameter line, exactly `SLT kept parameters: KEPT / TOTAL` (integers, thousands commas
-    allowed), which counts the generator's masked tensors.
-Evaluation mode (`studiogan-slt eval -ckpt ...`) appends its blocks to the training run's log, so they are read too.
+  - training progress `Step: N Progress: ...` (worker.py LOG_FORMAT) and `End of training!`;
+  - the plugin's ticket report of the generator, `SLT ticket of G (k=K):` followed by studiogan_slt.report's table,
+    whose footer row `total  ...  TOTAL  KEPT  KEPT%` counts the generator's masked tensors (hooks.convert_models).
+Evaluation mode and resuming (`-ckpt DIR`) reopen the training run's log (utils/ckpt.py load_StudioGAN_ckpts) and
+append to it without a new config dump, so their evaluation blocks are read too; each block keeps the reference
+split its own lines name (`Using <ref> ...`), which may differ from the one in the training run's config.
 
 Metrics computed outside StudioGAN are picked up from SAVE/statistics/<run>/digits_fid.json (written by
 `studiogan-slt digits-fid ... --out`); they appear as metrics digits_FID and digits_hist_tv.
@@ -39,7 +41,8 @@ _PATTERNS = {
     "Dns": re.compile(r"^Density \(Step: (\d+), Using (\w+) images\): " + _NUM + "$"),
     "Cvg": re.compile(r"^Coverage \(Step: (\d+), Using (\w+) images\): " + _NUM + "$"),
     "step": re.compile(r"^Step:\s+(\d+) Progress:"),
-    "kept": re.compile(r"^SLT kept parameters: ([\d,]+) / ([\d,]+)\s*$"),
+    "ticket": re.compile(r"^SLT ticket of G \(k=[^)]*\):\n"),
+    "ticket_total": re.compile(r"^total\s+([\d,]+)\s+([\d,]+)\s+[\d.]+(?:\s|$)", re.MULTILINE),
 }
 IMAGENET_LIKE = ("ImageNet", "Baby_ImageNet", "Papa_ImageNet", "Grandpa_ImageNet")  # loader.py num_eval rule
 SIDE_METRICS = "digits_fid.json"
@@ -92,13 +95,14 @@ class Run:
 
     @property
     def framework(self):
+        """StudioGAN's model name: the config file name without the plugin's suffixes (DCGAN-SLT, SNGAN-MM-dense)."""
         cfg_file = self.cfg("RUN", "cfg_file") or self.name
-        return re.sub(r"[-_]SLT$", "", Path(str(cfg_file)).stem, flags=re.IGNORECASE)
+        return re.sub(r"([-_](SLT|MM|dense))+$", "", Path(str(cfg_file)).stem, flags=re.IGNORECASE)
 
     @property
     def protocol(self):
         best = self.best or {}
-        return {"backbone": self.cfg("RUN", "eval_backbone"), "ref": self.cfg("RUN", "ref_dataset"),
+        return {"backbone": self.cfg("RUN", "eval_backbone"), "ref": best.get("ref", self.cfg("RUN", "ref_dataset")),
                 "num_real": best.get("num_real"), "num_fake": best.get("num_fake"),
                 "resolution": self.cfg("DATA", "img_size"), "post_resizer": self.cfg("RUN", "post_resizer"),
                 "batch_stat": self.cfg("RUN", "batch_statistics")}
@@ -131,7 +135,7 @@ def _entries(lines):
 def _num_fake(run, block):
     if "num_fake" in block:
         return block["num_fake"]
-    if run.cfg("DATA", "name") in IMAGENET_LIKE and run.cfg("RUN", "ref_dataset") == "train":
+    if run.cfg("DATA", "name") in IMAGENET_LIKE and block.get("ref", run.cfg("RUN", "ref_dataset")) == "train":
         return 50000
     return block.get("num_real")
 
@@ -167,11 +171,15 @@ def parse_log(path, save_dir=None):
             run.finished = True
         elif (m := _PATTERNS["step"].match(msg)):
             run.last_step = int(m[1])
-        elif (m := _PATTERNS["kept"].match(msg)):
-            run.kept, run.total = (int(g.replace(",", "")) for g in m.groups())
+        elif _PATTERNS["ticket"].match(msg) and (m := _PATTERNS["ticket_total"].search(msg)):
+            run.total, run.kept = (int(g.replace(",", "")) for g in m.groups())
         elif block is not None:
             _read_metric(msg, block)
     if "RUN" not in run.sections and "DATA" not in run.sections:
+        if any(msg.startswith("Generator checkpoint is ") for _, msg in entries):
+            # StudioGAN appends an evaluation or a resumed run to <-save>/logs/<run>.log of the *new* -save
+            raise SLTError(f"{path}: only what `eval`/resuming with -ckpt appended, without the run's config; use "
+                           "the -save folder the run was trained in (evaluate with that same -save)")
         raise SLTError(f"{path}: not a StudioGAN run log (no `cfgs.RUN =` / `cfgs.DATA =` config dump)")
     for block in run.evals:
         block["num_fake"] = _num_fake(run, block)
@@ -193,6 +201,8 @@ def _read_metric(msg, block):
             block[name] = float(m[3])
             if name == "IS":
                 block["num_fake"] = int(m[2])
+            else:
+                block["ref"] = m[2]
             return
 
 

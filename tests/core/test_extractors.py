@@ -10,13 +10,6 @@ from studiogan_slt.core.extractors import IMAGENET_MEAN, IMAGENET_STD, FeatureEx
 from studiogan_slt.errors import SLTError
 
 
-@pytest.fixture
-def empty_hub(tmp_path, monkeypatch):
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setattr(torch.hub, "_hub_dir", None)  # forget a set_dir() made elsewhere
-    return tmp_path / "torch" / "hub" / "checkpoints"
-
-
 def _images(n=4, size=32, seed=0):
     return torch.rand(n, 3, size, size, generator=torch.Generator().manual_seed(seed)) * 2 - 1
 

@@ -1,4 +1,4 @@
-"""Fixtures for the StudioGAN integration tests: a StudioGAN checkout and the digits data set.
+"""Fixtures for the StudioGAN integration tests: a StudioGAN checkout (the digits data set is in tests/conftest.py).
 
 The checkout comes from STUDIOGAN_ROOT, or from the snapshot tarball next to the project
 (../shared/third_party/PyTorch-StudioGAN-947b35e.tar.gz), extracted into a temporary folder. Without either the
@@ -34,11 +34,3 @@ def studiogan_root(tmp_path_factory):
         tar.extractall(dest, filter="data")
     return dest
 
-
-@pytest.fixture(scope="session")
-def digits(tmp_path_factory):
-    from studiogan_slt.data.digits import write_digits
-
-    out = tmp_path_factory.mktemp("digits")
-    write_digits(out)
-    return out

@@ -1,0 +1,89 @@
+"""`studiogan-slt digits-fid` on folders of images. The evaluation network is trained once per module (about 10 s
+on this machine) into a temporary --net file, by the command itself on its first call."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from PIL import Image
+
+from studiogan_slt.cli import main
+from tests.reporting.fakeruns import write_run
+
+VALID_SIZE = 296
+
+
+def _fid(*args):
+    return CliRunner().invoke(main, ["digits-fid", *map(str, args)])
+
+
+def _images(folder, arrays):
+    folder.mkdir(parents=True)
+    for i, a in enumerate(arrays):
+        Image.fromarray(a).save(folder / f"{i}.png")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory, digits):
+    """Trains the network into a missing --net file; scoring the valid split against itself must give 0."""
+    path = tmp_path_factory.mktemp("net") / "eval.pt"
+    result = _fid(digits / "valid", "--net", path, "--json")
+    assert result.exit_code == 0, result.output
+    assert "trained the digits evaluation network" in result.stderr and path.is_file()
+    same = json.loads(result.stdout)
+    assert abs(same["fid"]) < 1e-3 and same["hist"] == same["reference_hist"] and same["hist_tv"] == 0
+    assert (same["num_fake"], same["num_real"], same["classes_covered"]) == (VALID_SIZE, VALID_SIZE, 10)
+    return path
+
+
+def test_real_digits_score_low_and_noise_high(net, digits, tmp_path):
+    result = _fid(digits / "train", "--net", net, "--json")
+    assert result.exit_code == 0, result.output
+    assert "trained" not in result.stderr  # the cached network is reused
+    real = json.loads(result.stdout)
+    assert real["num_fake"] == VALID_SIZE and real["classes_covered"] == 10 and real["hist_tv"] < 0.15
+    assert 0 < real["fid"] < 150
+
+    rng = np.random.default_rng(0)
+    noise = _images(tmp_path / "noise", rng.integers(0, 256, (VALID_SIZE, 32, 32, 3), dtype=np.uint8))
+    constant = _images(tmp_path / "constant", np.zeros((VALID_SIZE, 32, 32, 3), np.uint8))
+    for folder in (noise, constant):
+        result = _fid(folder, "--net", net, "--json")
+        assert result.exit_code == 0, result.output
+        bad = json.loads(result.stdout)
+        assert np.isfinite(bad["fid"]) and bad["fid"] > 10 * real["fid"] and bad["hist_tv"] > 0.3
+    assert bad["classes_covered"] == 1  # a constant image has one class
+
+
+def test_out_file_is_picked_up_by_compare(net, digits, tmp_path):
+    write_run(tmp_path, "run", dataset="DIGITS", slt={"k": 0.1})
+    out = tmp_path / "statistics" / "run" / "digits_fid.json"
+    out.parent.mkdir(parents=True)
+    result = _fid(digits / "train", "--net", net, "--out", out)
+    assert result.exit_code == 0, result.output
+    fid = json.loads(out.read_text())["fid"]
+    assert result.stdout.startswith(f"digits FID {fid:.3f} ({VALID_SIZE} generated vs {VALID_SIZE} valid images)")
+    summary = json.loads(CliRunner().invoke(main, ["compare", str(tmp_path), "--json"]).stdout)[0]
+    assert summary["metrics"]["digits_FID"] == fid
+
+
+def test_user_errors_are_one_line(net, digits, tmp_path):
+    few = _images(tmp_path / "few", np.zeros((10, 32, 32, 3), np.uint8))
+    small = _images(tmp_path / "small", np.zeros((VALID_SIZE, 16, 16, 3), np.uint8))
+    corrupt, empty, other = tmp_path / "corrupt.pt", tmp_path / "empty.pt", tmp_path / "other.pt"
+    corrupt.write_bytes(b"not a network")
+    empty.write_bytes(b"")
+    torch.save({"weight": torch.zeros(3)}, other)
+    valid = digits / "valid"
+    for args, message in (((few, "--net", net), f"10 images, the metric needs at least {VALID_SIZE}"),
+                          ((small, "--net", net), "16x16 pixels; the digits metric needs 32x32 images"),
+                          ((valid, "--net", corrupt), "not a digits evaluation network (not a readable state_dict"),
+                          ((valid, "--net", empty), "not a digits evaluation network (not a readable state_dict"),
+                          ((valid, "--net", other), "not a digits evaluation network (Error(s) in loading"),
+                          ((few, "--net", net, "--out", tmp_path / "missing" / "x.json"), "does not exist")):
+        result = _fid(*args)
+        assert result.exit_code == 2 and message in result.output, result.output
+        if "does not exist" not in message:
+            assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ")

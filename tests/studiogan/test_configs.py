@@ -1,0 +1,78 @@
+"""Every YAML shipped in configs/ passes the plugin's SLT validation (no StudioGAN needed: the section is checked
+before StudioGAN is imported), and the paper presets carry the paper's recipe (shared/docs/paper.md §2.7)."""
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from click.testing import CliRunner
+
+from studiogan_slt.cli import main
+from studiogan_slt.core.digits_net import NETWORK, digits_cnn
+from studiogan_slt.errors import SLTError
+from studiogan_slt.studiogan import config
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+VGG_FILE = "vgg19_bn-c79401a0.pth"
+PRESETS = ("CIFAR10/SNGAN-MM-SLT.yaml", "CIFAR10/SNGAN-MM-dense.yaml")
+
+
+def _read(path):
+    with open(path) as f:
+        return yaml.load(f, Loader=yaml.FullLoader)  # StudioGAN's loader (config.py)
+
+
+def _uses_imagenet_vgg(data):
+    return "vgg19_bn" in (data.get("SLT") or {}).get("moments", {}).get("extractors", [])
+
+
+@pytest.mark.parametrize("name", sorted(str(p.relative_to(CONFIGS)) for p in CONFIGS.rglob("*.yaml")))
+def test_every_config_passes_slt_validation(name, empty_hub, tmp_path):
+    path = CONFIGS / name
+    data = _read(path)
+    if not _uses_imagenet_vgg(data):
+        values = config.load(path)
+        assert values["k"] == data["SLT"].get("k", "N/A") and values["train_mode"] == data["SLT"].get(
+            "train_mode", "adversarial")
+        return
+    # Offline the ImageNet weights are missing: one line naming the file and the folder to put it in.
+    with pytest.raises(SLTError) as err:
+        config.load(path)
+    message = str(err.value)
+    assert "\n" not in message and message.startswith(f"-cfg {path}: SLT.moments.extractors[0]: ")
+    assert f"put the file {VGG_FILE} (from https://download.pytorch.org/models/{VGG_FILE}) in the folder " \
+           f"{empty_hub}" in message
+    # Everything else is valid: the same file with the digits network as extractor passes.
+    weights = tmp_path / "digits_cnn.pt"
+    torch.save(digits_cnn().state_dict(), weights)
+    data["SLT"]["moments"]["extractors"] = [{"network": NETWORK, "weights": str(weights)}]
+    swapped = tmp_path / "swapped.yaml"
+    swapped.write_text(yaml.safe_dump(data))
+    values = config.load(swapped)
+    assert values["moments"]["extractors"][0]["network"] == NETWORK
+
+
+def test_paper_presets_carry_the_paper_recipe():
+    slt, dense = (_read(CONFIGS / name) for name in PRESETS)
+    for data in (slt, dense):
+        # floats, not strings: YAML reads 5e-5 (no ".0") as text
+        assert data["OPTIMIZATION"]["g_lr"] == 5e-5 and isinstance(data["OPTIMIZATION"]["g_lr"], float)
+        assert (data["OPTIMIZATION"]["beta1"], data["OPTIMIZATION"]["beta2"]) == (0.5, 0.999)
+        assert data["OPTIMIZATION"]["batch_size"] == 64 and data["MODEL"]["z_dim"] == 128
+        assert data["SLT"]["moments"] == {"extractors": ["vgg19_bn"], "bn_mode": "train", "ama": True,
+                                          "ama_lr": 1e-5, "ama_betas": [0.5, 0.999], "ama_init": "zeros",
+                                          "cosine_quirk": False, "stats_batch_size": 64}
+    assert slt["SLT"]["train_mode"] == "moment_matching" and slt["SLT"]["k"] == 0.1
+    assert (slt["SLT"]["score_init"], slt["SLT"]["score_bound"], slt["SLT"]["bias_score_bound"]) == (
+        "uniform", 0.1, 1.0)
+    assert dense["SLT"] == {"train_mode": "dense_moment_matching", "moments": slt["SLT"]["moments"]}
+    # the twins differ only in the SLT section, so a comparison of the two isolates the ticket search
+    assert {k: v for k, v in slt.items() if k != "SLT"} == {k: v for k, v in dense.items() if k != "SLT"}
+
+
+def test_train_with_a_preset_offline_stops_with_one_line(empty_hub, tmp_path):
+    result = CliRunner().invoke(main, ["train", "-cfg", str(CONFIGS / PRESETS[0]), "-data", str(tmp_path / "d"),
+                                       "-save", str(tmp_path / "runs")])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("Error: -cfg ") and VGG_FILE in result.stderr
+    assert not (tmp_path / "runs").exists()  # validated before anything is written
