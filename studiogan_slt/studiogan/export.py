@@ -5,10 +5,12 @@ The run's architecture comes from its log (SAVE/logs/<run>.log), where StudioGAN
 builder: from those sections and a StudioGAN checkout it rebuilds the plain generator through StudioGAN's own
 models.model.load_generator_discriminator, so a ticket needs nothing but itself and a checkout.
 """
+import contextlib
 import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -58,7 +60,9 @@ def read_run(ckpt_dir, best=False):
                        f"{config.DENSE_MOMENT_MATCHING}); there is no ticket to export")
     files = {kind: _checkpoint(ckpt_dir, kind, when) for kind in ("G", "G_ema", "D")}
     if files["G"] is None:
-        raise SLTError(f"-ckpt {ckpt_dir}: no model=G-{when}-weights-step=*.pth checkpoint there")
+        hint = (" (StudioGAN saves a best checkpoint only when it evaluates a metric, so runs with -metrics none "
+                "have none; drop -best)" if best else "")
+        raise SLTError(f"-ckpt {ckpt_dir}: no model=G-{when}-weights-step=*.pth checkpoint there{hint}")
     return sections, files, ckpt_dir.name
 
 
@@ -81,7 +85,9 @@ def _build(sg, sections):
         cfgs = sg["config"].Configurations(path)
     cfgs.RUN.mixed_precision = False
     build = hooks._original(sg["models.model"].load_generator_discriminator)
-    built = build(cfgs.DATA, cfgs.OPTIMIZATION, cfgs.MODEL, cfgs.STYLEGAN, cfgs.MODULES, cfgs.RUN, "cpu", None)
+    # StudioGAN's EMA constructor print()s (utils/ema.py:20); stdout belongs to the command's own output (report --json).
+    with contextlib.redirect_stdout(sys.stderr):
+        built = build(cfgs.DATA, cfgs.OPTIMIZATION, cfgs.MODEL, cfgs.STYLEGAN, cfgs.MODULES, cfgs.RUN, "cpu", None)
     return built[0].eval(), built[3].eval()
 
 
@@ -92,21 +98,24 @@ def build_generator(cfgs, studiogan_root=None):
     return _build(_studiogan(studiogan_root), cfgs)[0]
 
 
-def _load_state(path):
+def _load_checkpoint(path):
     import torch
 
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # a damaged or foreign file: torch raises many types here
         raise SLTError(f"cannot read checkpoint {path}: {str(e).splitlines()[0]}") from None
+    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
+        raise SLTError(f"{path} is not a StudioGAN checkpoint (no state_dict)")
+    return ckpt
 
 
-def _converted(model, path, k, options):
+def _converted(model, path, ckpt, k, options):
     from studiogan_slt import convert
 
     convert(model, k, **options)
     try:
-        model.load_state_dict(_load_state(path), strict=True)
+        model.load_state_dict(ckpt["state_dict"], strict=True)
     except RuntimeError as e:
         raise SLTError(f"{path} does not match the run's logged architecture and SLT options: "
                        f"{str(e).splitlines()[0]}") from None
@@ -130,7 +139,8 @@ def converted_generator(ckpt_dir, best=False, studiogan_root=None):
     sections, files, run = read_run(ckpt_dir, best)
     sg = _studiogan(studiogan_root)
     path = _generator_file(files, sections)
-    G = _converted(_build(sg, sections)[0], path, sections["SLT"]["k"], config.convert_options(sections["SLT"]))
+    G = _converted(_build(sg, sections)[0], path, _load_checkpoint(path), sections["SLT"]["k"],
+                   config.convert_options(sections["SLT"]))
     return G, sections, path, run
 
 
@@ -139,10 +149,18 @@ def export_ticket(ckpt_dir, output, best=False, studiogan_root=None, tier="auto"
 
     G, sections, path, run = converted_generator(ckpt_dir, best, studiogan_root)
     cfgs = {s: sections[s] for s in SECTIONS}
-    return save_ticket(G, output, builder=BUILDER, builder_kwargs={"cfgs": cfgs}, sampler=sampler_spec(sections),
-                       tier=tier, values_dtype=values_dtype,
-                       studiogan={"run": run, "checkpoint": path.name, "commit": locate.PINNED_COMMIT,
-                                  "slt": sections["SLT"]})
+    try:
+        return save_ticket(G, output, builder=BUILDER, builder_kwargs={"cfgs": cfgs}, sampler=sampler_spec(sections),
+                           tier=tier, values_dtype=values_dtype,
+                           studiogan={"run": run, "checkpoint": path.name, "commit": locate.PINNED_COMMIT,
+                                      "slt": sections["SLT"]})
+    except OSError as e:
+        raise SLTError(f"-o {output}: cannot write the ticket ({e.strerror or e})") from None
+    except ValueError as e:
+        if tier == "auto":
+            raise
+        # a tier the run's frozen weights cannot be stored in, e.g. seeded for the host's own init
+        raise SLTError(f"--tier {tier}: {e}") from None
 
 
 def export_dense(ckpt_dir, output, best=False, studiogan_root=None):
@@ -153,8 +171,8 @@ def export_dense(ckpt_dir, output, best=False, studiogan_root=None):
 
     sections, files, run = read_run(ckpt_dir, best)
     out = Path(output)
-    if out.exists() and any(out.iterdir()):
-        raise SLTError(f"-o {out}: the folder exists and is not empty")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise SLTError(f"-o {out}: exists and is not an empty folder")
     out.mkdir(parents=True, exist_ok=True)
     sg = _studiogan(studiogan_root)
     slt = sections["SLT"]
@@ -165,11 +183,15 @@ def export_dense(ckpt_dir, output, best=False, studiogan_root=None):
         if kind == "D" and "D" not in slt["targets"]:
             shutil.copyfile(path, out / path.name)  # unmasked: already what StudioGAN expects
             continue
+        ckpt = _load_checkpoint(path)
         Gen, Dis = _build(sg, sections)
         # D's seeded tensors use seed + 1, exactly as hooks.convert_models converted it
-        model = _converted(Dis, path, slt["k"], dict(options, seed=options["seed"] + 1)) if kind == "D" else \
-            _converted(Gen, path, slt["k"], options)
-        torch.save({"state_dict": materialize(model).state_dict()}, out / path.name)
+        model = _converted(Dis, path, ckpt, slt["k"], dict(options, seed=options["seed"] + 1)) if kind == "D" \
+            else _converted(Gen, path, ckpt, slt["k"], options)
+        # StudioGAN reads run_name, seed, step, best_fid ... from D's file (ckpt.py:83-84, 46-72); the optimizer
+        # state is that of the scores, which a dense model does not have.
+        kept = {key: v for key, v in ckpt.items() if key != "optimizer"}
+        torch.save(dict(kept, state_dict=materialize(model).state_dict()), out / path.name)
     return out
 
 

@@ -1,4 +1,4 @@
-"""Runs a list of StudioGAN jobs in ONE fresh Python process, for tests/studiogan/test_train.py.
+"""Runs a list of StudioGAN jobs in ONE fresh Python process, for the integration tests in tests/studiogan/.
 
 StudioGAN is imported once (several seconds) and every job reuses it, which keeps the integration tests fast;
 the pytest process itself never imports StudioGAN's flat top-level modules (`config`, `utils`, ...).
@@ -7,11 +7,15 @@ usage: python driver.py JOBS.json RESULTS.json, where JOBS.json is a list of
   {"name", "kind": "train"|"eval", "argv": [StudioGAN args], "snapshot_dir": DIR}
       runs launch.run; saves G/G_ema/D state dicts right after conversion (converted.pt) and right after a
       checkpoint was loaded (loaded.pt) into snapshot_dir
-  {"name", "kind": "cli", "args": [studiogan-slt args]}   click's CliRunner: exit code and output
+  {"name", "kind": "cli", "args": [studiogan-slt args]}   click's CliRunner: exit code and output; an argument
+      "glob:PATTERN" becomes the one path PATTERN matches (run folders are named by StudioGAN at run time)
   {"name", "kind": "copy", "src": glob, "dst": path}
+  {"name", "kind": "call", "function": "module:function", "kwargs": {...}}   a check that needs StudioGAN
+      imported, run in this process; its JSON return value is the job's "value"
 Each job's outcome (ok, traceback, exit code, output) goes to RESULTS.json; a failing job does not stop the rest.
 """
 import glob
+import importlib
 import json
 import os
 import shutil
@@ -64,15 +68,25 @@ def _install_load_snapshot():
     ckpt.load_StudioGAN_ckpts = loading
 
 
+def _one(pattern):
+    (path,) = glob.glob(pattern)
+    return path
+
+
 def _run(job):
     kind = job["kind"]
     if kind == "copy":
-        (src,) = glob.glob(job["src"])
-        shutil.copy(src, job["dst"])
+        shutil.copy(_one(job["src"]), job["dst"])
         return {}
     if kind == "cli":
-        result = CliRunner().invoke(main, job["args"])
-        return {"exit_code": result.exit_code, "stdout": result.stdout, "stderr": result.stderr}
+        args = [_one(a[len("glob:"):]) if a.startswith("glob:") else a for a in job["args"]]
+        result = CliRunner().invoke(main, args)
+        crashed = result.exc_info is not None and not isinstance(result.exception, SystemExit)
+        return {"exit_code": result.exit_code, "stdout": result.stdout, "stderr": result.stderr,
+                "traceback": "".join(traceback.format_exception(*result.exc_info)) if crashed else None}
+    if kind == "call":
+        module, _, name = job["function"].partition(":")
+        return {"value": getattr(importlib.import_module(module), name)(**job.get("kwargs", {}))}
     _snapshot_dir[0] = job.get("snapshot_dir")
     # loader.load_worker resolves utils.ckpt at call time, so the loading snapshot is installed on first use:
     # launch.run imports StudioGAN before it calls load_worker, via this patched hooks.install.
