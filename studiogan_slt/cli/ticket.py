@@ -65,9 +65,7 @@ def sample(ticket, n, output, seed, batch_size, device, trust_builder):
     except (RuntimeError, ValueError) as e:
         raise click.BadParameter(str(e).splitlines()[0], param_hint="--device") from None
     out = Path(output)
-    grid_mode = out.suffix.lower() == ".png"
-    if not grid_mode:
-        out.mkdir(parents=True, exist_ok=True)
+    grid_mode = _prepare_output(out)
     kept, done = [], 0
     with click.progressbar(length=n, label="sampling", file=sys.stderr) as bar:
         for batch in sampling.generate(model, spec, n, seed, batch_size, on_batch=bar.update):
@@ -82,6 +80,21 @@ def sample(ticket, n, output, seed, batch_size, device, trust_builder):
         click.echo(f"wrote a grid of {n} images to {out}")
     else:
         click.echo(f"wrote {n} PNGs to {out}/")
+
+
+def _prepare_output(out):
+    """True for a grid file, False for a folder of PNGs (created here); checked before any image is drawn."""
+    from studiogan_slt.errors import SLTError
+
+    if out.suffix.lower() == ".png":
+        if not out.parent.is_dir():
+            raise SLTError(f"-o {out}: the folder {out.parent} does not exist")
+        return True
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # a file of that name, or no permission
+        raise SLTError(f"-o {out}: cannot create the folder ({e.strerror or e})") from None
+    return False
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})

@@ -109,3 +109,11 @@ def test_ticket_without_sampler(tmp_path):
 
 def test_export_needs_a_checkpoint_folder(tmp_path):
     _assert_user_error(run("export", "-ckpt", tmp_path / "missing", "-o", tmp_path / "t.slt"), "does not exist")
+
+
+def test_sample_output_that_cannot_be_written(ticket, tmp_path):
+    (tmp_path / "a_file").write_text("")
+    _assert_user_error(run("sample", ticket, "-n", 1, "-o", tmp_path / "a_file", "--trust-builder"),
+                       "cannot create the folder")
+    _assert_user_error(run("sample", ticket, "-n", 1, "-o", tmp_path / "no" / "g.png", "--trust-builder"),
+                       "does not exist")
