@@ -222,3 +222,29 @@ def test_not_a_ticket(tmp_path, content):
 
 def test_missing_file(tmp_path):
     _rejected(tmp_path / "nope.slt", "cannot read ticket")
+
+
+@pytest.mark.parametrize("options, save_options", [
+    ({"weight_init": "kaiming_normal", "bias_init": "uniform"}, {}),
+    ({"weight_init": "signed_kaiming_constant", "mask_bias": False}, {"tier": "signs"}),
+    ({}, {"tier": "values", "codec": "none"}),
+])
+def test_single_byte_flips_anywhere(tmp_path, options, save_options):
+    # Flips spread over the whole file: length prefix, container index, header JSON, padding and every payload.
+    # Each must be refused, or leave the network exactly as it was: a flip in the last digit of a stored float can
+    # parse to the same number, and the header checksum covers the parsed header.
+    model = searched(tiny_generator(), **options)
+    data = save_ticket(model, tmp_path / "g.slt", **save_options).read_bytes()
+    reference = load_ticket(tmp_path / "g.slt", model=tiny_generator()).state_dict()
+    bad, refused, tried = tmp_path / "bad.slt", 0, 0
+    for pos in range(0, len(data), max(1, len(data) // 100)):
+        for flip in (0x01, 0x80):
+            tried += 1
+            bad.write_bytes(data[:pos] + bytes([data[pos] ^ flip]) + data[pos + 1:])
+            try:
+                state = load_ticket(bad, model=tiny_generator()).state_dict()
+            except SLTError:
+                refused += 1
+                continue
+            assert all(torch.equal(state[n], t) for n, t in reference.items()), f"byte {pos} ^ {flip:#x}"
+    assert refused > 0.95 * tried
