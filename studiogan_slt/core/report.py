@@ -138,9 +138,10 @@ def dense_bytes(plain_module):
     return buf.tell()
 
 
-def report(module, example_inputs=None, example_kwargs=None, *, sizes=True):
+def report(module, example_inputs=None, example_kwargs=None, *, sizes=True, ticket_options=None):
     """Report for a converted module. example_inputs (a tensor or tuple of forward args, batch first) turns on MAC
-    measurement; sizes=True also encodes the ticket in memory to report exact file sizes."""
+    measurement; sizes=True also encodes the ticket in memory to report exact file sizes, with ticket_options
+    (save_ticket's keyword arguments: builder, sampler, meta, ...) as the ticket would be saved."""
     from studiogan_slt.core import ticket, ticket_codec
     from studiogan_slt.core.convert import masked_tensors, materialize, slt_options
 
@@ -152,9 +153,10 @@ def report(module, example_inputs=None, example_kwargs=None, *, sizes=True):
                    for mt in masked_tensors(module)]
     file_sizes = None
     if sizes:
+        options = dict(ticket_options or {})
         file_sizes = {"dense_fp32": dense_bytes(materialize(module)),
-                      "bitmask_raw": len(ticket.encode(module, codec="none")),
-                      "ticket": len(ticket.encode(module, codec="xz"))}
+                      "bitmask_raw": len(ticket.encode(module, **dict(options, codec="none"))),
+                      "ticket": len(ticket.encode(module, **options))}
     return Report(_rows(entries, per_module), opts["k"], opts["scope"], model_macs, file_sizes)
 
 

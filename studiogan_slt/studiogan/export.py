@@ -144,16 +144,19 @@ def converted_generator(ckpt_dir, best=False, studiogan_root=None):
     return G, sections, path, run
 
 
+def _ticket_options(sections, path, run):
+    """save_ticket's builder, sampler and meta for a run's generator (the report sizes its ticket with them too)."""
+    return {"builder": BUILDER, "builder_kwargs": {"cfgs": {s: sections[s] for s in SECTIONS}},
+            "sampler": sampler_spec(sections),
+            "studiogan": {"run": run, "checkpoint": path.name, "commit": locate.PINNED_COMMIT, "slt": sections["SLT"]}}
+
+
 def export_ticket(ckpt_dir, output, best=False, studiogan_root=None, tier="auto", values_dtype="float32"):
     from studiogan_slt import save_ticket
 
     G, sections, path, run = converted_generator(ckpt_dir, best, studiogan_root)
-    cfgs = {s: sections[s] for s in SECTIONS}
     try:
-        return save_ticket(G, output, builder=BUILDER, builder_kwargs={"cfgs": cfgs}, sampler=sampler_spec(sections),
-                           tier=tier, values_dtype=values_dtype,
-                           studiogan={"run": run, "checkpoint": path.name, "commit": locate.PINNED_COMMIT,
-                                      "slt": sections["SLT"]})
+        return save_ticket(G, output, tier=tier, values_dtype=values_dtype, **_ticket_options(sections, path, run))
     except OSError as e:
         raise SLTError(f"-o {output}: cannot write the ticket ({e.strerror or e})") from None
     except ValueError as e:
@@ -199,9 +202,9 @@ def checkpoint_report(ckpt_dir, best=False, studiogan_root=None):
     from studiogan_slt import report
     from studiogan_slt.core import sample
 
-    G, sections, _, _ = converted_generator(ckpt_dir, best, studiogan_root)
-    spec = sampler_spec(sections)
-    if spec is None:
-        return report(G)
-    args, kwargs = sample.example_inputs(sample.check_sampler(spec))
-    return report(G, args, kwargs)
+    G, sections, path, run = converted_generator(ckpt_dir, best, studiogan_root)
+    options = _ticket_options(sections, path, run)
+    if options["sampler"] is None:
+        return report(G, ticket_options=options)
+    args, kwargs = sample.example_inputs(sample.check_sampler(options["sampler"]))
+    return report(G, args, kwargs, ticket_options=options)

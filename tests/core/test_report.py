@@ -89,6 +89,16 @@ def test_ticket_report_matches_module_report(tmp_path):
     assert from_ticket.model_macs == from_module.model_macs
 
 
+def test_module_report_sizes_the_ticket_as_it_will_be_saved(tmp_path):
+    g = searched(tiny_generator(), weight_init="kaiming_normal", bias_init="uniform")
+    options = {"builder": "tests.core.tiny_generator:tiny_generator", "sampler": {"z_dim": Z_DIM},
+               "run": "x" * 500}  # a large header entry, as the StudioGAN adapter's config
+    path = save_ticket(g, tmp_path / "g.slt", **options)
+    sizes = report(g, ticket_options=options).sizes
+    assert sizes["ticket"] == path.stat().st_size > report(g).sizes["ticket"] + 500
+    assert sizes["bitmask_raw"] == len(read_ticket(path).recode("none"))
+
+
 def test_unconverted_module_is_refused():
     with pytest.raises(ValueError, match="not converted"):
         report(tiny_generator())

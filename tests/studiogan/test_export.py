@@ -176,6 +176,7 @@ def test_reports_agree_and_the_ticket_is_small(runs):
     assert from_ckpt["totals"] == from_ticket["totals"]
     ticket = (runs["tmp"] / "resnet.slt").stat().st_size
     assert from_ticket["sizes"]["ticket"] == ticket
+    assert from_ckpt["sizes"] == from_ticket["sizes"]  # the checkpoint's report sizes the ticket export writes
     (dense,) = (runs["tmp"] / "resnet-dense").glob("model=G_ema-*.pth")  # the fp32 state_dict file, masks baked in
     # 277k masked weights at k = 0.1 (measured: 1.13 MB / 36.8 kB = 31x): the coded masks (17 kB) and the
     # per-tensor header (16.5 kB) dominate; the header's share shrinks with size (64x at 3.8M, bench_ticket.py)
