@@ -7,12 +7,13 @@ usage: python driver.py JOBS.json RESULTS.json, where JOBS.json is a list of
   {"name", "kind": "train"|"eval", "argv": [StudioGAN args], "snapshot_dir": DIR}
       runs launch.run; saves G/G_ema/D state dicts right after conversion (converted.pt) and right after a
       checkpoint was loaded (loaded.pt) into snapshot_dir
-  {"name", "kind": "cli", "args": [studiogan-slt args]}   click's CliRunner: exit code and output; an argument
-      "glob:PATTERN" becomes the one path PATTERN matches (run folders are named by StudioGAN at run time)
+  {"name", "kind": "cli", "args": [studiogan-slt args]}   click's CliRunner: exit code and output
   {"name", "kind": "copy", "src": glob, "dst": path}
   {"name", "kind": "call", "function": "module:function", "kwargs": {...}}   a check that needs StudioGAN
       imported, run in this process; its JSON return value is the job's "value"
-Each job's outcome (ok, traceback, exit code, output) goes to RESULTS.json; a failing job does not stop the rest.
+An argument "glob:PATTERN" in args is replaced by the one path matching PATTERN when its job starts (run folders
+are named after a timestamp). Each job's outcome (ok, traceback, exit code, output) goes to RESULTS.json; a failing
+job does not stop the rest.
 """
 import glob
 import importlib
@@ -68,22 +69,26 @@ def _install_load_snapshot():
     ckpt.load_StudioGAN_ckpts = loading
 
 
-def _one(pattern):
-    (path,) = glob.glob(pattern)
-    return path
+def _expand(args):
+    expanded = []
+    for arg in args:
+        if arg.startswith("glob:"):
+            (arg,) = glob.glob(arg[len("glob:"):])
+        expanded.append(arg)
+    return expanded
 
 
 def _run(job):
     kind = job["kind"]
     if kind == "copy":
-        shutil.copy(_one(job["src"]), job["dst"])
+        (src,) = glob.glob(job["src"])
+        shutil.copy(src, job["dst"])
         return {}
     if kind == "cli":
-        args = [_one(a[len("glob:"):]) if a.startswith("glob:") else a for a in job["args"]]
-        result = CliRunner().invoke(main, args)
-        crashed = result.exc_info is not None and not isinstance(result.exception, SystemExit)
+        result = CliRunner().invoke(main, _expand(job["args"]))
+        crash = result.exception is not None and not isinstance(result.exception, SystemExit)
         return {"exit_code": result.exit_code, "stdout": result.stdout, "stderr": result.stderr,
-                "traceback": "".join(traceback.format_exception(*result.exc_info)) if crashed else None}
+                "traceback": "".join(traceback.format_exception(*result.exc_info)) if crash else None}
     if kind == "call":
         module, _, name = job["function"].partition(":")
         return {"value": getattr(importlib.import_module(module), name)(**job.get("kwargs", {}))}
