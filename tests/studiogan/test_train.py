@@ -291,38 +291,32 @@ def _assert_one_line_error(exit_code, stderr, save, *expected):
     assert not save.exists(), f"{save} was created"
 
 
-BAD_SLT = {
-    "unknown key": ("k: 0.1\n  bogus: 1", "SLT.bogus"),
-    "bad type": ("k: 0.1\n  mask_bias: 3", "mask_bias"),
-    "bad type of a list": ("k: 0.1\n  include: 5", "include"),
-    "k=0": ("k: 0", "SLT.k"),
-    "k=1.5": ("k: 1.5", "SLT.k"),
-    "train_mode": ("k: 0.1\n  train_mode: foo", "SLT.train_mode"),
-    "targets": ("k: 0.1\n  targets: [X]", "SLT.targets"),
-    "empty section": ("", "SLT"),
+BAD_CONFIGS = {  # YAML text (None: no file at all), what the error line must name
+    "unknown key": ("SLT: {k: 0.1, bogus: 1}", "SLT.bogus"),
+    "bad type": ("SLT: {k: 0.1, mask_bias: 3}", "mask_bias"),
+    "k as a string": ("SLT: {k: '0.1'}", "SLT.k"),
+    "include not a list": ("SLT: {k: 0.1, include: 5}", "include"),
+    "k=0": ("SLT: {k: 0}", "SLT.k"),
+    "k=1.5": ("SLT: {k: 1.5}", "SLT.k"),
+    "train_mode": ("SLT: {k: 0.1, train_mode: foo}", "SLT.train_mode"),
+    "targets": ("SLT: {k: 0.1, targets: [X]}", "SLT.targets"),
+    "empty section": ("SLT:", "SLT"),
+    "invalid YAML": ("SLT: {k: 0.1", "not valid YAML"),
+    "no file": (None, "cannot read"),
 }
 
 
-@pytest.mark.parametrize("case", list(BAD_SLT))
-def test_bad_slt_section_fails_before_studiogan(tmp_path, case):
+@pytest.mark.parametrize("case", list(BAD_CONFIGS))
+def test_bad_config_fails_before_studiogan(tmp_path, case):
     """These fail while the YAML is validated, before StudioGAN is imported: safe in the pytest process."""
-    body, expected = BAD_SLT[case]
+    text, expected = BAD_CONFIGS[case]
     cfg = tmp_path / "bad.yaml"
-    cfg.write_text(f"DATA:\n  name: DIGITS\nSLT:\n  {body}\n")
+    if text is not None:
+        cfg.write_text(f"DATA: {{name: DIGITS}}\n{text}\n")
     result = CliRunner().invoke(main, ["train", "-cfg", str(cfg), "-data", str(tmp_path), "-save",
                                        str(tmp_path / "save")])
     _assert_one_line_error(result.exit_code, result.stderr, tmp_path / "save", str(cfg), expected)
     assert "config" not in sys.modules and "loader" not in sys.modules  # StudioGAN was never imported
-
-
-@pytest.mark.parametrize("content", ["DATA: {name: DIGITS\nSLT: {k: 0.1}\n", None], ids=["invalid YAML", "no file"])
-def test_unreadable_config_fails_before_studiogan(tmp_path, content):
-    cfg = tmp_path / "cfg.yaml"
-    if content is not None:
-        cfg.write_text(content)
-    result = CliRunner().invoke(main, ["train", "-cfg", str(cfg), "-data", str(tmp_path), "-save",
-                                       str(tmp_path / "save")])
-    _assert_one_line_error(result.exit_code, result.stderr, tmp_path / "save", str(cfg))
 
 
 def test_errors_found_inside_studiogan_are_one_line(studiogan_root, digits, tmp_path):
