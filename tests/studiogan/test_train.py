@@ -110,6 +110,10 @@ def runs(studiogan_root, digits, small_valid, tmp_path_factory):
          "args": ["eval", "-cfg", cfg["DCGAN"], "-data", str(small_valid),
                   "-save", str(work / "eval"), "-ckpt", "glob:" + dcgan_run, "-metrics", "fid", "is", "prdc",
                   "-ref", "valid", "-v", "-sf", "-sf_num", "12", "--num_workers", "1", "--seed", "0"]},
+        # class-conditional with 6 images per batch: StudioGAN's canvas would fail at the first save
+        {"name": "canvas", "kind": "cli",
+         "args": ["train", "-cfg", _cfg(cfgs, "canvas", dict(BACKBONES["SNGAN"], OPTIMIZATION={"batch_size": 6})),
+                  "-save", str(work / "canvas"), *common]},
         {"name": "ddp", "kind": "cli",
          "args": ["train", "--nproc", "2", "-cfg", cfg["DCGAN"], "-DDP",
                   "-save", str(work / "ddp"), *common]},
@@ -317,6 +321,12 @@ def test_bad_config_fails_before_studiogan(tmp_path, case):
                                        str(tmp_path / "save")])
     _assert_one_line_error(result.exit_code, result.stderr, tmp_path / "save", str(cfg), expected)
     assert "config" not in sys.modules and "loader" not in sys.modules  # StudioGAN was never imported
+
+
+def test_batch_studiogan_cannot_draw_is_refused_before_training(runs):
+    result = runs["results"]["canvas"]
+    _assert_one_line_error(result["exit_code"], result["stderr"], runs["dir"] / "canvas",
+                           "OPTIMIZATION.batch_size: 6", "multiple of 8")
 
 
 def test_errors_found_inside_studiogan_are_one_line(studiogan_root, digits, tmp_path):
