@@ -69,7 +69,8 @@ def _validate(k, options):
     for key in ("include", "exclude", "types"):
         if isinstance(opts[key], (str, type)):
             opts[key] = [opts[key]]
-        if opts[key] is not None and not all(isinstance(v, (str, type)) for v in opts[key]):
+        if opts[key] is not None and (not isinstance(opts[key], (list, tuple))
+                                      or not all(isinstance(v, (str, type)) for v in opts[key])):
             raise ValueError(f"{key} must be a list of {'class names' if key == 'types' else 'regexes'}")
     for key in ("score_bound", "bias_score_bound"):
         if opts[key] is not None and (not isinstance(opts[key], numbers.Real) or opts[key] <= 0):

@@ -35,6 +35,26 @@ def install_import_shims():
         sys.modules["wandb"] = WANDB_STUB
 
 
+@contextlib.contextmanager
+def quiet_imports():
+    """Silence two import-time notices that say nothing about the run but would bury a one-line error on stderr:
+    utils/custom_ops.py:18 imports torch.utils.cpp_extension, which logs "No CUDA runtime is found" on a CPU-only
+    machine (StudioGAN's style ops use their reference code there), and metrics/swin_transformer.py:35 imports
+    timm's deprecated timm.models.layers (a FutureWarning)."""
+    import logging
+    import warnings
+
+    cpp_log = logging.getLogger("torch.utils.cpp_extension")
+    level = cpp_log.level
+    cpp_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Importing from timm.models.layers", category=FutureWarning)
+            yield
+    finally:
+        cpp_log.setLevel(level)
+
+
 class _WandbStub(types.ModuleType):
     """No-op wandb. worker.py:798 passes a 4-D batch to wandb.Image, which current wandb rejects even with
     WANDB_MODE=disabled; StudioGAN's numbers go to its own log file and statistics/ anyway."""
@@ -111,7 +131,6 @@ def cpu_mode():
     import torch
     from torch.overrides import TorchFunctionMode
 
-    moves = {torch.Tensor.to, torch.Tensor.new_tensor}
 
     class CudaToCpu(TorchFunctionMode):
         def __torch_function__(self, func, types_, args=(), kwargs=None):
@@ -120,7 +139,9 @@ def cpu_mode():
                 return args[0]
             if "device" in kwargs and _is_cuda(kwargs["device"]):
                 kwargs = dict(kwargs, device="cpu")
-            if func in moves and len(args) > 1 and _is_cuda(args[1]):
+            # Only Tensor.to takes a device positionally (`.to(local_rank)`); other methods take data there, e.g.
+            # torchvision's inception_v3 init calls tensor.new_tensor(-2, device="cpu") (torch/nn/init.py:114).
+            if func is torch.Tensor.to and len(args) > 1 and _is_cuda(args[1]):
                 args = (args[0], "cpu", *args[2:])
             return func(*args, **kwargs)
 

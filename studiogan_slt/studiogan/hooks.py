@@ -113,11 +113,23 @@ def convert_models(Gen, Gen_ema, Dis, slt, logger, backbone):
             _same_on_every_rank(Dis)
     for w in {str(w.message) for w in caught}:  # e.g. StudioGAN's zeroed biases (ops.py:135-162)
         _warn(logger, f"SLT: {w}")
+    for name in slt["targets"]:
+        dead = _closed_attention_gates(Gen if name == "G" else Dis)
+        if dead:
+            _warn(logger, f"SLT: {name}'s self-attention blocks {', '.join(dead)} stay identities: their output "
+                          "gate sigma starts at 0 (StudioGAN ops.py:81) and is frozen there, so their masks get "
+                          "no gradient")
     if logger is not None:
         from studiogan_slt import report
 
         for name in slt["targets"]:
             logger.info(f"SLT ticket of {name} (k={k}):\n{report(Gen if name == 'G' else Dis)}")
+
+
+def _closed_attention_gates(model):
+    """Names of StudioGAN SelfAttention blocks whose frozen gate is 0: ops.py:103 returns x + sigma * attention."""
+    return [name for name, m in model.named_modules()
+            if type(m).__name__ == "SelfAttention" and hasattr(m, "sigma") and not m.sigma.any()]
 
 
 def _same_on_every_rank(module):

@@ -24,7 +24,8 @@ def import_studiogan(root):
     locate.activate(root)
     compat.install_import_shims()
     compat.allow_checkpoint_globals()
-    sg = {name: importlib.import_module(name) for name in STUDIOGAN_MODULES}
+    with compat.quiet_imports():
+        sg = {name: importlib.import_module(name) for name in STUDIOGAN_MODULES}
     compat.patch_modules(sg)
     return sg
 
@@ -78,6 +79,20 @@ def _check_data(cfgs):
                            "`studiogan-slt data digits -o DIR` writes one")
 
 
+def _check_canvas(cfgs, misc):
+    """Training (at every save) and -v draw a canvas of fakes; for a class-conditional model with fewer than 8
+    images per class in a batch, sample.py:48 asserts the per-process batch is a multiple of 8. Say so before
+    training rather than at the first save. The sampler choice is StudioGAN's own (misc.py:335-343)."""
+    if not (cfgs.RUN.train or cfgs.RUN.vis_fake_images):
+        return
+    batch = cfgs.OPTIMIZATION.batch_size // cfgs.OPTIMIZATION.world_size  # loader.py:162, per process
+    sampler = misc.define_sampler(cfgs.DATA.name, cfgs.MODEL.d_cond_mtd, batch, cfgs.DATA.num_classes)
+    if sampler == "acending_some" and batch % 8:
+        raise SLTError(f"OPTIMIZATION.batch_size: {batch} images per process is not allowed for a class-conditional "
+                       f"model: StudioGAN's image canvas (drawn at every save and by -v) needs a multiple of 8, "
+                       f"or at least {8 * cfgs.DATA.num_classes}")
+
+
 def _device_mode():
     return compat.cpu_mode() if compat.no_gpu() else contextlib.nullcontext()
 
@@ -92,7 +107,8 @@ def run(argv, mode="train", studiogan_root=None, nproc=1):
         raise SLTError("--nproc > 1 needs -DDP (StudioGAN's multi-process mode)")
     root = locate.find_root(studiogan_root)
     sg = import_studiogan(root)
-    hooks.install(sg, slt, run_checks=lambda cfgs: (_check_data(cfgs), compat.ensure_eval_weights(cfgs, sg)))
+    hooks.install(sg, slt, run_checks=lambda cfgs: (_check_data(cfgs), _check_canvas(cfgs, sg["utils.misc"]),
+                                                    compat.ensure_eval_weights(cfgs, sg)))
     with compat.fake_cuda_devices(nproc):
         saved_argv, sys.argv = sys.argv, ["main.py", *argv]
         try:

@@ -1,4 +1,4 @@
-"""Runs a list of StudioGAN jobs in ONE fresh Python process, for the integration tests in tests/studiogan/.
+"""Runs a list of StudioGAN jobs in ONE fresh Python process, for tests/studiogan/test_train.py.
 
 StudioGAN is imported once (several seconds) and every job reuses it, which keeps the integration tests fast;
 the pytest process itself never imports StudioGAN's flat top-level modules (`config`, `utils`, ...).
@@ -6,21 +6,25 @@ the pytest process itself never imports StudioGAN's flat top-level modules (`con
 usage: python driver.py JOBS.json RESULTS.json, where JOBS.json is a list of
   {"name", "kind": "train"|"eval", "argv": [StudioGAN args], "snapshot_dir": DIR}
       runs launch.run; saves G/G_ema/D state dicts right after conversion (converted.pt) and right after a
-      checkpoint was loaded (loaded.pt) into snapshot_dir
+      checkpoint was loaded (loaded.pt, with the optimizers' state dicts) into snapshot_dir
   {"name", "kind": "cli", "args": [studiogan-slt args]}   click's CliRunner: exit code and output
-  {"name", "kind": "copy", "src": glob, "dst": path}
+  {"name", "kind": "copy", "src": glob, "dst": folder}       copies every match into folder
+  {"name", "kind": "inception", "studiogan_root": DIR}       writes a random-weight stand-in of the FID Inception
+      file into $TORCH_HOME's hub cache, where StudioGAN looks for it
   {"name", "kind": "call", "function": "module:function", "kwargs": {...}}   a check that needs StudioGAN
       imported, run in this process; its JSON return value is the job's "value"
-An argument "glob:PATTERN" in args is replaced by the one path matching PATTERN when its job starts (run folders
-are named after a timestamp). Each job's outcome (ok, traceback, exit code, output) goes to RESULTS.json; a failing
-job does not stop the rest.
+An argument "glob:PATTERN" in argv/args is replaced by the one path matching PATTERN when its job starts (run
+folders are named after a timestamp). Each job's outcome (ok, traceback, exit code, output, seconds) goes to
+RESULTS.json; a failing job does not stop the rest.
 """
 import glob
 import importlib
 import json
+import logging
 import os
 import shutil
 import sys
+import time
 import traceback
 
 import torch
@@ -62,11 +66,46 @@ def _install_load_snapshot():
 
     def loading(*args, **kwargs):
         out = load(*args, **kwargs)
-        _save("loaded.pt", _states(kwargs["Gen"], kwargs["Gen_ema"], kwargs["Dis"]))
+        _save("loaded.pt", {**_states(kwargs["Gen"], kwargs["Gen_ema"], kwargs["Dis"]),
+                            "g_optimizer": kwargs["g_optimizer"].state_dict(),
+                            "d_optimizer": kwargs["d_optimizer"].state_dict()})
         return out
 
     loading._driver = True
     ckpt.load_StudioGAN_ckpts = loading
+
+
+def _write_standin_inception(studiogan_root):
+    """StudioGAN builds its FID network from torchvision's inception_v3 and loads the downloaded file into it
+    (inception_net.py:110-131). Build it through StudioGAN's own InceptionV3 class with the download replaced by
+    the network's own random weights, and save those where the download would have put them. Metric values
+    computed with it are meaningless; it only lets the metric code run offline."""
+    net = launch.import_studiogan(studiogan_root)["metrics.inception_net"]
+    built, inception_v3, download = [], net.models.inception_v3, net.load_state_dict_from_url
+
+    def recording(*args, **kwargs):
+        built.append(inception_v3(*args, **kwargs))
+        return built[-1]
+
+    net.models.inception_v3 = recording
+    net.load_state_dict_from_url = lambda url, progress=True: built[-1].state_dict()
+    try:
+        net.InceptionV3()
+    finally:
+        net.models.inception_v3, net.load_state_dict_from_url = inception_v3, download
+    folder = os.path.join(torch.hub.get_dir(), "checkpoints")
+    os.makedirs(folder, exist_ok=True)
+    torch.save(built[-1].state_dict(), os.path.join(folder, net.FID_WEIGHTS_URL.rsplit("/", 1)[-1]))
+
+
+def _close_run_loggers():
+    """StudioGAN's make_logger (utils/log.py:21-44) reuses a logger, file handler included, by run name: a run
+    resumed in this process would log into the first run's file. A CLI run is alone in its process."""
+    for logger in list(logging.Logger.manager.loggerDict.values()):
+        if isinstance(logger, logging.Logger) and any(isinstance(h, logging.FileHandler) for h in logger.handlers):
+            for handler in list(logger.handlers):
+                logger.removeHandler(handler)
+                handler.close()
 
 
 def _expand(args):
@@ -80,19 +119,25 @@ def _expand(args):
 
 def _run(job):
     kind = job["kind"]
+    _snapshot_dir[0] = job.get("snapshot_dir")  # no snapshots for jobs without a folder of their own
     if kind == "copy":
-        (src,) = glob.glob(job["src"])
-        shutil.copy(src, job["dst"])
+        sources = glob.glob(job["src"])
+        assert sources, f"nothing matches {job['src']}"
+        os.makedirs(job["dst"], exist_ok=True)
+        for src in sources:
+            shutil.copy(src, job["dst"])
+        return {}
+    if kind == "call":
+        module, _, name = job["function"].partition(":")
+        return {"value": getattr(importlib.import_module(module), name)(**job.get("kwargs", {}))}
+    if kind == "inception":
+        _write_standin_inception(job["studiogan_root"])
         return {}
     if kind == "cli":
         result = CliRunner().invoke(main, _expand(job["args"]))
         crash = result.exception is not None and not isinstance(result.exception, SystemExit)
         return {"exit_code": result.exit_code, "stdout": result.stdout, "stderr": result.stderr,
                 "traceback": "".join(traceback.format_exception(*result.exc_info)) if crash else None}
-    if kind == "call":
-        module, _, name = job["function"].partition(":")
-        return {"value": getattr(importlib.import_module(module), name)(**job.get("kwargs", {}))}
-    _snapshot_dir[0] = job.get("snapshot_dir")
     # loader.load_worker resolves utils.ckpt at call time, so the loading snapshot is installed on first use:
     # launch.run imports StudioGAN before it calls load_worker, via this patched hooks.install.
     install = hooks.install
@@ -103,7 +148,7 @@ def _run(job):
 
     hooks.install = install_then_snapshot
     try:
-        launch.run(job["argv"], mode=kind)
+        launch.run(_expand(job["argv"]), mode=kind)
     finally:
         hooks.install = install
     return {}
@@ -115,10 +160,13 @@ def main_(jobs_file, results_file):
         jobs = json.load(f)
     results = {}
     for job in jobs:
+        start = time.perf_counter()
         try:
             results[job["name"]] = {"ok": True, **_run(job)}
         except BaseException:  # SystemExit from argparse included: record it and go on with the next job
             results[job["name"]] = {"ok": False, "traceback": traceback.format_exc()}
+        results[job["name"]]["seconds"] = round(time.perf_counter() - start, 1)
+        _close_run_loggers()
         with open(results_file, "w") as f:
             json.dump(results, f)
 

@@ -1,0 +1,353 @@
+"""The plugin driving the real StudioGAN trainer on digits, on CPU: training, resume, evaluation, DDP, metrics.
+
+Every StudioGAN run of this module happens in ONE driver process (driver.py), started once by the `runs` fixture,
+so StudioGAN is imported once and its flat modules never enter the pytest process. The driver snapshots the
+models right after conversion (converted.pt) and right after a checkpoint load (loaded.pt). Configurations are
+tiny (batch 8, or 2 for StyleGAN2's fixed 512-channel widths; 2 generator updates) and written by the fixture.
+
+StudioGAN's loop (loader.py:392) runs total_steps + 1 updates; with total_steps 1 and save_freq 1 the last
+checkpoint is the one of step 2, after two generator updates.
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from click.testing import CliRunner
+
+from studiogan_slt.cli import main
+
+DRIVER = Path(__file__).with_name("driver.py")
+DATA = {"name": "DIGITS", "img_size": 32, "num_classes": 10}
+EMA = {"apply_g_ema": True, "g_ema_decay": 0.5, "g_ema_start": 0}
+BACKBONES = {
+    # ConvTranspose2d generator, unconditional
+    "DCGAN": {"MODEL": {"backbone": "deep_conv", "g_conv_dim": "N/A", "d_conv_dim": "N/A", **EMA},
+              "OPTIMIZATION": {"batch_size": 8, "d_updates_per_step": 1, "total_steps": 1},
+              "SLT": {"k": 0.3, "bias_init": "uniform"}},
+    # resnet with cBN in G and spectral norm in D; D is converted too
+    "SNGAN": {"MODEL": {"g_cond_mtd": "cBN", "d_cond_mtd": "PD", "apply_d_sn": True, "g_conv_dim": 16,
+                        "d_conv_dim": 16, "z_dim": 32, **EMA},
+              "LOSS": {"adv_loss": "hinge"},
+              "OPTIMIZATION": {"batch_size": 8, "d_updates_per_step": 1, "total_steps": 1},
+              "SLT": {"k": 0.3, "targets": ["G", "D"], "bias_init": "uniform"}},
+    # big_resnet: shared class embedding, self-attention, spectral norm in G and D
+    "BigGAN": {"MODEL": {"backbone": "big_resnet", "g_cond_mtd": "cBN", "d_cond_mtd": "PD", "apply_g_sn": True,
+                         "apply_d_sn": True, "apply_attn": True, "attn_g_loc": [2], "attn_d_loc": [1],
+                         "z_dim": 40, "g_shared_dim": 16, "g_conv_dim": 16, "d_conv_dim": 16, **EMA},
+               "LOSS": {"adv_loss": "hinge"},
+               "OPTIMIZATION": {"batch_size": 8, "d_updates_per_step": 1, "total_steps": 1},
+               "SLT": {"k": 0.3, "bias_init": "uniform"}},
+    # custom raw-weight layers, no BatchNorm (rescale); widths fixed at 512 channels, so batch 2. EmaStylegan2's
+    # decay is 0.5 ** (batch / (g_ema_kimg * 1000)) = 0.5 without ramp-up (ema.py:59-63).
+    "StyleGAN2": {"MODEL": {"backbone": "stylegan2", "g_cond_mtd": "W/O", "d_cond_mtd": "W/O", "g_act_fn": "Auto",
+                            "d_act_fn": "Auto", "z_prior": "gaussian", "z_dim": 32, "w_dim": 32,
+                            "g_conv_dim": "N/A", "d_conv_dim": "N/A", "apply_g_ema": True},
+                  "LOSS": {"adv_loss": "logistic"},
+                  "OPTIMIZATION": {"batch_size": 2, "g_lr": 0.0025, "d_lr": 0.0025, "beta1": 0, "beta2": 0.99,
+                                   "d_first": False, "d_updates_per_step": 1, "total_steps": 1},
+                  "STYLEGAN": {"g_reg_interval": 4, "d_reg_interval": 16, "mapping_network": 2, "style_mixing_p": 0.0, "g_ema_kimg": 0.002,
+                               "g_ema_rampup": "N/A", "apply_pl_reg": False, "pl_weight": 0,
+                               "d_architecture": "orig", "d_epilogue_mbstd_group_size": 2},
+                  "SLT": {"k": 0.3, "mask_bias": False, "rescale": True}},
+}
+# Buffers StudioGAN updates on purpose: BN statistics, spectral norm's power-iteration vectors, StyleGAN2's
+# running mean of w. Every other non-score tensor must stay exactly as converted.
+STATISTICS = ("running_mean", "running_var", "num_batches_tracked", "weight_u", "weight_v", "w_avg")
+QUICK = ["--num_workers", "1", "--print_freq", "1", "--save_freq", "1", "--seed", "0"]
+
+
+def _cfg(folder, name, sections):
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({"DATA": DATA, **sections}, sort_keys=False))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def small_valid(digits, tmp_path_factory):
+    """The digits train split and a 20-image valid split: the metrics run over the whole reference split."""
+    base = tmp_path_factory.mktemp("digits_small")
+    (base / "train").symlink_to(digits / "train")
+    for c in range(10):
+        (base / "valid" / str(c)).mkdir(parents=True)
+        for png in sorted((digits / "valid" / str(c)).glob("*.png"))[:2]:
+            (base / "valid" / str(c) / png.name).symlink_to(png)
+    return base
+
+
+@pytest.fixture(scope="module")
+def runs(studiogan_root, digits, small_valid, tmp_path_factory):
+    """Run every StudioGAN job of this module in one driver process; returns the driver's results, the work
+    folder (one subfolder per job) and the driver's output."""
+    work = tmp_path_factory.mktemp("train")
+    cfgs = work / "cfgs"
+    cfgs.mkdir()
+    common = ["-data", str(digits), "-metrics", "none", *QUICK]
+
+    def train(name, cfg, *extra):
+        save = str(work / name / "save")
+        return {"name": name, "kind": "train", "argv": ["-cfg", cfg, "-save", save, *common, *extra],
+                "snapshot_dir": str(work / name)}
+
+    cfg = {name: _cfg(cfgs, name, sections) for name, sections in BACKBONES.items()}
+    jobs = [train(name, cfg[name]) for name in BACKBONES]
+    dcgan_run = str(work / "DCGAN" / "save" / "checkpoints" / "*")  # one folder, named after a timestamp
+    resume_sections = dict(BACKBONES["DCGAN"], OPTIMIZATION={**BACKBONES["DCGAN"]["OPTIMIZATION"], "total_steps": 2})
+    dense = {k: v for k, v in BACKBONES["DCGAN"].items() if k != "SLT"}
+    jobs += [
+        # a resumed run saves into its -ckpt folder and deletes the older files there (misc.save_model), so it
+        # resumes from a copy and the DCGAN checkpoints stay for the other tests
+        {"name": "copy", "kind": "copy", "src": dcgan_run + "/*.pth", "dst": str(work / "resume_from")},
+        train("resume", _cfg(cfgs, "DCGAN-resume", resume_sections), "-ckpt", str(work / "resume_from")),
+        train("dense", _cfg(cfgs, "DCGAN-dense", dense)),
+        {"name": "inception", "kind": "inception", "studiogan_root": str(studiogan_root)},
+        {"name": "eval", "kind": "cli",
+         "args": ["eval", "-cfg", cfg["DCGAN"], "-data", str(small_valid),
+                  "-save", str(work / "eval"), "-ckpt", "glob:" + dcgan_run, "-metrics", "fid", "is", "prdc",
+                  "-ref", "valid", "-v", "-sf", "-sf_num", "12", "--num_workers", "1", "--seed", "0"]},
+        # class-conditional with 6 images per batch: StudioGAN's canvas would fail at the first save
+        {"name": "canvas", "kind": "cli",
+         "args": ["train", "-cfg", _cfg(cfgs, "canvas", dict(BACKBONES["SNGAN"], OPTIMIZATION={"batch_size": 6})),
+                  "-save", str(work / "canvas"), *common]},
+        {"name": "ddp", "kind": "cli",
+         "args": ["train", "--nproc", "2", "-cfg", cfg["DCGAN"], "-DDP",
+                  "-save", str(work / "ddp"), *common]},
+    ]
+    jobs_file, results_file = work / "jobs.json", work / "results.json"
+    jobs_file.write_text(json.dumps(jobs))
+    env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1", WANDB_MODE="disabled",
+               TORCH_HOME=str(work / "torch_home"))
+    done = subprocess.run([sys.executable, str(DRIVER), str(jobs_file), str(results_file)], env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert results_file.exists(), done.stderr[-5000:]
+    return {"results": json.loads(results_file.read_text()), "dir": work, "driver_output": done.stdout + done.stderr}
+
+
+def _job(runs, name):
+    result = runs["results"].get(name)
+    assert result is not None, f"the driver never reached job {name}:\n{runs['driver_output'][-5000:]}"
+    assert result["ok"], result["traceback"]
+    assert result.get("exit_code", 0) == 0, result["traceback"] or result["stderr"][-3000:]
+    return result
+
+
+def _one(pattern):
+    (path,) = glob.glob(str(pattern))
+    return path
+
+
+def _checkpoint(save, model, step):
+    return torch.load(_one(Path(save) / "checkpoints" / "*" / f"model={model}-current-weights-step={step}.pth"),
+                      weights_only=False)
+
+
+def _log(save):
+    return Path(_one(Path(save) / "logs" / "*.log")).read_text()
+
+
+def _split(state):
+    scores = [k for k in state if k.endswith(".scores")]
+    frozen = [k for k in state if not k.endswith(".scores") and not k.endswith(STATISTICS)]
+    return scores, frozen
+
+
+def _assert_frozen_kept_and_scores_trained(initial, final, closed=()):
+    """closed: blocks whose scores cannot learn (an attention block with its gate frozen at 0)."""
+    assert initial.keys() == final.keys()
+    scores, frozen = _split(final)
+    assert scores and any(k.endswith(".original") for k in frozen)
+    changed = [k for k in frozen if not torch.equal(initial[k], final[k])]
+    assert not changed, f"frozen tensors changed: {changed[:5]}"
+    untrained = [k for k in scores if torch.equal(initial[k], final[k])]
+    assert untrained == [k for k in scores if k.startswith(tuple(f"{block}." for block in closed))], untrained
+    return scores
+
+
+def _closed_attention(log, model):
+    """The blocks named by the plugin's warning about self-attention gates frozen at 0 (hooks.py)."""
+    lines = [line for line in log.splitlines() if f"SLT: {model}'s self-attention blocks" in line]
+    return lines[0].split("blocks ")[1].split(" stay")[0].split(", ") if lines else []
+
+
+def _assert_optimizer_holds_only(optimizer, state, scores):
+    """StudioGAN builds its optimizers from named_parameters() (config.py:497-517): parameter i of the optimizer
+    is the model's i-th parameter, which state_dict() lists in the same order."""
+    ids = [i for group in optimizer["param_groups"] for i in group["params"]]
+    assert len(ids) == len(scores), f"the optimizer holds {len(ids)} tensors, the model has {len(scores)} scores"
+    assert optimizer["state"], "the optimizer never stepped"
+    for i, moments in optimizer["state"].items():
+        assert moments["exp_avg"].shape == state[scores[ids.index(int(i))]].shape
+
+
+@pytest.mark.parametrize("backbone", list(BACKBONES))
+def test_training_updates_only_scores(runs, backbone):
+    _job(runs, backbone)
+    save = runs["dir"] / backbone / "save"
+    converted = torch.load(runs["dir"] / backbone / "converted.pt")
+    G, G_ema, D = (_checkpoint(save, m, 2) for m in ("G", "G_ema", "D"))
+
+    log = _log(save)
+    assert '"k": 0.3' in log.split("cfgs.SLT =")[1], "the SLT section is not in StudioGAN's run log"
+    closed = _closed_attention(log, "G")
+    assert bool(closed) == BACKBONES[backbone]["MODEL"].get("apply_attn", False)
+    scores = _assert_frozen_kept_and_scores_trained(converted["G"], G["state_dict"], closed)
+    _assert_optimizer_holds_only(G["optimizer"], G["state_dict"], scores)
+    assert D["step"] == 2
+    # G_ema: converted like G with the same scores, its frozen tensors G's; its scores a moving average, i.e.
+    # moved away from the start but not a copy of G's (decay 0.5 every update)
+    _, frozen = _split(G["state_dict"])
+    assert all(torch.equal(converted["G_ema"][k], converted["G"][k]) for k in converted["G"])
+    assert all(torch.equal(G_ema["state_dict"][k], G["state_dict"][k]) for k in frozen)
+    learning = [k for k in scores if not torch.equal(G["state_dict"][k], converted["G"][k])]
+    assert all(not torch.equal(G_ema["state_dict"][k], converted["G"][k]) for k in learning)
+    assert all(not torch.equal(G_ema["state_dict"][k], G["state_dict"][k]) for k in learning)
+    if "D" in BACKBONES[backbone]["SLT"].get("targets", []):
+        d_scores = _assert_frozen_kept_and_scores_trained(converted["D"], D["state_dict"], _closed_attention(log, "D"))
+        _assert_optimizer_holds_only(D["optimizer"], D["state_dict"], d_scores)
+    else:
+        assert not any(k.endswith(".scores") for k in D["state_dict"])
+
+
+def _assert_same(a, b, where=""):
+    if isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor) and torch.equal(a, b), where
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            _assert_same(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_same(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, where
+
+
+def test_resume_continues_from_the_saved_step(runs):
+    _job(runs, "copy")
+    _job(runs, "resume")
+    saved = {m: _checkpoint(runs["dir"] / "DCGAN" / "save", m, 2) for m in ("G", "G_ema", "D")}
+    loaded = torch.load(runs["dir"] / "resume" / "loaded.pt", weights_only=False)
+    for m in ("G", "G_ema", "D"):
+        _assert_same(loaded[m], saved[m]["state_dict"], m)
+    _assert_same(loaded["g_optimizer"], saved["G"]["optimizer"], "g_optimizer")
+    _assert_same(loaded["d_optimizer"], saved["D"]["optimizer"], "d_optimizer")
+    # One more update (step 2 -> 3), saved into the resumed run's checkpoint folder
+    (D,) = glob.glob(str(runs["dir"] / "resume_from" / "model=D-current-weights-step=*.pth"))
+    assert torch.load(D, weights_only=False)["step"] == 3
+    log = _log(runs["dir"] / "resume" / "save")
+    assert [line.split("Step:")[1].split()[0] for line in log.splitlines() if "Step:" in line] == ["3"]
+
+
+def test_eval_from_checkpoint_with_metrics(runs):
+    """`studiogan-slt eval` on the SLT checkpoint, with StudioGAN's own FID/IS/PRDC code on CPU (a random
+    stand-in Inception: the values are meaningless, only that they were computed is checked), -v and -sf."""
+    _job(runs, "inception")
+    _job(runs, "eval")
+    save = runs["dir"] / "eval"
+    log = _log(save)
+    assert "Generator checkpoint is" in log  # the SLT checkpoint, loaded strictly: scores included
+    assert "Inception score (Step: 2" in log and "FID score (Step: 2" in log and "Density (Step: 2" in log
+    assert glob.glob(str(save / "figures" / "*" / "*.png"))
+    assert len(glob.glob(str(save / "samples" / "*" / "fake" / "*" / "*.png"))) == 12
+
+
+def test_ddp_two_processes_end_with_identical_scores(runs):
+    _job(runs, "ddp")
+    save = runs["dir"] / "ddp"
+    # SLTWorker gathers digests of G's trainable tensors (the scores) and effective weights from every rank
+    # before each save (worker.py in this package); rank 0 logs them
+    checks = [line for line in _log(save).splitlines() if "DDP check at step" in line]
+    assert [line.split("DDP check at step ")[1].split(":")[0] for line in checks] == ["1", "2"]
+    scores = []
+    for line in checks:
+        digests = line.split("per rank [")[1].split("]")[0].split(", ")
+        assert len(digests) == 2 and digests[0] == digests[1], line
+        assert line.endswith("(identical)")
+        scores.append(digests[0])
+    assert scores[0] != scores[1], "the scores did not change between the two saves"
+    G = _checkpoint(save, "G", 2)["state_dict"]
+    assert any(k.endswith(".scores") for k in G)
+
+
+def test_yaml_without_slt_trains_the_dense_model(runs):
+    _job(runs, "dense")
+    save = runs["dir"] / "dense" / "save"
+    G = _checkpoint(save, "G", 2)
+    assert not any("scores" in k or "parametrizations" in k for k in G["state_dict"])
+    assert not (runs["dir"] / "dense" / "converted.pt").exists()
+    ids = [i for group in G["optimizer"]["param_groups"] for i in group["params"]]
+    assert len(ids) == sum(1 for k in G["state_dict"] if not k.endswith(STATISTICS))  # every weight trains
+    assert "SLT ticket" not in _log(save)
+
+
+def _assert_one_line_error(exit_code, stderr, save, *expected):
+    assert exit_code == 2, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:"), stderr
+    assert "Traceback" not in stderr
+    assert all(text in lines[0] for text in expected), lines[0]
+    assert not save.exists(), f"{save} was created"
+
+
+BAD_CONFIGS = {  # YAML text (None: no file at all), what the error line must name
+    "unknown key": ("SLT: {k: 0.1, bogus: 1}", "SLT.bogus"),
+    "bad type": ("SLT: {k: 0.1, mask_bias: 3}", "mask_bias"),
+    "k as a string": ("SLT: {k: '0.1'}", "SLT.k"),
+    "include not a list": ("SLT: {k: 0.1, include: 5}", "include"),
+    "k=0": ("SLT: {k: 0}", "SLT.k"),
+    "k=1.5": ("SLT: {k: 1.5}", "SLT.k"),
+    "train_mode": ("SLT: {k: 0.1, train_mode: foo}", "SLT.train_mode"),
+    "targets": ("SLT: {k: 0.1, targets: [X]}", "SLT.targets"),
+    "empty section": ("SLT:", "SLT"),
+    "invalid YAML": ("SLT: {k: 0.1", "not valid YAML"),
+    "no file": (None, "cannot read"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CONFIGS))
+def test_bad_config_fails_before_studiogan(tmp_path, case):
+    """These fail while the YAML is validated, before StudioGAN is imported: safe in the pytest process."""
+    text, expected = BAD_CONFIGS[case]
+    cfg = tmp_path / "bad.yaml"
+    if text is not None:
+        cfg.write_text(f"DATA: {{name: DIGITS}}\n{text}\n")
+    result = CliRunner().invoke(main, ["train", "-cfg", str(cfg), "-data", str(tmp_path), "-save",
+                                       str(tmp_path / "save")])
+    _assert_one_line_error(result.exit_code, result.stderr, tmp_path / "save", str(cfg), expected)
+    assert "config" not in sys.modules and "loader" not in sys.modules  # StudioGAN was never imported
+
+
+def test_batch_studiogan_cannot_draw_is_refused_before_training(runs):
+    result = runs["results"]["canvas"]
+    _assert_one_line_error(result["exit_code"], result["stderr"], runs["dir"] / "canvas",
+                           "OPTIMIZATION.batch_size: 6", "multiple of 8")
+
+
+def test_errors_found_inside_studiogan_are_one_line(studiogan_root, digits, tmp_path):
+    """An unknown top-level section is found by StudioGAN's own config parser, and missing Inception weights by
+    the metric setup, both after StudioGAN was imported: run the real console script in a fresh process, so
+    everything StudioGAN's import prints is on the checked stderr too. A dead proxy makes the weights download
+    fail the way it does offline, whatever this machine's network."""
+    env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1",
+               TORCH_HOME=str(tmp_path / "torch_home"), https_proxy="http://127.0.0.1:9",
+               HTTPS_PROXY="http://127.0.0.1:9", no_proxy="", NO_PROXY="")
+    script = [sys.executable, "-c", "from studiogan_slt.cli import main; main()"]
+
+    unknown = _cfg(tmp_path, "unknown", {"OPTIMIZATION": {"batch_size": 8}, "FOO": {"a": 1}, "SLT": {"k": 0.1}})
+    done = subprocess.run([*script, "train", "-cfg", unknown, "-data", str(digits), "-save", str(tmp_path / "s1"),
+                           "--num_workers", "1"], env=env, capture_output=True, text=True, timeout=120)
+    _assert_one_line_error(done.returncode, done.stderr, tmp_path / "s1", "unknown section 'FOO'")
+
+    fid = _cfg(tmp_path, "fid", BACKBONES["DCGAN"])
+    done = subprocess.run([*script, "train", "-cfg", fid, "-data", str(digits), "-save", str(tmp_path / "s2"),
+                           "-metrics", "fid", "--num_workers", "1"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    folder = tmp_path / "torch_home" / "hub" / "checkpoints"
+    _assert_one_line_error(done.returncode, done.stderr, tmp_path / "s2", "pt_inception-2015-12-05-6726825d.pth",
+                           f"place the file in {folder}/")
