@@ -1,7 +1,8 @@
 """The moment-matching training modes inside StudioGAN's loop (SLT.train_mode moment_matching / dense_moment_matching).
 
 The WORKER subclass builds one MomentMatchingStep and calls its train_generator(step) instead of StudioGAN's; no
-discriminator step runs. The step mirrors worker.py's train_generator (train_generator, worker.py:502-681): same
+discriminator step runs. The step's own state (AMA vectors and their Adam, the schedule) is saved next to StudioGAN's
+checkpoints as model=MM-<when>-weights-step=N.pth and restored when a run resumes. The step mirrors worker.py's train_generator (train_generator, worker.py:502-681): same
 toggles, `sample.generate_images` with the same arguments, g_optimizer step, then the G_ema update. Only the loss
 differs: GFMN moment matching on a frozen extractor (studiogan_slt.core.moments). The logged gen_loss is the
 moment distance MSE(μ) + MSE(σ²) of the step's batch, which is comparable across steps and modes (the AMA loss
@@ -13,15 +14,18 @@ Options (`SLT.moments`), validated here when the config loads:
   ama               true: Adam moving average of the moment differences (GFMN, paper); false: plain MSE
   ama_lr, ama_betas Adam for v_mu, v_var (1e-5, [0.5, 0.999])
   ama_init          zeros (paper pseudocode) | linear (GFMN's nn.Linear default init)
-  cosine_quirk      false; true reproduces the released code's CosineAnnealingLR(T_max=10) stepped EVERY iteration on
-                    the score optimiser and the AMA optimiser (lr swings between base and 0 with period 20): a quirk,
-                    kept only for fidelity experiments
+  lr_schedule       constant (default) | cosine: the learning rate of G's optimizer decays to 0 along a half cosine
+                    over the run's total_steps (settles the masks of a short search) | cosine_quirk: the released
+                    code's CosineAnnealingLR(T_max=10) stepped EVERY iteration on the score optimiser and the AMA
+                    optimiser (lr swings between base and 0 with period 20): a quirk, kept only for fidelity
   stats_batch_size  batch size of the real-statistics pass; null = OPTIMIZATION.batch_size (per rank), which keeps
                     per-batch BatchNorm statistics of real and fake batches alike
   cache_dir         where real statistics are cached; null = <-save>/moments
 """
+import glob
 import hashlib
 import itertools
+import math
 import os
 from contextlib import contextmanager
 
@@ -32,8 +36,10 @@ from studiogan_slt.core.moments import AMA_INITS, MomentMatchingLoss, real_stati
 from studiogan_slt.errors import SLTError
 
 DEFAULTS = {"extractors": ["vgg19_bn"], "bn_mode": "train", "ama": True, "ama_lr": 1e-5, "ama_betas": [0.5, 0.999],
-            "ama_init": "zeros", "cosine_quirk": False, "stats_batch_size": None, "cache_dir": None}
+            "ama_init": "zeros", "lr_schedule": "constant", "stats_batch_size": None, "cache_dir": None}
+LR_SCHEDULES = ("constant", "cosine", "cosine_quirk")
 QUIRK_T_MAX = 10
+STATE_KIND = "MM"  # StudioGAN's misc.save_model names the file model=MM-<when>-weights-step=<step>.pth
 
 
 def _fail(key, message):
@@ -75,9 +81,10 @@ def validate(d):
         _fail("bn_mode", f"{v['bn_mode']!r} is not allowed; use one of {', '.join(BN_MODES)}")
     if v["ama_init"] not in AMA_INITS:
         _fail("ama_init", f"{v['ama_init']!r} is not allowed; use one of {', '.join(AMA_INITS)}")
-    for key in ("ama", "cosine_quirk"):
-        if not isinstance(v[key], bool):
-            _fail(key, f"{v[key]!r} is not allowed; use true or false")
+    if v["lr_schedule"] not in LR_SCHEDULES:
+        _fail("lr_schedule", f"{v['lr_schedule']!r} is not allowed; use one of {', '.join(LR_SCHEDULES)}")
+    if not isinstance(v["ama"], bool):
+        _fail("ama", f"{v['ama']!r} is not allowed; use true or false")
     if not _number(v["ama_lr"]) or v["ama_lr"] <= 0:
         _fail("ama_lr", f"{v['ama_lr']!r} is not allowed; use a positive number")
     betas = v["ama_betas"]
@@ -129,11 +136,36 @@ class MomentMatchingStep:
         self._log(f"moment matching: {stats.mean.numel()} features from "
                   f"{', '.join(t for net in self.extractor.nets for t in net.tapped_layers)}; AMA "
                   f"{'on' if self.options['ama'] else 'off'}; extractor BatchNorm in {self.options['bn_mode']} mode")
-        self.schedulers = []
-        if self.options["cosine_quirk"]:
-            optimizers = [worker.OPTIMIZATION.g_optimizer] + ([self.loss.ama_optimizer] if self.loss.ama else [])
-            self.schedulers = [torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=QUIRK_T_MAX, eta_min=0)
-                               for o in optimizers]
+        self.schedulers = self._schedulers(worker.OPTIMIZATION)
+        self._resume(worker)
+
+    def _schedulers(self, OPTIMIZATION):
+        schedule = self.options["lr_schedule"]
+        if schedule == "cosine":
+            # StudioGAN's loop makes total_steps + 1 updates (loader.py:392). A lambda of the step, not torch's
+            # recursive CosineAnnealingLR, so that a resumed run with a new total_steps follows the new curve.
+            span = OPTIMIZATION.total_steps + 1
+            return [torch.optim.lr_scheduler.LambdaLR(
+                OPTIMIZATION.g_optimizer, lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, span) / span)))]
+        if schedule == "cosine_quirk":
+            optimizers = [OPTIMIZATION.g_optimizer] + ([self.loss.ama_optimizer] if self.loss.ama else [])
+            return [torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=QUIRK_T_MAX, eta_min=0) for o in optimizers]
+        return []
+
+    def _resume(self, worker):
+        """StudioGAN restored G, D and their optimizers from -ckpt before this step was built (loader.py:233-261);
+        restore the step's own state from the same folder. A fresh run's folder holds no G checkpoint yet."""
+        folder = worker.RUN.ckpt_dir
+        when = "best" if worker.RUN.load_best else "current"
+        if not folder or not glob.glob(os.path.join(glob.escape(folder), f"model=G-{when}-weights-step=*.pth")):
+            return
+        found = glob.glob(os.path.join(glob.escape(folder), f"model={STATE_KIND}-{when}-weights-step=*.pth"))
+        if not found:
+            self._log(f"moment matching: {folder} has no model={STATE_KIND}-{when}-* file (a checkpoint from an older "
+                      "studiogan-slt); AMA and the learning-rate schedule start afresh")
+            return
+        self.load_state_dict(torch.load(found[0], map_location=self.device, weights_only=True))
+        self._log(f"moment matching: resumed AMA and schedule from {os.path.basename(found[0])}")
 
     def _log(self, message):
         if self.worker.global_rank == 0 and self.worker.logger is not None:

@@ -41,6 +41,17 @@ class SLTWorker(studiogan_worker.WORKER):
             self._check_ranks_agree(current_step + 1)
         return loss
 
+    def save(self, step, is_best):
+        super().save(step, is_best)
+        if self._moment_step is None or self.global_rank != 0:
+            return
+        from studiogan_slt.studiogan.moment_mode import STATE_KIND
+
+        state = self._moment_step.state_dict()
+        # As worker.py:965-975 does for G, D and G_ema: a best save also rewrites "current".
+        for when in ("best", "current") if is_best is True else ("current",):
+            misc.save_model(model=STATE_KIND, when=when, step=step, ckpt_dir=self.RUN.ckpt_dir, states=state)
+
     def _check_ranks_agree(self, step):
         """DDP must leave every rank with the same network. Gather digests of G's trainable tensors (the scores of
         an SLT run) and of its effective weights (frozen * mask) from every rank and log them, so a divergence is

@@ -61,7 +61,7 @@ def test_paper_presets_carry_the_paper_recipe():
         assert data["OPTIMIZATION"]["batch_size"] == 64 and data["MODEL"]["z_dim"] == 128
         assert data["SLT"]["moments"] == {"extractors": ["vgg19_bn"], "bn_mode": "train", "ama": True,
                                           "ama_lr": 1e-5, "ama_betas": [0.5, 0.999], "ama_init": "zeros",
-                                          "cosine_quirk": False, "stats_batch_size": 64}
+                                          "lr_schedule": "constant", "stats_batch_size": 64}
     assert slt["SLT"]["train_mode"] == "moment_matching" and slt["SLT"]["k"] == 0.1
     assert (slt["SLT"]["score_init"], slt["SLT"]["score_bound"], slt["SLT"]["bias_score_bound"]) == (
         "uniform", 0.1, 1.0)

@@ -1,22 +1,21 @@
 """The moment-matching modes inside the real StudioGAN trainer, on digits, on CPU.
 
 Each run happens in a fresh Python process: StudioGAN's flat modules (`config`, `utils`, ...) are imported by
-top-level name and must not leak into the test process. The child snapshots G's state when the moment-matching
-step is built, i.e. before the first update, so the checkpoint can be compared with the untrained model.
+top-level name and must not leak into the test process. The child snapshots G's state and the step's own state
+(AMA, schedule) when the moment-matching step is built, i.e. before the first update of this process, so the
+checkpoint can be compared with the untrained model and a resumed run with what it resumed from.
 """
 import glob
 import os
+import math
 import subprocess
 import sys
-import tarfile
 import textwrap
 
 import numpy as np
 import pytest
 import torch
 
-TARBALL = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "third_party",
-                       "PyTorch-StudioGAN-947b35e.tar.gz")
 STEPS = 30
 
 CONFIG = """\
@@ -41,7 +40,7 @@ SLT:
 {slt}
   moments:
     extractors: [{{network: "studiogan_slt.core.digits_net:digits_cnn", weights: "{weights}", kwargs: {{width: 8}}}}]
-"""
+{moments}"""
 
 CHILD = textwrap.dedent("""\
     import sys, torch
@@ -51,29 +50,14 @@ CHILD = textwrap.dedent("""\
     def snapshot_then_build(self, worker):
         torch.save({k: v.detach().clone() for k, v in worker.Gen.state_dict().items()}, sys.argv[1])
         build(self, worker)
+        torch.save(self.state_dict(), sys.argv[1] + ".step")
     moment_mode.MomentMatchingStep.__init__ = snapshot_then_build
     launch.run(sys.argv[2:])  # StudioGAN from STUDIOGAN_ROOT
 """)
 
 
 @pytest.fixture(scope="module")
-def studiogan_root(tmp_path_factory):
-    root = os.environ.get("STUDIOGAN_ROOT")
-    if root:
-        return root
-    if not os.path.exists(TARBALL):
-        if os.environ.get("SLT_REQUIRE_STUDIOGAN"):
-            pytest.fail("StudioGAN is required (SLT_REQUIRE_STUDIOGAN) but neither STUDIOGAN_ROOT nor the snapshot "
-                        f"{TARBALL} exists")
-        pytest.skip("no StudioGAN checkout (set STUDIOGAN_ROOT)")
-    dest = tmp_path_factory.mktemp("studiogan")
-    with tarfile.open(TARBALL) as tar:
-        tar.extractall(dest, filter="data")
-    return str(dest)
-
-
-@pytest.fixture(scope="module")
-def digits(tmp_path_factory):
+def small_digits(tmp_path_factory):
     """A 300-image digits ImageFolder (30 per class) and a random small digits CNN in the user-network form."""
     from PIL import Image
 
@@ -91,17 +75,24 @@ def digits(tmp_path_factory):
     return base
 
 
-def _train(studiogan_root, digits, tmp_path, slt, lr):
-    cfg = tmp_path / "mm.yaml"
-    cfg.write_text(CONFIG.format(lr=lr, steps=STEPS, slt=textwrap.indent(slt, "  "),
-                                 weights=digits / "extractor.pt"))
-    save, snapshot = tmp_path / "save", tmp_path / "initial_G.pt"
-    env = dict(os.environ, OMP_NUM_THREADS="1", STUDIOGAN_ROOT=studiogan_root, WANDB_MODE="disabled")
-    argv = ["-cfg", str(cfg), "-data", str(digits / "data"), "-save", str(save), "--num_workers", "1",
-            "-metrics", "none", "--print_freq", "1", "--save_freq", str(STEPS), "--seed", "0"]
-    done = subprocess.run([sys.executable, "-c", CHILD, str(snapshot), *argv], env=env, capture_output=True,
-                          text=True, timeout=240)
+def _child(studiogan_root, snapshot, argv):
+    env = dict(os.environ, OMP_NUM_THREADS="1", STUDIOGAN_ROOT=str(studiogan_root), WANDB_MODE="disabled")
+    done = subprocess.run([sys.executable, "-c", CHILD, str(snapshot), *map(str, argv)], env=env,
+                          capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def _config(path, data, slt, lr, steps=STEPS, moments=""):
+    path.write_text(CONFIG.format(lr=lr, steps=steps, slt=textwrap.indent(slt, "  "), weights=data / "extractor.pt",
+                                  moments=textwrap.indent(moments, "    ")))
+    return path
+
+
+def _train(studiogan_root, data, tmp_path, slt, lr):
+    cfg = _config(tmp_path / "mm.yaml", data, slt, lr)
+    save, snapshot = tmp_path / "save", tmp_path / "initial_G.pt"
+    _child(studiogan_root, snapshot, ["-cfg", cfg, "-data", data / "data", "-save", save, "--num_workers", "1",
+                                      "-metrics", "none", "--print_freq", "1", "--save_freq", STEPS, "--seed", "0"])
     (run_dir,) = glob.glob(str(save / "checkpoints" / "*"))
     (ckpt,) = glob.glob(os.path.join(run_dir, f"model=G-current-weights-step={STEPS}.pth"))
     (ema_ckpt,) = glob.glob(os.path.join(run_dir, f"model=G_ema-current-weights-step={STEPS}.pth"))
@@ -123,8 +114,8 @@ def _assert_distance_fell(distance):
 _STATISTICS = ("running_mean", "running_var", "num_batches_tracked")
 
 
-def test_moment_matching_trains_only_scores(studiogan_root, digits, tmp_path):
-    run = _train(studiogan_root, digits, tmp_path, 'k: 0.5\ntrain_mode: "moment_matching"\n'
+def test_moment_matching_trains_only_scores(studiogan_root, small_digits, tmp_path):
+    run = _train(studiogan_root, small_digits, tmp_path, 'k: 0.5\ntrain_mode: "moment_matching"\n'
                                                    'weight_init: "signed_kaiming_constant"\nbias_init: "uniform"', lr=1e-2)
     _assert_distance_fell(run["distance"])
     initial, final = run["initial"], run["final"]
@@ -139,10 +130,44 @@ def test_moment_matching_trains_only_scores(studiogan_root, digits, tmp_path):
     assert "real feature statistics" in run["log"] and len(run["cache"]) == 1
 
 
-def test_dense_moment_matching_trains_the_weights(studiogan_root, digits, tmp_path):
-    run = _train(studiogan_root, digits, tmp_path, 'train_mode: "dense_moment_matching"', lr=1e-3)
+def test_dense_moment_matching_trains_the_weights(studiogan_root, small_digits, tmp_path):
+    run = _train(studiogan_root, small_digits, tmp_path, 'train_mode: "dense_moment_matching"', lr=1e-3)
     _assert_distance_fell(run["distance"])
     initial, final = run["initial"], run["final"]
     assert not any(k.endswith(".scores") for k in final)
     weights = [k for k in final if k.endswith(".weight") and "bn" not in k]
     assert weights and all(not torch.equal(initial[k], final[k]) for k in weights)
+
+
+def _cosine_lr(base, step, total_steps):
+    span = total_steps + 1  # StudioGAN's loop makes total_steps + 1 updates
+    return base * 0.5 * (1.0 + math.cos(math.pi * step / span))
+
+
+def test_resume_restores_ama_and_the_cosine_schedule(studiogan_root, small_digits, tmp_path):
+    data, lr = small_digits, 1e-2
+    slt = 'k: 0.5\ntrain_mode: "moment_matching"\nweight_init: "signed_kaiming_constant"\nbias_init: "uniform"'
+    moments = 'ama: true\nlr_schedule: "cosine"'
+    common = ["-data", data / "data", "-save", tmp_path / "save", "--num_workers", "1", "-metrics", "none",
+              "--print_freq", "1", "--seed", "0"]
+    first = _config(tmp_path / "a.yaml", data, slt, lr, steps=4, moments=moments)
+    _child(studiogan_root, tmp_path / "first.pt", ["-cfg", first, *common, "--save_freq", 4])
+    (run_dir,) = glob.glob(str(tmp_path / "save" / "checkpoints" / "*"))
+    saved = torch.load(os.path.join(run_dir, "model=MM-current-weights-step=4.pth"), weights_only=True)
+    assert saved["ama"]["v_mean"].abs().sum() > 0 and saved["schedulers"][0]["last_epoch"] == 4
+    g_opt = torch.load(os.path.join(run_dir, "model=G-current-weights-step=4.pth"), weights_only=False)["optimizer"]
+    assert g_opt["param_groups"][0]["lr"] == pytest.approx(_cosine_lr(lr, 4, 4))
+
+    # resume with a longer run: the step state is restored exactly, and the schedule follows the new length
+    longer = _config(tmp_path / "b.yaml", data, slt, lr, steps=6, moments=moments)
+    _child(studiogan_root, tmp_path / "resumed.pt", ["-cfg", longer, *common, "--save_freq", 2, "-ckpt", run_dir])
+    restored = torch.load(str(tmp_path / "resumed.pt") + ".step", weights_only=True)
+    for key in ("v_mean", "v_var"):
+        assert torch.equal(restored["ama"][key], saved["ama"][key])
+    assert restored["ama"]["optimizer"]["state"][0]["step"] == saved["ama"]["optimizer"]["state"][0]["step"]
+    assert restored["schedulers"][0]["last_epoch"] == 4
+    assert glob.glob(os.path.join(run_dir, "model=MM-current-weights-step=6.pth"))
+    g_opt = torch.load(os.path.join(run_dir, "model=G-current-weights-step=6.pth"), weights_only=False)["optimizer"]
+    assert g_opt["param_groups"][0]["lr"] == pytest.approx(_cosine_lr(lr, 6, 6))
+    (log,) = glob.glob(str(tmp_path / "save" / "logs" / "*.log"))
+    assert "resumed AMA and schedule from model=MM-current-weights-step=4.pth" in open(log).read()

@@ -304,6 +304,8 @@ BAD_CONFIGS = {  # YAML text (None: no file at all), what the error line must na
     "k=1.5": ("SLT: {k: 1.5}", "SLT.k"),
     "train_mode": ("SLT: {k: 0.1, train_mode: foo}", "SLT.train_mode"),
     "targets": ("SLT: {k: 0.1, targets: [X]}", "SLT.targets"),
+    "moments option": ("SLT: {k: 0.1, train_mode: moment_matching, moments: {lr_schedule: step}}",
+                       "SLT.moments.lr_schedule", "cosine"),
     "empty section": ("SLT:", "SLT"),
     "invalid YAML": ("SLT: {k: 0.1", "not valid YAML"),
     "no file": (None, "cannot read"),
@@ -313,13 +315,13 @@ BAD_CONFIGS = {  # YAML text (None: no file at all), what the error line must na
 @pytest.mark.parametrize("case", list(BAD_CONFIGS))
 def test_bad_config_fails_before_studiogan(tmp_path, case):
     """These fail while the YAML is validated, before StudioGAN is imported: safe in the pytest process."""
-    text, expected = BAD_CONFIGS[case]
+    text, *expected = BAD_CONFIGS[case]
     cfg = tmp_path / "bad.yaml"
     if text is not None:
         cfg.write_text(f"DATA: {{name: DIGITS}}\n{text}\n")
     result = CliRunner().invoke(main, ["train", "-cfg", str(cfg), "-data", str(tmp_path), "-save",
                                        str(tmp_path / "save")])
-    _assert_one_line_error(result.exit_code, result.stderr, tmp_path / "save", str(cfg), expected)
+    _assert_one_line_error(result.exit_code, result.stderr, tmp_path / "save", str(cfg), *expected)
     assert "config" not in sys.modules and "loader" not in sys.modules  # StudioGAN was never imported
 
 
