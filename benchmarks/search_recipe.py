@@ -10,6 +10,7 @@ in batch-statistics mode, the class histogram, and seconds per step. Single-thre
 
     python benchmarks/search_recipe.py --runs dense slt-best --steps 600          # named presets, one after another
     python benchmarks/search_recipe.py --mode slt --k 0.1 --opt sgd --lr 1 ...    # one ad-hoc run
+    python benchmarks/search_recipe.py --report docs/recipe-study.jsonl           # the results as a markdown table
 """
 import argparse
 import json
@@ -164,7 +165,8 @@ def run(a, workdir, evaluator):
     score_batch_stats = evaluator(gen, batch_stats=True)[0]
     first, last = np.mean(dists[:10]), np.mean(dists[-10:])
     result = {"name": a.name, "mode": a.mode, "k": a.k, "steps": steps, "width": a.width, "batch": a.batch,
-              "opt": a.opt, "lr": a.lr, "ama": a.ama, "weight_init": a.weight_init, "scaled": a.scaled,
+              "opt": a.opt, "lr": a.lr, "cosine": a.cosine, "ama": a.ama, "weight_init": a.weight_init,
+              "scaled": a.scaled,
               "score_init": a.score_init, "bn_mode": a.bn_mode, "trainable": n_trainable,
               "dist_first": first, "dist_last": last, "reduction": 1 - last / first, "fid": score,
               "fid_batch_stats": score_batch_stats, "hist": hist, "sec_per_step": secs, "curve": curve}
@@ -207,12 +209,33 @@ def parser():
     p.add_argument("--save-images", dest="save_images", action="store_true")
     p.add_argument("--workdir", default="/tmp/recipe")
     p.add_argument("--json", default=None, help="append each result as one JSON line to this file")
+    p.add_argument("--report", default=None, help="print the results in this --json file as a markdown table")
     return p
+
+
+def report(path):
+    """Markdown table of the JSON lines written by --json, in file order."""
+    lines = ["| run | mode | k | steps | optimiser | lr | cosine | AMA | weight init | moment-distance drop | "
+             "digits FID (BN eval / batch stats) | FID during the run (step: FID) | s/step |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    with open(path) as f:
+        for r in map(json.loads, f):
+            k = r["k"] if r["mode"] in ("slt", "random") else 1.0
+            init = f"{r['weight_init']}{' scaled' if r['scaled'] else ''}" if r["mode"] != "dense" else "host (ortho)"
+            curve = ", ".join(f"{step}: {fid:.0f}" for step, fid in r["curve"]) or "-"
+            lines.append(f"| {r['name']} | {r['mode']} | {k} | {r['steps']} | {r['opt']} | {r['lr']} | "
+                         f"{'yes' if r.get('cosine') else 'no'} | {'yes' if r['ama'] else 'no'} | {init} | "
+                         f"{r['reduction']:.1%} | {r['fid']:.1f} / {r['fid_batch_stats']:.1f} | {curve} | "
+                         f"{r['sec_per_step']:.2f} |")
+    return "\n".join(lines)
 
 
 def main(argv=None):
     p = parser()
     a = p.parse_args(argv)
+    if a.report:
+        print(report(a.report))
+        return
     if a.threads < 1 or a.steps < 0 or a.batch < 2 or not 0 < a.k <= 1:
         p.error("--threads >= 1, --steps >= 0, --batch >= 2 and 0 < --k <= 1 are required")
     unknown = [r for r in a.runs if r not in PRESETS]
