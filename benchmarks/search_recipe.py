@@ -215,15 +215,15 @@ def parser():
 
 def report(path):
     """Markdown table of the JSON lines written by --json, in file order."""
-    lines = ["| run | mode | k | steps | optimiser | lr | cosine | AMA | weight init | moment-distance drop | "
+    lines = ["| run | mode | k | width | steps | optimiser | lr | cosine | AMA | weight init | moment-distance drop | "
              "digits FID (BN eval / batch stats) | FID during the run (step: FID) | s/step |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     with open(path) as f:
         for r in map(json.loads, f):
             k = r["k"] if r["mode"] in ("slt", "random") else 1.0
             init = f"{r['weight_init']}{' scaled' if r['scaled'] else ''}" if r["mode"] != "dense" else "host (ortho)"
             curve = ", ".join(f"{step}: {fid:.0f}" for step, fid in r["curve"]) or "-"
-            lines.append(f"| {r['name']} | {r['mode']} | {k} | {r['steps']} | {r['opt']} | {r['lr']} | "
+            lines.append(f"| {r['name']} | {r['mode']} | {k} | {r['width']} | {r['steps']} | {r['opt']} | {r['lr']} | "
                          f"{'yes' if r.get('cosine') else 'no'} | {'yes' if r['ama'] else 'no'} | {init} | "
                          f"{r['reduction']:.1%} | {r['fid']:.1f} / {r['fid_batch_stats']:.1f} | {curve} | "
                          f"{r['sec_per_step']:.2f} |")
