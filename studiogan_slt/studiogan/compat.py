@@ -131,7 +131,6 @@ def cpu_mode():
     import torch
     from torch.overrides import TorchFunctionMode
 
-
     class CudaToCpu(TorchFunctionMode):
         def __torch_function__(self, func, types_, args=(), kwargs=None):
             kwargs = kwargs or {}
