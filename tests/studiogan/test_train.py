@@ -110,6 +110,11 @@ def runs(studiogan_root, digits, small_valid, tmp_path_factory):
          "args": ["eval", "-cfg", cfg["DCGAN"], "-data", str(small_valid),
                   "-save", str(work / "eval"), "-ckpt", "glob:" + dcgan_run, "-metrics", "fid", "is", "prdc",
                   "-ref", "valid", "-v", "-sf", "-sf_num", "12", "--num_workers", "1", "--seed", "0"]},
+        # with a metric StudioGAN evaluates at every save and keeps the best model, which `export -best` picks
+        train("best", cfg["DCGAN"], "-data", str(small_valid), "-metrics", "fid", "-ref", "valid"),
+        {"name": "export-best", "kind": "cli",
+         "args": ["export", "-ckpt", "glob:" + str(work / "best" / "save" / "checkpoints" / "*"), "-best",
+                  "-o", str(work / "best.slt")]},
         # class-conditional with 6 images per batch: StudioGAN's canvas would fail at the first save
         {"name": "canvas", "kind": "cli",
          "args": ["train", "-cfg", _cfg(cfgs, "canvas", dict(BACKBONES["SNGAN"], OPTIMIZATION={"batch_size": 6})),
@@ -255,6 +260,20 @@ def test_eval_from_checkpoint_with_metrics(runs):
     assert "Inception score (Step: 2" in log and "FID score (Step: 2" in log and "Density (Step: 2" in log
     assert glob.glob(str(save / "figures" / "*" / "*.png"))
     assert len(glob.glob(str(save / "samples" / "*" / "fake" / "*" / "*.png"))) == 12
+
+
+def test_best_checkpoint_is_kept_and_exported(runs):
+    """A run with -metrics fid (stand-in Inception) keeps StudioGAN's best checkpoint; `export -best` exports that
+    checkpoint's generator, not the current one."""
+    from studiogan_slt.core.ticket import read_ticket
+
+    _job(runs, "inception")
+    _job(runs, "best")
+    _job(runs, "export-best")
+    save = runs["dir"] / "best" / "save"
+    assert "Best FID score (Step: " in _log(save)
+    best = Path(_one(save / "checkpoints" / "*" / "model=G_ema-best-weights-step=*.pth"))
+    assert read_ticket(runs["dir"] / "best.slt").header["meta"]["studiogan"]["checkpoint"] == best.name
 
 
 def test_ddp_two_processes_end_with_identical_scores(runs):
