@@ -7,6 +7,7 @@ every patch if StudioGAN's main.py:181 spawned loader.load_worker directly.
 """
 import contextlib
 import importlib
+import logging
 import os
 import pickle
 import sys
@@ -14,6 +15,8 @@ from pathlib import Path
 
 from studiogan_slt.errors import SLTError
 from studiogan_slt.studiogan import compat, config, hooks, locate
+
+_log = logging.getLogger(__name__)
 
 STUDIOGAN_MODULES = ("config", "loader", "worker", "main", "models.model", "utils.ckpt", "utils.misc",
                      "metrics.inception_net")
@@ -67,6 +70,9 @@ def _check_argv(argv, mode):
 
 
 def _check_data(cfgs):
+    if cfgs.RUN.train and cfgs.DATA.name == "DIGITS" and cfgs.PRE.apply_rflip:
+        _log.warning("PRE.apply_rflip is true (StudioGAN's default): the digits are mirrored at random while "
+                     "training, and a mirrored digit is not a digit; add `PRE: {apply_rflip: false}` to the YAML")
     if cfgs.DATA.name in ("CIFAR10", "CIFAR100") or cfgs.RUN.data_dir is None:
         return  # torchvision downloads these into -data (main.py:160); StudioGAN asserts on a missing -data
     needed = ["train"] if cfgs.RUN.train else []

@@ -76,3 +76,25 @@ def test_train_with_a_preset_offline_stops_with_one_line(empty_hub, tmp_path):
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
     assert result.stderr.startswith("Error: -cfg ") and VGG_FILE in result.stderr
     assert not (tmp_path / "runs").exists()  # validated before anything is written
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("digits/*.yaml")), ids=lambda p: p.name)
+def test_digits_configs_turn_random_flips_off(path):
+    assert _read(path)["PRE"]["apply_rflip"] is False
+
+
+def test_training_on_digits_with_random_flips_warns(caplog, tmp_path):
+    from types import SimpleNamespace as NS
+
+    from studiogan_slt.studiogan.launch import _check_data
+
+    (tmp_path / "train").mkdir()
+
+    def cfgs(rflip):
+        return NS(DATA=NS(name="DIGITS"), PRE=NS(apply_rflip=rflip),
+                  RUN=NS(train=True, data_dir=str(tmp_path), eval_metrics=["none"]))
+
+    _check_data(cfgs(False))
+    assert not caplog.records
+    _check_data(cfgs(True))
+    assert "PRE.apply_rflip" in caplog.text and "apply_rflip: false" in caplog.text

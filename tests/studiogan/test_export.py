@@ -28,6 +28,7 @@ CHECKS = "tests.studiogan.export_checks"
 
 RESNET = """\
 DATA: {name: "DIGITS", img_size: 32, num_classes: 10}
+PRE: {apply_rflip: false}
 MODEL:
   backbone: "resnet"
   g_cond_mtd: "cBN"
@@ -44,6 +45,7 @@ OPTIMIZATION: {batch_size: 8, d_updates_per_step: 1, g_lr: 0.01, total_steps: 4}
 RESNET_SLT = 'SLT: {k: 0.1, weight_init: "signed_kaiming_constant", bias_init: "uniform"}\n'
 DCGAN = """\
 DATA: {name: "DIGITS", img_size: 32, num_classes: 10}
+PRE: {apply_rflip: false}
 MODEL: {backbone: "deep_conv", g_conv_dim: "N/A", d_conv_dim: "N/A", z_dim: 32}
 OPTIMIZATION: {batch_size: 8, d_updates_per_step: 1, total_steps: 2}
 """

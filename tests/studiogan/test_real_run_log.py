@@ -16,6 +16,8 @@ DATA:
   name: "DIGITS"
   img_size: 32
   num_classes: 10
+PRE:
+  apply_rflip: false
 MODEL:
   g_cond_mtd: "cBN"
   d_cond_mtd: "PD"

@@ -24,6 +24,7 @@ from studiogan_slt.cli import main
 
 DRIVER = Path(__file__).with_name("driver.py")
 DATA = {"name": "DIGITS", "img_size": 32, "num_classes": 10}
+PRE = {"apply_rflip": False}  # a mirrored digit is not a digit; the plugin warns when flips are on
 EMA = {"apply_g_ema": True, "g_ema_decay": 0.5, "g_ema_start": 0}
 BACKBONES = {
     # ConvTranspose2d generator, unconditional
@@ -64,7 +65,7 @@ QUICK = ["--num_workers", "1", "--print_freq", "1", "--save_freq", "1", "--seed"
 
 def _cfg(folder, name, sections):
     path = folder / f"{name}.yaml"
-    path.write_text(yaml.safe_dump({"DATA": DATA, **sections}, sort_keys=False))
+    path.write_text(yaml.safe_dump({"DATA": DATA, "PRE": PRE, **sections}, sort_keys=False))
     return str(path)
 
 
