@@ -196,7 +196,7 @@ def _k(spec):
     return 1.0 if slt.get("train_mode", "dense_moment_matching") == "dense_moment_matching" else slt["k"]
 
 
-def summarize(out, specs, compare_rows, args, wall_total):
+def summarize(out, specs, compare_rows, args):
     """docs/results.md from the runs' result files and `compare --json`; every number is read, none typed."""
     by_name = {row["run"].split("-train-")[0].replace("DIGITS-", ""): row for row in compare_rows}
     rows = []
@@ -260,7 +260,10 @@ def summarize(out, specs, compare_rows, args, wall_total):
         s = r["spec"]
         lines.append(f"| {s.name} | {s.yaml['OPTIMIZATION']['total_steps']} | {r['fid']:.1f} | {r['hist']} | "
                      f"{r['wall']['train']:.0f} | {r['wall']['evaluate']:.0f} |")
+    run_time = sum(sum(r["wall"].values()) for r in rows)
     lines += ["", "## Recipe (the constants of benchmarks/reproduce_digits.py)", "",
+              f"- Data: the digits of `studiogan-slt data digits` at 32x32, StudioGAN `PRE: {json.dumps(PRE)}` (no "
+              "random mirroring: a mirrored digit is not a digit).",
               f"- Generator (StudioGAN MODEL section): `{json.dumps(GENERATOR)}`; batch 64, Adam betas (0.5, 0.999).",
               f"- Moment matching (SLT.moments): `{json.dumps(MOMENTS)}`, extractor: the digits CNN of "
               "`studiogan-slt extractor digits`, every ReLU of its conv trunk, BatchNorm in train mode.",
@@ -269,8 +272,9 @@ def summarize(out, specs, compare_rows, args, wall_total):
               "running statistics only).",
               f"- Adversarial arm: `{json.dumps(ADVERSARIAL)}`; the SLT run uses the same SLT options.",
               "", "## How it was run", "",
-              f"- Command: `python benchmarks/reproduce_digits.py {' '.join(args)}` ({wall_total / 60:.0f} min wall "
-              "time in all, two single-threaded runs at a time).",
+              f"- Command: `python benchmarks/reproduce_digits.py {' '.join(args)}`: {run_time / 60:.0f} min of "
+              f"single-threaded run time in all (train + evaluate, summed over runs; the study runs two at a time, "
+              f"so about {run_time / 120:.0f} min of wall time).",
               f"- Machine: {os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), no GPU; "
               f"Python {platform.python_version()}, torch {_torch_version()}.",
               "- Per run: `studiogan-slt train -cfg RUN.yaml -data DATA -save SAVE --num_workers 1 -metrics none "
@@ -327,7 +331,7 @@ def main(argv=None):
     equal = [str(out / "runs" / s.name) for s in specs if s.group != LONGER]
     study.command(["plot", *equal, "--metric", "digits_FID", "-o", docs / "fid_vs_k.png", "--csv",
                    docs / "fid_vs_k.csv", "--title", "digits, 32x32: FID against kept fraction k"], out / "summary.log")
-    text = summarize(out, specs, compare_rows, sys.argv[1:] if argv is None else argv, time.time() - start)
+    text = summarize(out, specs, compare_rows, sys.argv[1:] if argv is None else argv)
     (docs / "results.md").write_text(text)
     print(text)
 
