@@ -177,11 +177,13 @@ class MomentMatchingStep:
                 "images": len(dataset), "files": _files_fingerprint(dataset), "img_size": w.DATA.img_size,
                 "transform": repr(getattr(dataset, "trsf", None)), **self.extractor.identity(),
                 # With BatchNorm in train mode the features depend on the batch size.
-                "batch_size": self.batch_size if self.options["bn_mode"] == "train" else None}
+                "batch_size": self.batch_size if self.options["bn_mode"] == "train" else None, "order": "shuffled"}
 
     def _real_batches(self, dataset):
-        # Seeded so that random flips (PRE.apply_rflip) give the same statistics on every rank and every rerun.
-        loader = torch.utils.data.DataLoader(dataset, batch_size=self.batch_size, shuffle=False, drop_last=False,
+        # Shuffled: an ImageFolder lists its images class by class, and with the extractor's BatchNorm in train mode
+        # one-class batches give other statistics than the mixed batches the generator is scored on. Seeded, so
+        # that the order and random flips (PRE.apply_rflip) are the same on every rank and every rerun.
+        loader = torch.utils.data.DataLoader(dataset, batch_size=self.batch_size, shuffle=True, drop_last=False,
                                              num_workers=self.worker.RUN.num_workers,
                                              generator=torch.Generator().manual_seed(0))
         with _seeded(0):

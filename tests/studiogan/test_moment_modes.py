@@ -173,3 +173,20 @@ def test_resume_restores_ama_and_the_cosine_schedule(studiogan_root, small_digit
     assert g_opt["param_groups"][0]["lr"] == pytest.approx(_cosine_lr(lr, 6, 6))
     (log,) = glob.glob(str(tmp_path / "save" / "logs" / "*.log"))
     assert "resumed AMA and schedule from model=MM-current-weights-step=4.pth" in open(log).read()
+
+
+def test_real_batches_mix_classes_in_a_fixed_order():
+    """StudioGAN's ImageFolder lists images class by class; with the extractor's BatchNorm in train mode, one-class
+    real batches would give other statistics than the mixed fake batches they are matched against."""
+    from types import SimpleNamespace
+
+    from studiogan_slt.studiogan.moment_mode import MomentMatchingStep
+
+    labels = torch.arange(10).repeat_interleave(20)  # sorted by class, as ImageFolder lists them
+    dataset = torch.utils.data.TensorDataset(torch.arange(200.0), labels)
+    step = MomentMatchingStep.__new__(MomentMatchingStep)  # only the batching, no StudioGAN worker
+    step.batch_size, step.worker = 50, SimpleNamespace(RUN=SimpleNamespace(num_workers=0))
+    first = list(step._real_batches(dataset))
+    assert all(len(set(y.tolist())) >= 5 for _, y in first)
+    assert sorted(torch.cat([x for x, _ in first]).tolist()) == list(range(200))  # every image once
+    assert all(torch.equal(a, b) for (a, _), (b, _) in zip(first, step._real_batches(dataset)))
