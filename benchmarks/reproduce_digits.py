@@ -196,6 +196,16 @@ def _k(spec):
     return 1.0 if slt.get("train_mode", "dense_moment_matching") == "dense_moment_matching" else slt["k"]
 
 
+def _budget_effect(rows, groups, dense_mean):
+    """How much of its seed's gap to the dense mean the longer search closed ('' without a longer run)."""
+    for r in (r for r in rows if r["spec"].group == LONGER):
+        same = [g for g in groups["MM-SLT-k0.1"] if g["spec"].seed == r["spec"].seed]
+        if same and same[0]["fid"] > dense_mean:
+            closed = (same[0]["fid"] - r["fid"]) / (same[0]["fid"] - dense_mean)
+            return f" Doubling the search budget closed {closed:.0%} of seed {r['spec'].seed}'s gap."
+    return ""
+
+
 def summarize(out, specs, compare_rows, args):
     """docs/results.md from the runs' result files and `compare --json`; every number is read, none typed."""
     by_name = {row["run"].split("-train-")[0].replace("DIGITS-", ""): row for row in compare_rows}
@@ -245,6 +255,13 @@ def summarize(out, specs, compare_rows, args):
         lines.append(f"- Longer search: one k = 0.1 ticket searched for {steps} steps "
                      f"({steps / dense_steps:.1f}x the budget) reaches FID {r['fid']:.1f}, "
                      f"{r['fid'] / statistics.mean(dense) - 1:+.1%} against the dense mean at the common budget.")
+    if not held:
+        k01 = groups["MM-SLT-k0.1"][0]
+        lines.append(f"- Tried before this study ([recipe-study.md](recipe-study.md)): score and weight inits, score "
+                     "learning rates, cosine decay, AMA on/off, a 2x wider generator. Likely cause of the gap, "
+                     f"more capacity than budget: the generator is small ({k01['total']:,} weights and biases, "
+                     f"{k01['kept']:,} kept at k = 0.1; the paper's have millions), and a strong ticket's existence "
+                     "rests on over-parameterisation." + _budget_effect(rows, groups, statistics.mean(dense)))
     lines += ["", "## Summary (mean ± std over seeds where several were run)", "",
               "| configuration | k | seeds | digits FID | classes covered | class-histogram TV | kept / total (G) | "
               "ticket bytes |", "|---|---|---|---|---|---|---|---|"]
@@ -282,7 +299,7 @@ def summarize(out, specs, compare_rows, args):
               "-ckpt CKPT -o ticket.slt` (SLT runs), `studiogan-slt digits-fid SAVE/samples/RUN/fake --out "
               "SAVE/statistics/RUN/digits_fid.json`; each run's YAML and command log are in its SAVE folder.",
               "- Then `studiogan-slt compare runs/*` and `studiogan-slt plot runs/* --metric digits_FID "
-              "-o docs/fid_vs_k.png --csv docs/fid_vs_k.csv`."]
+              "-o docs/fid_vs_k.png --csv docs/fid_vs_k.csv --log-y`."]
     return "\n".join(lines) + "\n"
 
 
@@ -330,7 +347,8 @@ def main(argv=None):
     # The figure compares equal budgets: the longer search would be averaged into the k = 0.1 point.
     equal = [str(out / "runs" / s.name) for s in specs if s.group != LONGER]
     study.command(["plot", *equal, "--metric", "digits_FID", "-o", docs / "fid_vs_k.png", "--csv",
-                   docs / "fid_vs_k.csv", "--title", "digits, 32x32: FID against kept fraction k"], out / "summary.log")
+                   docs / "fid_vs_k.csv", "--title", "digits, 32x32: FID against kept fraction k", "--log-y"],
+                  out / "summary.log")
     text = summarize(out, specs, compare_rows, sys.argv[1:] if argv is None else argv)
     (docs / "results.md").write_text(text)
     print(text)
