@@ -12,8 +12,8 @@ from studiogan_slt.reporting.runlog import find_runs
 
 STEPS = 2
 CONFIG = f"""\
-DATA: {name: "DIGITS", img_size: 32, num_classes: 10}
-PRE: {apply_rflip: false}
+DATA: {{name: "DIGITS", img_size: 32, num_classes: 10}}
+PRE: {{apply_rflip: false}}
 MODEL:
   g_cond_mtd: "cBN"
   d_cond_mtd: "PD"
