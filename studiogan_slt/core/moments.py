@@ -120,7 +120,9 @@ def real_statistics(extractor, batches, *, key=None, cache_dir=None, device="cpu
     """Mean and unbiased variance of extractor(images) over every image in `batches`.
 
     `batches` yields image tensors in [-1, 1] (or (images, labels) pairs, as a DataLoader does); it is only
-    iterated on a cache miss. With `cache_dir` and a JSON-able `key`, results are cached under that key."""
+    iterated on a cache miss. With `cache_dir` and a JSON-able `key`, results are cached under that key.
+    With the extractor's BatchNorm in train mode the batches' composition matters: shuffle them as the generator's
+    batches are mixed (a data set stored class by class gives one-class batches in its stored order)."""
     log = log or (lambda msg: None)
     path = cache_file(cache_dir, key) if cache_dir is not None and key is not None else None
     if path is not None:
