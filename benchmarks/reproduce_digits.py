@@ -40,8 +40,8 @@ CONTROL_STEPS = 100
 LONGER = "moment matching, longer search"
 
 DATA = {"name": "DIGITS", "img_size": 32, "num_classes": 10}
-# StudioGAN flips training images at random by default (PRE.apply_rflip); a mirrored digit is not a digit, and a
-# first study with the flips left on ended with every generator far from the unflipped valid split.
+# StudioGAN flips training images at random by default (PRE.apply_rflip); a mirrored digit is not a digit
+# (docs/recipe-study.md, "Two traps in StudioGAN's data path").
 PRE = {"apply_rflip": False}
 
 # The search recipe (benchmarks/search_recipe.py; docs/recipe-study.md has the study). Both moment-matching arms
@@ -196,10 +196,10 @@ def _k(spec):
     return 1.0 if slt.get("train_mode", "dense_moment_matching") == "dense_moment_matching" else slt["k"]
 
 
-def _budget_effect(rows, groups, dense_mean):
+def _budget_effect(longer, slt01_rows, dense_mean):
     """How much of its seed's gap to the dense mean the longer search closed ('' without a longer run)."""
-    for r in (r for r in rows if r["spec"].group == LONGER):
-        same = [g for g in groups["MM-SLT-k0.1"] if g["spec"].seed == r["spec"].seed]
+    for r in longer:
+        same = [g for g in slt01_rows if g["spec"].seed == r["spec"].seed]
         if same and same[0]["fid"] > dense_mean:
             closed = (same[0]["fid"] - r["fid"]) / (same[0]["fid"] - dense_mean)
             return f" Doubling the search budget closed {closed:.0%} of seed {r['spec'].seed}'s gap."
@@ -250,7 +250,8 @@ def summarize(out, specs, compare_rows, args):
              + f" (target: both at least 2x worse): **{'met' if min(ratios.values()) >= 2 else 'missed'}**.",
              f"- Adversarial search (StudioGAN DCGAN, same step budget): dense {_mean_std(adv_dense)}, SLT k = 0.1 "
              f"{_mean_std(adv_slt)}."]
-    for r in (r for r in rows if r["spec"].group == LONGER):
+    longer = [r for r in rows if r["spec"].group == LONGER]
+    for r in longer:
         steps = r["spec"].yaml["OPTIMIZATION"]["total_steps"]
         lines.append(f"- Longer search: one k = 0.1 ticket searched for {steps} steps "
                      f"({steps / dense_steps:.1f}x the budget) reaches FID {r['fid']:.1f}, "
@@ -261,7 +262,8 @@ def summarize(out, specs, compare_rows, args):
                      "learning rates, cosine decay, AMA on/off, a 2x wider generator. Likely cause of the gap, "
                      f"more capacity than budget: the generator is small ({k01['total']:,} weights and biases, "
                      f"{k01['kept']:,} kept at k = 0.1; the paper's have millions), and a strong ticket's existence "
-                     "rests on over-parameterisation." + _budget_effect(rows, groups, statistics.mean(dense)))
+                     "rests on over-parameterisation." + _budget_effect(longer, groups["MM-SLT-k0.1"],
+                                                                              statistics.mean(dense)))
     lines += ["", "## Summary (mean ± std over seeds where several were run)", "",
               "| configuration | k | seeds | digits FID | classes covered | class-histogram TV | kept / total (G) | "
               "ticket bytes |", "|---|---|---|---|---|---|---|---|"]
