@@ -238,7 +238,8 @@ def summarize(out, specs, compare_rows, args):
              "Written by `benchmarks/reproduce_digits.py` from the runs' output files; no number here is typed by "
              "hand. Metric: FID between 296 generated images and the 296-image digits valid split on an evaluation "
              "network that is not the loss's extractor (`studiogan-slt digits-fid`, lower is better; 296 real "
-             f"train images, a seeded random sample, score {real['fid']:.1f}), and the class histogram under that network.", "",
+             f"train images, a seeded random sample, score {real['fid']:.1f}), and the class histogram under that "
+             "network.", "",
              "## Verdict", "",
              f"- **Claim: \"SLT at k = 0.1 matches the dense moment-matching generator\" "
              f"{'held' if held else 'did not hold'} here.** Ticket (moment-matching search, {len(slt01)} seeds): "
@@ -274,7 +275,8 @@ def summarize(out, specs, compare_rows, args):
                      f"{_mean_std([r['covered'] for r in group])} | {_mean_std([r['tv'] for r in group], 3)} | "
                      f"{kept} | {first['ticket_bytes'] or '-'} |")
     lines += ["", "![digits FID against k](fid_vs_k.png)", "", "## Every run", "",
-              "| run | steps | digits FID | class histogram (0-9) | train s | evaluate s |", "|---|---|---|---|---|---|"]
+              "| run | steps | digits FID | class histogram (0-9) | train s | evaluate s |",
+              "|---|---|---|---|---|---|"]
     for r in rows:
         s = r["spec"]
         lines.append(f"| {s.name} | {s.yaml['OPTIMIZATION']['total_steps']} | {r['fid']:.1f} | {r['hist']} | "
