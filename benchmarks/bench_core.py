@@ -17,9 +17,9 @@ import torch
 from torch import nn
 
 from studiogan_slt import convert
-from studiogan_slt.core import supermask
-from studiogan_slt.core.convert import masked_tensors
-from studiogan_slt.core.supermask import kept_count, topk_mask
+from studiogan_slt.supermask import parametrize as supermask
+from studiogan_slt.supermask.convert import masked_tensors
+from studiogan_slt.supermask.parametrize import kept_count, topk_mask
 
 
 def dcgan_generator(z_dim=128):

@@ -1,7 +1,7 @@
 """Peak memory of the real-statistics pass does not grow with the number of images.
 
 For each N, a fresh process builds the digits extractor, then streams N digits images (the 1,501-image train split,
-cycled when N is larger) through studiogan_slt.core.moments.real_statistics in batches of 64. It resets the
+cycled when N is larger) through studiogan_slt.moments.loss.real_statistics in batches of 64. It resets the
 process's peak resident memory (Linux /proc/self/clear_refs) before the pass and reports how far the peak (VmHWM)
 rose above the resident memory at the start of the pass, next to what holding all N x F features
 would take (the O(N*F) approach the streaming avoids).
@@ -36,9 +36,9 @@ def _reset_peak():
 def child(n, extractor_name, weights):
     import torch
 
-    from studiogan_slt.core.digits_net import NETWORK
-    from studiogan_slt.core.extractors import FeatureExtractor
-    from studiogan_slt.core.moments import real_statistics
+    from studiogan_slt.metrics.digits_net import NETWORK
+    from studiogan_slt.moments.extractors import FeatureExtractor
+    from studiogan_slt.moments.loss import real_statistics
     from studiogan_slt.data.digits import digits_arrays
 
     torch.set_num_threads(1)
@@ -76,7 +76,7 @@ def main():
     if args.extractor == "digits" and weights is None:
         import tempfile
 
-        from studiogan_slt.core.digits_net import train_digits_cnn
+        from studiogan_slt.metrics.digits_net import train_digits_cnn
 
         weights = os.path.join(tempfile.mkdtemp(), "digits_cnn.pt")
         train_digits_cnn(weights, log=lambda msg: None)

@@ -46,7 +46,7 @@ class StepClock:
     """Time stamps at the start of every generator step of SLTWorker, the worker class launch.run installs."""
 
     def __init__(self):
-        from studiogan_slt.studiogan.worker import SLTWorker  # importable once StudioGAN's src/ is on sys.path
+        from studiogan_slt.studiogan.search_worker import SLTWorker  # importable once StudioGAN's src/ is on sys.path
 
         self.stamps = []
         train_generator = SLTWorker.train_generator

@@ -25,8 +25,8 @@ import torch
 from torch import nn
 
 import studiogan_slt
-from studiogan_slt.core.report import dense_bytes
-from studiogan_slt.core.ticket import encode, load_ticket
+from studiogan_slt.ticket.report import dense_bytes
+from studiogan_slt.ticket.save_load import encode, load_ticket
 
 Z_DIM = 128
 

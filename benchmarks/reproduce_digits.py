@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-EXTRACTOR_NETWORK = "studiogan_slt.core.digits_net:digits_cnn"
+EXTRACTOR_NETWORK = "studiogan_slt.metrics.digits_net:digits_cnn"
 NUM_IMAGES = 296  # the digits valid split: the metric compares as many generated images as real ones
 CONTROL_STEPS = 100
 LONGER = "moment matching, longer search"

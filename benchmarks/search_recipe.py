@@ -23,12 +23,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from studiogan_slt import convert
-from studiogan_slt.core.digits_net import NETWORK, train_digits_cnn
-from studiogan_slt.core.extractors import FeatureExtractor
-from studiogan_slt.core.moments import MomentMatchingLoss, real_statistics
-from studiogan_slt.core.sample import to_uint8
+from studiogan_slt.metrics.digits_net import NETWORK, train_digits_cnn
+from studiogan_slt.moments.extractors import FeatureExtractor
+from studiogan_slt.moments.loss import MomentMatchingLoss, real_statistics
+from studiogan_slt.ticket.sample import to_uint8
 from studiogan_slt.data.digits import digits_arrays
-from studiogan_slt.reporting import digits_eval
+from studiogan_slt.metrics import digits_eval
 
 # Presets: the comparisons docs/recipe-notes.md reports. Keys are command-line option names.
 SLT_BEST = {"mode": "slt", "k": 0.1, "weight_init": "signed_kaiming_constant", "scaled": True,
@@ -82,7 +82,7 @@ def to_input(images_uint8):
 
 
 class Evaluator:
-    """The reproduction's metric (studiogan_slt.reporting.digits_eval): FID and class histogram of 296 generated
+    """The reproduction's metric (studiogan_slt.metrics.digits_eval): FID and class histogram of 296 generated
     images vs the digits valid split, on an evaluation network that is not the loss's extractor."""
 
     def __init__(self, workdir):

@@ -9,12 +9,12 @@ import importlib
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "convert": "studiogan_slt.core.convert",
-    "masks": "studiogan_slt.core.convert",
-    "materialize": "studiogan_slt.core.convert",
-    "report": "studiogan_slt.core.report",
-    "save_ticket": "studiogan_slt.core.ticket",
-    "load_ticket": "studiogan_slt.core.ticket",
+    "convert": "studiogan_slt.supermask.convert",
+    "masks": "studiogan_slt.supermask.convert",
+    "materialize": "studiogan_slt.supermask.convert",
+    "report": "studiogan_slt.ticket.report",
+    "save_ticket": "studiogan_slt.ticket.save_load",
+    "load_ticket": "studiogan_slt.ticket.save_load",
 }
 
 __all__ = ["__version__", *_PUBLIC]

@@ -12,7 +12,7 @@ from studiogan_slt.errors import SLTError
 
 # name -> "module:attribute" of a click.Command
 COMMANDS = {
-    "extractor": "studiogan_slt.cli.moments:extractor",
+    "extractor": "studiogan_slt.cli.extractor:extractor",
     "data": "studiogan_slt.cli.data:data",
     "train": "studiogan_slt.cli.train:train",
     "eval": "studiogan_slt.cli.train:evaluate",

@@ -97,7 +97,7 @@ def digits_fid(source, as_json, out_path, net_path, seed, trust_builder):
     import time
 
     from studiogan_slt.data.digits import digits_arrays
-    from studiogan_slt.reporting import digits_eval
+    from studiogan_slt.metrics import digits_eval
 
     if out_path is not None and not Path(out_path).resolve().parent.is_dir():
         raise click.BadParameter(f"folder of {out_path} does not exist", param_hint="'--out'")
@@ -123,8 +123,8 @@ def digits_fid(source, as_json, out_path, net_path, seed, trust_builder):
 def _ticket_images(path, n, seed, trust_builder):
     import numpy as np
 
-    from studiogan_slt.core import sample as sampling
-    from studiogan_slt.core.ticket import read_ticket
+    from studiogan_slt.ticket import sample as sampling
+    from studiogan_slt.ticket.save_load import read_ticket
 
     ticket = read_ticket(path)
     if ticket.header.get("sampler") is None:

@@ -52,8 +52,8 @@ def sample(ticket, n, output, seed, batch_size, device, trust_builder):
     import numpy as np
     import torch
 
-    from studiogan_slt.core import sample as sampling
-    from studiogan_slt.core.ticket import read_ticket
+    from studiogan_slt.ticket import sample as sampling
+    from studiogan_slt.ticket.save_load import read_ticket
 
     t = read_ticket(ticket)
     if t.header.get("sampler") is None:
@@ -108,9 +108,9 @@ def report(source, as_json, best, trust_builder, studiogan_root):
 
     SOURCE is a ticket (.slt) or a StudioGAN checkpoint folder of an SLT run.
     """
-    from studiogan_slt.core import sample as sampling
-    from studiogan_slt.core.report import ticket_report
-    from studiogan_slt.core.ticket import read_ticket
+    from studiogan_slt.ticket import sample as sampling
+    from studiogan_slt.ticket.report import ticket_report
+    from studiogan_slt.ticket.save_load import read_ticket
 
     if Path(source).is_dir():
         from studiogan_slt.studiogan import export as sg_export

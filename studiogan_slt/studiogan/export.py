@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import config, hooks, launch, locate
+from studiogan_slt.studiogan import hooks, launch, locate, slt_section
 
 BUILDER = "studiogan_slt.studiogan.export:build_generator"
 # What load_generator_discriminator reads to build G (RUN only for mixed_precision, forced off here).
@@ -55,9 +55,9 @@ def read_run(ckpt_dir, best=False):
     if missing:
         raise SLTError(f"-ckpt {ckpt_dir}: the run log {log} has no cfgs.{missing[0]} section"
                        + (" (not an SLT run?)" if missing[0] == "SLT" else ""))
-    if not config.masks_generator(sections["SLT"]):
+    if not slt_section.masks_generator(sections["SLT"]):
         raise SLTError(f"-ckpt {ckpt_dir}: this run did not mask its generator (SLT.k is N/A or train_mode is "
-                       f"{config.DENSE_MOMENT_MATCHING}); there is no ticket to export")
+                       f"{slt_section.DENSE_MOMENT_MATCHING}); there is no ticket to export")
     files = {kind: _checkpoint(ckpt_dir, kind, when) for kind in ("G", "G_ema", "D")}
     if files["G"] is None:
         hint = (" (StudioGAN saves a best checkpoint only when it evaluates a metric, so runs with -metrics none "
@@ -140,7 +140,7 @@ def converted_generator(ckpt_dir, best=False, studiogan_root=None):
     sg = _studiogan(studiogan_root)
     path = _generator_file(files, sections)
     G = _converted(_build(sg, sections)[0], path, _load_checkpoint(path), sections["SLT"]["k"],
-                   config.convert_options(sections["SLT"]))
+                   slt_section.convert_options(sections["SLT"]))
     return G, sections, path, run
 
 
@@ -179,7 +179,7 @@ def export_dense(ckpt_dir, output, best=False, studiogan_root=None):
     out.mkdir(parents=True, exist_ok=True)
     sg = _studiogan(studiogan_root)
     slt = sections["SLT"]
-    options = config.convert_options(slt)
+    options = slt_section.convert_options(slt)
     for kind, path in files.items():
         if path is None:
             continue
@@ -200,7 +200,7 @@ def export_dense(ckpt_dir, output, best=False, studiogan_root=None):
 
 def checkpoint_report(ckpt_dir, best=False, studiogan_root=None):
     from studiogan_slt import report
-    from studiogan_slt.core import sample
+    from studiogan_slt.ticket import sample
 
     G, sections, path, run = converted_generator(ckpt_dir, best, studiogan_root)
     options = _ticket_options(sections, path, run)

@@ -13,7 +13,7 @@
 import logging
 
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import config
+from studiogan_slt.studiogan import slt_section
 
 _ORIGINAL = "_slt_original"
 _log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def _wrapping(original, wrapper):
 
 
 def install(sg, slt, run_checks=None):
-    """Apply every hook for one run; `sg` maps StudioGAN module names to modules, `slt` is config.load()'s dict.
+    """Apply every hook for one run; `sg` maps StudioGAN module names to modules, `slt` is slt_section.load()'s dict.
 
     run_checks(cfgs), if given, runs right after StudioGAN's own checks, before main.py:158 creates the -save
     folders, so a run that is going to fail leaves nothing behind.
@@ -40,7 +40,7 @@ def install(sg, slt, run_checks=None):
                                                    _converting(_original(model.load_generator_discriminator), slt))
     sg["utils.misc"].calculate_all_sn = _wrapping(_original(sg["utils.misc"].calculate_all_sn),
                                                   _spectral_norms(sg["utils.misc"]))
-    from studiogan_slt.studiogan.worker import SLTWorker
+    from studiogan_slt.studiogan.search_worker import SLTWorker
 
     sg["loader"].WORKER = SLTWorker  # loader.py:29 bound the name with `from worker import WORKER`
 
@@ -50,7 +50,7 @@ def install_config(config_module, misc, slt, run_checks=None):
     overwrite, check = _original(cls._overwrite_cfgs), _original(cls.check_compatability)
 
     def _overwrite_cfgs(self, cfg_file):
-        # The SLT values were validated before StudioGAN was imported (config.load); registering the namespace in
+        # The SLT values were validated before StudioGAN was imported (slt_section.load); registering the namespace in
         # super_cfgs makes StudioGAN parse `SLT:` itself (config.py:400-409) and dump it to the run log
         # (loader.py:114-116). The validated values are set again afterwards because validation fills defaults.
         self.SLT = misc.make_empty_object()
@@ -81,7 +81,7 @@ def _converting(load_generator_discriminator, slt):
     def wrapper(DATA, OPTIMIZATION, MODEL, STYLEGAN, MODULES, RUN, device, logger):
         built = load_generator_discriminator(DATA, OPTIMIZATION, MODEL, STYLEGAN, MODULES, RUN, device, logger)
         Gen, Dis, Gen_ema = built[0], built[3], built[4]
-        if config.masks_generator(slt):
+        if slt_section.masks_generator(slt):
             convert_models(Gen, Gen_ema, Dis, slt, logger, MODEL.backbone)
         return built
 
@@ -94,7 +94,7 @@ def convert_models(Gen, Gen_ema, Dis, slt, logger, backbone):
 
     from studiogan_slt import convert
 
-    k, options = slt["k"], config.convert_options(slt)
+    k, options = slt["k"], slt_section.convert_options(slt)
     if backbone in ("stylegan2", "stylegan3") and not (options["rescale"] or options["scaled"]):
         _warn(logger, "StyleGAN has no BatchNorm: without SLT rescale (or scaled) the masked signal collapses "
                       "(docs/studiogan.md, (b) caveat 3); consider `rescale: true`")

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import compat, config, hooks, locate
+from studiogan_slt.studiogan import compat, hooks, locate, slt_section
 
 _log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def _device_mode():
 def run(argv, mode="train", studiogan_root=None, nproc=1):
     """Run StudioGAN in this process with `argv` (its own command-line arguments); mode is "train" or "eval"."""
     cfg_file, argv = _check_argv(list(argv), mode)
-    slt = config.load(cfg_file)
+    slt = slt_section.load(cfg_file)
     if nproc > 1 and not compat.no_gpu():
         raise SLTError("--nproc is for CPU runs; with GPUs, -DDP uses every visible GPU (see CUDA_VISIBLE_DEVICES)")
     if nproc > 1 and not any(a in ("-DDP", "--distributed_data_parallel") for a in argv):

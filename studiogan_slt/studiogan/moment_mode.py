@@ -4,12 +4,12 @@ The WORKER subclass builds one MomentMatchingStep and calls its train_generator(
 discriminator step runs. The step's own state (AMA vectors and their Adam, the schedule) is saved next to StudioGAN's
 checkpoints as model=MM-<when>-weights-step=N.pth and restored when a run resumes. The step mirrors worker.py's train_generator (train_generator, worker.py:502-681): same
 toggles, `sample.generate_images` with the same arguments, g_optimizer step, then the G_ema update. Only the loss
-differs: GFMN moment matching on a frozen extractor (studiogan_slt.core.moments). The logged gen_loss is the
+differs: GFMN moment matching on a frozen extractor (studiogan_slt.moments.loss). The logged gen_loss is the
 moment distance MSE(μ) + MSE(σ²) of the step's batch, which is comparable across steps and modes (the AMA loss
 value is not: it is a dot product with vectors that keep moving).
 
 Options (`SLT.moments`), validated here when the config loads:
-  extractors        list of extractor specs (see core/extractors.py); default [vgg19_bn] with ImageNet weights
+  extractors        list of extractor specs (see moments/extractors.py); default [vgg19_bn] with ImageNet weights
   bn_mode           train | eval: extractor BatchNorm statistics (train = per batch, as GFMN and the paper)
   ama               true: Adam moving average of the moment differences (GFMN, paper); false: plain MSE
   ama_lr, ama_betas Adam for v_mu, v_var (1e-5, [0.5, 0.999])
@@ -31,8 +31,8 @@ from contextlib import contextmanager
 
 import torch
 
-from studiogan_slt.core.extractors import BN_MODES, FeatureExtractor, check_spec_files, parse_spec
-from studiogan_slt.core.moments import AMA_INITS, MomentMatchingLoss, real_statistics
+from studiogan_slt.moments.extractors import BN_MODES, FeatureExtractor, check_spec_files, parse_spec
+from studiogan_slt.moments.loss import AMA_INITS, MomentMatchingLoss, real_statistics
 from studiogan_slt.errors import SLTError
 
 DEFAULTS = {"extractors": ["vgg19_bn"], "bn_mode": "train", "ama": True, "ama_lr": 1e-5, "ama_betas": [0.5, 0.999],

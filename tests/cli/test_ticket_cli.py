@@ -9,14 +9,14 @@ from click.testing import CliRunner
 
 from studiogan_slt import load_ticket, save_ticket
 from studiogan_slt.cli import main
-from studiogan_slt.core import sample as sampling
-from tests.core.tiny_generator import SAMPLER, searched, tiny_generator
+from studiogan_slt.ticket import sample as sampling
+from tests.ticket.tiny_generator import SAMPLER, searched, tiny_generator
 
-BUILDER = "tests.core.tiny_generator:tiny_generator"
+BUILDER = "tests.ticket.tiny_generator:tiny_generator"
 
 
 def read_png(path):
-    """uint8 (H, W, C) of a PNG written by core.sample.write_png (8-bit, no interlace, filter 0 on every row)."""
+    """uint8 (H, W, C) of a PNG written by ticket.sample.write_png (8-bit, no interlace, filter 0 on every row)."""
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, chunks = 8, {}

@@ -31,7 +31,7 @@ class _Log:
 def ticket_report(k):
     """The plugin's report of a converted tiny generator at k, as hooks.convert_models logs it: (text, kept, total)."""
     from studiogan_slt import convert, report
-    from tests.core.tiny_generator import tiny_generator
+    from tests.ticket.tiny_generator import tiny_generator
 
     r = report(convert(tiny_generator(), k, bias_init="uniform"))
     return f"SLT ticket of G (k={k}):\n{r}", r.totals["kept"], r.totals["total"]

@@ -12,11 +12,11 @@ import numpy as np
 import torch
 
 from studiogan_slt import convert, load_ticket
-from studiogan_slt.core import sample as sampling
-from studiogan_slt.core.ticket import read_ticket
+from studiogan_slt.ticket import sample as sampling
+from studiogan_slt.ticket.save_load import read_ticket
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import config, hooks, launch, locate
-from tests.core.test_ticket import _parts, _resealed, _write
+from studiogan_slt.studiogan import hooks, launch, locate, slt_section
+from tests.ticket.test_ticket import _parts, _resealed, _write
 
 
 def _plain_generator(dense_cfg):
@@ -32,8 +32,8 @@ def _plain_generator(dense_cfg):
 
 def _loaded_slt(G, slt_cfg, ckpt_dir, kind):
     """G converted with the YAML's SLT options and loaded from the run's `kind` checkpoint."""
-    slt = config.load(slt_cfg)
-    convert(G, slt["k"], **config.convert_options(slt))
+    slt = slt_section.load(slt_cfg)
+    convert(G, slt["k"], **slt_section.convert_options(slt))
     (path,) = glob.glob(os.path.join(glob.escape(ckpt_dir), f"model={kind}-current-weights-step=*.pth"))
     G.load_state_dict(torch.load(path, map_location="cpu", weights_only=False)["state_dict"], strict=True)
     return G.eval()

@@ -8,9 +8,9 @@ import yaml
 from click.testing import CliRunner
 
 from studiogan_slt.cli import main
-from studiogan_slt.core.digits_net import NETWORK, digits_cnn
+from studiogan_slt.metrics.digits_net import NETWORK, digits_cnn
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import config
+from studiogan_slt.studiogan import slt_section
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 VGG_FILE = "vgg19_bn-c79401a0.pth"
@@ -31,13 +31,13 @@ def test_every_config_passes_slt_validation(name, empty_hub, tmp_path):
     path = CONFIGS / name
     data = _read(path)
     if not _uses_imagenet_vgg(data):
-        values = config.load(path)
+        values = slt_section.load(path)
         assert values["k"] == data["SLT"].get("k", "N/A") and values["train_mode"] == data["SLT"].get(
             "train_mode", "adversarial")
         return
     # Offline the ImageNet weights are missing: one line naming the file and the folder to put it in.
     with pytest.raises(SLTError) as err:
-        config.load(path)
+        slt_section.load(path)
     message = str(err.value)
     assert "\n" not in message and message.startswith(f"-cfg {path}: SLT.moments.extractors[0]: ")
     assert f"put the file {VGG_FILE} (from https://download.pytorch.org/models/{VGG_FILE}) in the folder " \
@@ -48,7 +48,7 @@ def test_every_config_passes_slt_validation(name, empty_hub, tmp_path):
     data["SLT"]["moments"]["extractors"] = [{"network": NETWORK, "weights": str(weights)}]
     swapped = tmp_path / "swapped.yaml"
     swapped.write_text(yaml.safe_dump(data))
-    values = config.load(swapped)
+    values = slt_section.load(swapped)
     assert values["moments"]["extractors"][0]["network"] == NETWORK
 
 

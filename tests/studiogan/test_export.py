@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from studiogan_slt.cli import main
-from studiogan_slt.core.ticket import read_ticket
+from studiogan_slt.ticket.save_load import read_ticket
 from studiogan_slt.studiogan import export
 from tests.cli.test_ticket_cli import read_png
 

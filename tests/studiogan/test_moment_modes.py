@@ -41,7 +41,7 @@ OPTIMIZATION:
 SLT:
 {slt}
   moments:
-    extractors: [{{network: "studiogan_slt.core.digits_net:digits_cnn", weights: "{weights}", kwargs: {{width: 8}}}}]
+    extractors: [{{network: "studiogan_slt.metrics.digits_net:digits_cnn", weights: "{weights}", kwargs: {{width: 8}}}}]
 {moments}"""
 
 CHILD = textwrap.dedent("""\
@@ -63,7 +63,7 @@ def small_digits(tmp_path_factory):
     """A 300-image digits ImageFolder (30 per class) and a random small digits CNN in the user-network form."""
     from PIL import Image
 
-    from studiogan_slt.core.digits_net import digits_cnn
+    from studiogan_slt.metrics.digits_net import digits_cnn
     from studiogan_slt.data.digits import digits_arrays
 
     base = tmp_path_factory.mktemp("digits")

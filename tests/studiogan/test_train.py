@@ -266,7 +266,7 @@ def test_eval_from_checkpoint_with_metrics(runs):
 def test_best_checkpoint_is_kept_and_exported(runs):
     """A run with -metrics fid (stand-in Inception) keeps StudioGAN's best checkpoint; `export -best` exports that
     checkpoint's generator, not the current one."""
-    from studiogan_slt.core.ticket import read_ticket
+    from studiogan_slt.ticket.save_load import read_ticket
 
     _job(runs, "inception")
     _job(runs, "best")

@@ -8,8 +8,8 @@ A YAML without `SLT:` is a plain dense StudioGAN run (k = "N/A", StudioGAN's own
 """
 import re
 
-from studiogan_slt.core.convert import DEFAULTS as CONVERT_DEFAULTS
-from studiogan_slt.core.convert import _validate as validate_convert_options
+from studiogan_slt.supermask.convert import DEFAULTS as CONVERT_DEFAULTS
+from studiogan_slt.supermask.convert import _validate as validate_convert_options
 from studiogan_slt.errors import SLTError
 
 ADVERSARIAL, MOMENT_MATCHING, DENSE_MOMENT_MATCHING = "adversarial", "moment_matching", "dense_moment_matching"

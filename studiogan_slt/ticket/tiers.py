@@ -1,7 +1,7 @@
 """Payloads of a ticket: from a converted module to header entries + blobs, and back to masks + a state_dict.
 
 Frozen weights of each masked tensor go in the first tier that reproduces them exactly:
-  1. "seeded": regenerated from the init spec (seed, key, scale) by studiogan_slt.core.rng; the header keeps the
+  1. "seeded": regenerated from the init spec (seed, key, scale) by studiogan_slt.supermask.rng; the header keeps the
      sha256 of the regenerated tensor, and reading refuses a mismatch;
   2. "signs": signed-constant weights: the signs of the kept weights (one bit each) plus the constant;
   3. "values": the kept values (fp32, or fp16 when asked, which is lossy).
@@ -9,10 +9,11 @@ Frozen weights of each masked tensor go in the first tier that reproduces them e
 import numpy as np
 import torch
 
-from studiogan_slt.core import bitpack, init
-from studiogan_slt.core import ticket_format as fmt
-from studiogan_slt.core.convert import masked_tensors, materialize
-from studiogan_slt.core.supermask import kept_count
+from studiogan_slt.ticket import bitpack
+from studiogan_slt.supermask import inits as init
+from studiogan_slt.ticket import container as fmt
+from studiogan_slt.supermask.convert import masked_tensors, materialize
+from studiogan_slt.supermask.parametrize import kept_count
 from studiogan_slt.errors import SLTError
 
 TIER_CHOICES = ("auto",) + fmt.TIERS

@@ -1,4 +1,4 @@
-"""Known answers of studiogan_slt.core.rng and init.generate.
+"""Known answers of studiogan_slt.supermask.rng and init.generate.
 
 Seeded tickets store (seed, key, scale) instead of weights, and loading regenerates them. If any value here
 changes, every ticket written before the change stops loading (its sha256 check fails): do not update these
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from studiogan_slt.core import init, rng
-from studiogan_slt.core.ticket import RNG_ID
+from studiogan_slt.supermask import inits as init, rng
+from studiogan_slt.ticket.save_load import RNG_ID
 
 
 def _sha(t):

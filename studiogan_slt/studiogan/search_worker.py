@@ -9,7 +9,7 @@ import torch
 import utils.misc as misc  # StudioGAN's src/utils/misc.py
 import worker as studiogan_worker  # StudioGAN's src/worker.py
 
-from studiogan_slt.studiogan.config import MOMENT_MODES
+from studiogan_slt.studiogan.slt_section import MOMENT_MODES
 
 
 class SLTWorker(studiogan_worker.WORKER):

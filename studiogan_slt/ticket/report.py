@@ -142,8 +142,8 @@ def report(module, example_inputs=None, example_kwargs=None, *, sizes=True, tick
     """Report for a converted module. example_inputs (a tensor or tuple of forward args, batch first) turns on MAC
     measurement; sizes=True also encodes the ticket in memory to report exact file sizes, with ticket_options
     (save_ticket's keyword arguments: builder, sampler, meta, ...) as the ticket would be saved."""
-    from studiogan_slt.core import ticket, ticket_codec
-    from studiogan_slt.core.convert import masked_tensors, materialize, slt_options
+    from studiogan_slt.ticket import save_load as ticket, tiers as ticket_codec
+    from studiogan_slt.supermask.convert import masked_tensors, materialize, slt_options
 
     opts = slt_options(module)
     per_module, model_macs = (None, None) if example_inputs is None else measure_macs(module, example_inputs,
@@ -161,7 +161,7 @@ def report(module, example_inputs=None, example_kwargs=None, *, sizes=True, tick
 
 
 def ticket_report(ticket, model, example_inputs=None, example_kwargs=None):
-    """Report for a verified studiogan_slt.core.ticket.Ticket whose weights are loaded into the plain `model`."""
+    """Report for a verified studiogan_slt.ticket.save_load.Ticket whose weights are loaded into the plain `model`."""
     per_module, model_macs = (None, None) if example_inputs is None else measure_macs(model, example_inputs,
                                                                                       example_kwargs)
     entries = [(e["name"], e["type"], e["shape"], e["kept"]) for e in ticket.header["masked"]]

@@ -5,11 +5,11 @@ import pytest
 import torch
 
 from studiogan_slt import convert, report, save_ticket
-from studiogan_slt.core.report import EXECUTED_NOTE, ticket_report
-from studiogan_slt.core.ticket import read_ticket
+from studiogan_slt.ticket.report import EXECUTED_NOTE, ticket_report
+from studiogan_slt.ticket.save_load import read_ticket
 
-from .models import make_zoo, zoo_input
-from .tiny_generator import Z_DIM, searched, tiny_generator
+from tests.supermask.models import make_zoo, zoo_input
+from tests.ticket.tiny_generator import Z_DIM, searched, tiny_generator
 
 
 def kept(n, k):
@@ -91,7 +91,7 @@ def test_ticket_report_matches_module_report(tmp_path):
 
 def test_module_report_sizes_the_ticket_as_it_will_be_saved(tmp_path):
     g = searched(tiny_generator(), weight_init="kaiming_normal", bias_init="uniform")
-    options = {"builder": "tests.core.tiny_generator:tiny_generator", "sampler": {"z_dim": Z_DIM},
+    options = {"builder": "tests.ticket.tiny_generator:tiny_generator", "sampler": {"z_dim": Z_DIM},
                "run": "x" * 500}  # a large header entry, as the StudioGAN adapter's config
     path = save_ticket(g, tmp_path / "g.slt", **options)
     sizes = report(g, ticket_options=options).sizes

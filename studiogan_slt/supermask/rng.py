@@ -7,7 +7,7 @@ Stream: the 64-bit state for element i of stream (seed, key) is `base + (i + 1) 
 sha256("<seed>:<key>"); the output is splitmix64's finaliser of that state. Everything is uint64 arithmetic
 (wrapping), so it is exact. Floats are built from integer bits by exact scaling; the normal transform uses only
 +, -, *, / and sqrt in float64, each a separate correctly rounded numpy operation (no libm, no fused multiply-add),
-so it is bit-reproducible too. tests/core/test_rng_known_answers.py pins the output: changing anything here
+so it is bit-reproducible too. tests/supermask/test_rng_known_answers.py pins the output: changing anything here
 breaks old tickets.
 """
 import hashlib

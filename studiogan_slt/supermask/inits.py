@@ -1,6 +1,6 @@
 """Score and frozen-weight initialisers.
 
-Everything random is drawn from `studiogan_slt.core.rng` keyed by (seed, tensor name), so the same seed and
+Everything random is drawn from `studiogan_slt.supermask.rng` keyed by (seed, tensor name), so the same seed and
 options give bit-identical scores, weights and masks on any machine, and a ticket can regenerate seeded weights
 from a small JSON spec (`generate`).
 """
@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from studiogan_slt.core import rng
+from studiogan_slt.supermask import rng
 
 SCORE_INITS = ("kaiming_uniform", "uniform", "constant")
 WEIGHT_INITS = ("keep", "signed_kaiming_constant", "kaiming_normal")

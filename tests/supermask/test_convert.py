@@ -6,11 +6,11 @@ import torch
 from torch import nn
 
 from studiogan_slt import convert, masks, materialize
-from studiogan_slt.core import convert as convert_mod
-from studiogan_slt.core.convert import masked_tensors, slt_options
-from studiogan_slt.core.supermask import Supermask
+from studiogan_slt.supermask import convert as convert_mod
+from studiogan_slt.supermask.convert import masked_tensors, slt_options
+from studiogan_slt.supermask.parametrize import Supermask
 
-from .models import make_zoo, zoo_input
+from tests.supermask.models import make_zoo, zoo_input
 
 ALL_TENSORS = ["embed.weight", "fc.weight", "fc.bias", "raw.weight", "raw.bias", "up.weight", "up.bias",
                "sn.weight_orig", "sn.bias", "conv1d.weight", "conv1d.bias"]

@@ -4,11 +4,11 @@ import pytest
 import torch
 
 from studiogan_slt import convert
-from studiogan_slt.core import supermask
-from studiogan_slt.core.convert import masked_tensors
-from studiogan_slt.core.supermask import kept_count, topk_mask
+from studiogan_slt.supermask import parametrize as supermask
+from studiogan_slt.supermask.convert import masked_tensors
+from studiogan_slt.supermask.parametrize import kept_count, topk_mask
 
-from .models import make_zoo, zoo_input
+from tests.supermask.models import make_zoo, zoo_input
 
 
 def reference_mask(a, kept):

@@ -1,7 +1,7 @@
 """The evaluation metric of the digits reproduction: an FID on the features of a network that is NOT the loss's
 extractor, plus the class histogram of the generated images under that network.
 
-The moment-matching loss uses studiogan_slt.core.digits_net (VGG-style 3x3 convs with BatchNorm and max pooling,
+The moment-matching loss uses studiogan_slt.metrics.digits_net (VGG-style 3x3 convs with BatchNorm and max pooling,
 RGB in [-1, 1], seed 0). Scoring with the network the generator was fitted to would reward fitting that network's
 statistics rather than producing digits, so this one differs in every respect that is cheap to change: LeNet-style
 5x5 convolutions, ELU, average pooling, no BatchNorm, dropout, grayscale input in [0, 1] and seed 1234. Its 64

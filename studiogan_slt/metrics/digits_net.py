@@ -5,7 +5,7 @@ GFMN's CIFAR experiments used. The network follows VGG-BN's layout (`features` =
 pooling, then `classifier`), so the default taps (every conv-trunk ReLU) are its 5 ReLUs: 106,496 features at
 32x32. It reads images as StudioGAN's loader gives them (RGB in [-1, 1]), so the extractor's mean/std stay at their
 0.5/0.5 default. Saved as a plain state_dict, i.e. the user-network form
-{"network": "studiogan_slt.core.digits_net:digits_cnn", "weights": PATH}.
+{"network": "studiogan_slt.metrics.digits_net:digits_cnn", "weights": PATH}.
 """
 import time
 
@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-NETWORK = "studiogan_slt.core.digits_net:digits_cnn"
+NETWORK = "studiogan_slt.metrics.digits_net:digits_cnn"
 
 
 class DigitsCNN(nn.Module):

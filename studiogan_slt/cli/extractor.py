@@ -15,11 +15,11 @@ def extractor():
 def digits(out_path, epochs, seed):
     """Train the small digits CNN classifier (about half a minute on CPU) for use as a moment-matching extractor.
 
-    Use it in a config as  SLT: {moments: {extractors: [{network: "studiogan_slt.core.digits_net:digits_cnn",
+    Use it in a config as  SLT: {moments: {extractors: [{network: "studiogan_slt.metrics.digits_net:digits_cnn",
     weights: OUT}]}}."""
     import os
 
-    from studiogan_slt.core.digits_net import NETWORK, train_digits_cnn
+    from studiogan_slt.metrics.digits_net import NETWORK, train_digits_cnn
 
     parent = os.path.dirname(os.path.abspath(out_path))
     if not os.path.isdir(parent):

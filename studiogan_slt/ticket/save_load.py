@@ -17,12 +17,12 @@ import torch
 from torch import nn
 
 from studiogan_slt import __version__
-from studiogan_slt.core import bitpack, ticket_codec
-from studiogan_slt.core import ticket_format as fmt
-from studiogan_slt.core.convert import slt_options
+from studiogan_slt.ticket import bitpack, tiers as ticket_codec
+from studiogan_slt.ticket import container as fmt
+from studiogan_slt.supermask.convert import slt_options
 from studiogan_slt.errors import SLTError
 
-RNG_ID = "splitmix64-counter/sha256-key/v1"  # studiogan_slt.core.rng as pinned by tests/core/test_rng_known_answers.py
+RNG_ID = "splitmix64-counter/sha256-key/v1"  # studiogan_slt.supermask.rng as pinned by tests/supermask/test_rng_known_answers.py
 VALUE_DTYPES = ("float32", "float16")
 TRUSTED_BUILDER_PACKAGE = "studiogan_slt"
 
@@ -45,7 +45,7 @@ def _builder_spec(builder, kwargs):
 def encode(module, *, builder=None, builder_kwargs=None, sampler=None, tier="auto", values_dtype="float32",
            codec="xz", **meta):
     """The ticket of a converted module, as bytes. Options: see save_ticket."""
-    from studiogan_slt.core.sample import check_sampler
+    from studiogan_slt.ticket.sample import check_sampler
 
     if values_dtype not in VALUE_DTYPES:
         raise ValueError(f"values_dtype must be one of {', '.join(VALUE_DTYPES)}; got {values_dtype!r}")
@@ -71,7 +71,7 @@ def save_ticket(module, path, *, builder=None, builder_kwargs=None, sampler=None
 
     builder / builder_kwargs: how to rebuild the plain generator ("module:function" or a module-level function,
     plus JSON kwargs); without them, load_ticket needs `model=`. sampler: how `studiogan-slt sample` calls the
-    generator ({"z_dim", "prior", "num_classes", "pass_label", "kwargs"}, see core/sample.py). tier: "auto" (the
+    generator ({"z_dim", "prior", "num_classes", "pass_label", "kwargs"}, see ticket/sample.py). tier: "auto" (the
     smallest exact tier per tensor) or one of seeded/signs/values for all. values_dtype: float32 (exact) or float16.
     codec: "xz" entropy-codes masks and state (about 0.5 bit per weight at k = 0.1), "none" stores 1 bit per weight.
     meta: any other JSON values, kept in the header (the StudioGAN adapter stores its run's config here).

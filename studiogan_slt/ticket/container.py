@@ -33,7 +33,7 @@ import sys
 import numpy as np
 import torch
 
-from studiogan_slt.core.bitpack import CODECS
+from studiogan_slt.ticket.bitpack import CODECS
 from studiogan_slt.errors import SLTError
 
 FORMAT = "studiogan-slt-ticket"

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from studiogan_slt.core.moments import (MomentMatchingLoss, RunningMoments, batch_moments, cache_file,
+from studiogan_slt.moments.loss import (MomentMatchingLoss, RunningMoments, batch_moments, cache_file,
                                         real_statistics)
 
 

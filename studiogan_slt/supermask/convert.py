@@ -9,9 +9,9 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from studiogan_slt.core import init
-from studiogan_slt.core.select import find_targets
-from studiogan_slt.core.supermask import GlobalScope, Supermask
+from studiogan_slt.supermask import inits as init
+from studiogan_slt.supermask.select import find_targets
+from studiogan_slt.supermask.parametrize import GlobalScope, Supermask
 
 DEFAULTS = {
     "scope": "layer",

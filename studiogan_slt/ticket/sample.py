@@ -1,6 +1,6 @@
 """Drawing images from a generator described by a ticket's "sampler" spec, and writing them as PNG files.
 
-Latents come from studiogan_slt.core.rng, one row per image, so image i for a given seed is the same on every
+Latents come from studiogan_slt.supermask.rng, one row per image, so image i for a given seed is the same on every
 machine and for every batch size. PNGs are written with zlib alone (no imaging library needed).
 """
 import math
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from studiogan_slt.core import rng
+from studiogan_slt.supermask import rng
 
 PRIORS = ("gaussian", "uniform")
 _SAMPLER_DEFAULTS = {"prior": "gaussian", "num_classes": 0, "pass_label": False, "kwargs": {}}

@@ -1,1 +1,0 @@
-"""Plain-PyTorch core: never imports StudioGAN."""

@@ -1,0 +1,1 @@
+"""GFMN moment matching in plain PyTorch: frozen feature extractors, streaming real statistics, the AMA loss."""
