@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 
 from studiogan_slt.errors import SLTError
+from studiogan_slt.studiogan import slt_section
 
 _ENTRY = re.compile(r"^\[(?P<level>[A-Z]+)\] (?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) > (?P<msg>.*)$")
 _SECTION = re.compile(r"^cfgs\.(\w+) =$")
@@ -76,8 +77,7 @@ class Run:
     @property
     def masked(self):
         """True when the generator was searched for a ticket (SLT), False for dense runs."""
-        slt = self.slt
-        return bool(slt) and slt.get("k") not in (None, "N/A") and slt.get("train_mode") != "dense_moment_matching"
+        return slt_section.masks_generator(self.slt)
 
     @property
     def k(self):

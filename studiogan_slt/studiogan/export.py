@@ -17,10 +17,12 @@ from pathlib import Path
 from studiogan_slt.errors import SLTError
 from studiogan_slt.studiogan import hooks, launch, locate, slt_section
 
-BUILDER = "studiogan_slt.studiogan.export:build_generator"
+BUILDER = "studiogan"  # build_generator's name in the ticket builder registry (ticket/builders.py)
 # What load_generator_discriminator reads to build G (RUN only for mixed_precision, forced off here).
 SECTIONS = ("DATA", "MODEL", "STYLEGAN")
-_STYLEGANS = ("stylegan2", "stylegan3")
+# StudioGAN imports models.<MODEL.backbone> (model.py:22), so a ticket may only name one of its own modules.
+BACKBONES = ("deep_conv", "resnet", "big_resnet", "big_resnet_deep_legacy", "big_resnet_deep_studiogan",
+             *hooks.STYLEGAN_BACKBONES)
 
 
 def _logged_sections(log_path):
@@ -92,10 +94,15 @@ def _build(sg, sections):
 
 
 def build_generator(cfgs, studiogan_root=None):
-    """The ticket builder: the plain StudioGAN generator of a run whose DATA/MODEL/STYLEGAN values are `cfgs`."""
-    if not isinstance(cfgs, dict) or any(not isinstance(cfgs.get(s), dict) for s in SECTIONS):
-        raise SLTError(f"the ticket's StudioGAN config must have the sections {', '.join(SECTIONS)}")
+    """The ticket builder: the plain StudioGAN generator of a run whose DATA/MODEL/STYLEGAN values are `cfgs`. Its
+    schema admits only `cfgs`, so a ticket never chooses the checkout (a path whose code would be imported)."""
     return _build(_studiogan(studiogan_root), cfgs)[0]
+
+
+_SECTION = {"fields": {}, "other": "scalars"}
+build_generator.schema = {"fields": {"cfgs": {"fields": {
+    "DATA": _SECTION, "MODEL": {"fields": {"backbone": {"one_of": BACKBONES}}, "other": "scalars"},
+    "STYLEGAN": _SECTION}}}}
 
 
 def _load_checkpoint(path):
@@ -128,7 +135,7 @@ def _generator_file(files, sections):
 
 
 def sampler_spec(sections):
-    if sections["MODEL"].get("backbone") in _STYLEGANS:
+    if sections["MODEL"].get("backbone") in hooks.STYLEGAN_BACKBONES:
         return None  # StyleGAN samples through mapping/synthesis with one-hot labels, not G(z, label)
     return {"z_dim": int(sections["MODEL"]["z_dim"]), "prior": sections["MODEL"].get("z_prior", "gaussian"),
             "num_classes": int(sections["DATA"]["num_classes"]), "pass_label": True, "kwargs": {"eval": True}}

@@ -16,6 +16,7 @@ from studiogan_slt.errors import SLTError
 from studiogan_slt.studiogan import slt_section
 
 _ORIGINAL = "_slt_original"
+STYLEGAN_BACKBONES = ("stylegan2", "stylegan3")  # no BatchNorm; sampled through mapping/synthesis
 _log = logging.getLogger(__name__)
 
 
@@ -95,7 +96,7 @@ def convert_models(Gen, Gen_ema, Dis, slt, logger, backbone):
     from studiogan_slt import convert
 
     k, options = slt["k"], slt_section.convert_options(slt)
-    if backbone in ("stylegan2", "stylegan3") and not (options["rescale"] or options["scaled"]):
+    if backbone in STYLEGAN_BACKBONES and not (options["rescale"] or options["scaled"]):
         _warn(logger, "StyleGAN has no BatchNorm: without SLT rescale (or scaled) the masked signal collapses "
                       "(docs/studiogan.md, (b) caveat 3); consider `rescale: true`")
     with warnings.catch_warnings(record=True) as caught:

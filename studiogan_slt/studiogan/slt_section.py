@@ -8,8 +8,7 @@ A YAML without `SLT:` is a plain dense StudioGAN run (k = "N/A", StudioGAN's own
 """
 import re
 
-from studiogan_slt.supermask.convert import DEFAULTS as CONVERT_DEFAULTS
-from studiogan_slt.supermask.convert import _validate as validate_convert_options
+from studiogan_slt.supermask import options as supermask_options
 from studiogan_slt.errors import SLTError
 
 ADVERSARIAL, MOMENT_MATCHING, DENSE_MOMENT_MATCHING = "adversarial", "moment_matching", "dense_moment_matching"
@@ -20,7 +19,7 @@ TARGETS = ("G", "D")
 
 # Every option of studiogan_slt.convert() can be set in the section, with convert()'s own defaults; `types` takes
 # class names there (YAML has no classes).
-DEFAULTS = {"k": NOT_SET, "targets": ["G"], **CONVERT_DEFAULTS, "train_mode": ADVERSARIAL, "moments": {}}
+DEFAULTS = {"k": NOT_SET, "targets": ["G"], **supermask_options.DEFAULTS, "train_mode": ADVERSARIAL, "moments": {}}
 
 
 def _fail(key, message):
@@ -31,7 +30,7 @@ def _check_plugin_keys(values):
     k, targets, mode = values["k"], values["targets"], values["train_mode"]
     if mode not in TRAIN_MODES:
         _fail("train_mode", f"{mode!r} is not allowed; use one of {', '.join(TRAIN_MODES)}")
-    if k != NOT_SET and (isinstance(k, bool) or not isinstance(k, (int, float)) or not 0 < k <= 1):
+    if k != NOT_SET and supermask_options.k_problem(k):
         _fail("k", f"{k!r} is not allowed; use a number in (0, 1], the fraction of weights KEPT")
     if not isinstance(targets, list) or not targets or any(t not in TARGETS for t in targets) \
             or len(set(targets)) < len(targets):
@@ -68,7 +67,7 @@ def validate(section):
     values.update(section)
     _check_plugin_keys(values)
     try:
-        validate_convert_options(1.0 if values["k"] == NOT_SET else values["k"], convert_options(values))
+        supermask_options.validate(1.0 if values["k"] == NOT_SET else values["k"], convert_options(values))
     except ValueError as err:
         raise SLTError(f"SLT: {err}") from None
 
@@ -98,13 +97,15 @@ def _validate_moments(moments):
 
 
 def masks_generator(values):
-    """True when G is converted (an SLT run), False for the dense runs (no SLT section, dense_moment_matching)."""
-    return values["k"] != NOT_SET and values["train_mode"] != DENSE_MOMENT_MATCHING
+    """True when G is converted (an SLT run), False for the dense runs (no SLT section, dense_moment_matching).
+    `values` may be a run log's SLT section (reporting reads those), so missing keys mean a dense run."""
+    values = values or {}
+    return values.get("k", NOT_SET) not in (None, NOT_SET) and values.get("train_mode") != DENSE_MOMENT_MATCHING
 
 
 def convert_options(values):
     """keyword arguments for studiogan_slt.convert() (besides the module and k)."""
-    return {key: values[key] for key in CONVERT_DEFAULTS}
+    return {key: values[key] for key in supermask_options.DEFAULTS}
 
 
 def load(cfg_file):

@@ -1,7 +1,6 @@
 """Turn any nn.Module into a supermasked one in place, read its masks, and turn it back into a plain module."""
 import copy
 import math
-import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -10,32 +9,10 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from studiogan_slt.supermask import inits as init
+from studiogan_slt.supermask import options as options_mod
 from studiogan_slt.supermask.select import find_targets
 from studiogan_slt.supermask.parametrize import GlobalScope, Supermask
 
-DEFAULTS = {
-    "scope": "layer",
-    "mask_bias": True,
-    "types": None,
-    "include": None,
-    "exclude": None,
-    "first_last_dense": False,
-    "score_init": "kaiming_uniform",
-    "score_bound": None,
-    "bias_score_bound": None,
-    "weight_init": "keep",
-    "scaled": False,
-    "bias_init": "keep",
-    "rescale": False,
-    "seed": 0,
-}
-_CHOICES = {
-    "scope": ("layer", "global"),
-    "score_init": init.SCORE_INITS,
-    "weight_init": init.WEIGHT_INITS,
-    "bias_init": init.BIAS_INITS,
-}
-_BOOLS = ("mask_bias", "first_last_dense", "scaled", "rescale")
 _OPTIONS_ATTR = "_slt_options"
 _FROZEN_ATTR = "_slt_frozen_parameters"
 
@@ -51,34 +28,6 @@ class MaskedTensor:
     @property
     def frozen(self):
         return self.owner.parametrizations[self.attr].original
-
-
-def _validate(k, options):
-    unknown = sorted(set(options) - set(DEFAULTS))
-    if unknown:
-        raise ValueError(f"unknown option {unknown[0]!r}; allowed: {', '.join(DEFAULTS)}")
-    if isinstance(k, bool) or not isinstance(k, numbers.Real) or not 0.0 < k <= 1.0:
-        raise ValueError(f"k must be a number in (0, 1] (the fraction of weights KEPT), got {k!r}")
-    opts = {**DEFAULTS, **options}
-    for key, allowed in _CHOICES.items():
-        if opts[key] not in allowed:
-            raise ValueError(f"{key} must be one of {', '.join(allowed)}; got {opts[key]!r}")
-    for key in _BOOLS:
-        if not isinstance(opts[key], bool):
-            raise ValueError(f"{key} must be true or false, got {opts[key]!r}")
-    for key in ("include", "exclude", "types"):
-        if isinstance(opts[key], (str, type)):
-            opts[key] = [opts[key]]
-        if opts[key] is not None and (not isinstance(opts[key], (list, tuple))
-                                      or not all(isinstance(v, (str, type)) for v in opts[key])):
-            raise ValueError(f"{key} must be a list of {'class names' if key == 'types' else 'regexes'}")
-    for key in ("score_bound", "bias_score_bound"):
-        if opts[key] is not None and (not isinstance(opts[key], numbers.Real) or opts[key] <= 0):
-            raise ValueError(f"{key} must be a positive number or None, got {opts[key]!r}")
-    if isinstance(opts["seed"], bool) or not isinstance(opts["seed"], numbers.Integral):
-        raise ValueError(f"seed must be an integer, got {opts['seed']!r}")
-    opts["k"] = float(k)
-    return opts
 
 
 def _set_tensor(module, attr, value, as_parameter):
@@ -127,9 +76,9 @@ def _freeze_parameters(model):
 def convert(module, k, **options):
     """Convert `module` in place so that every selected weight (and bias) is frozen * top-k(|scores|) mask.
 
-    k is the fraction KEPT. Options and defaults: see DEFAULTS; README.md explains each. Returns `module`.
+    k is the fraction KEPT. Options and defaults: see options.DEFAULTS; README.md explains each. Returns `module`.
     """
-    opts = _validate(k, options)
+    opts = options_mod.validate(k, options)
     if hasattr(module, _OPTIONS_ATTR):
         raise ValueError("module is already converted; call materialize() first to get a plain copy")
     targets, dense = find_targets(module, opts["types"], opts["include"], opts["exclude"],

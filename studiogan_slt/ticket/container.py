@@ -1,6 +1,6 @@
 """The `.slt` container: a safetensors file whose metadata holds one JSON header.
 
-Layout (format_version 1)::
+Layout (format_version 2)::
 
     tensors       "masks"   uint8: every mask's np.packbits bytes, concatenated in header order, then coded
                   "signs"   uint8: packed signs of the kept weights of "signs"-tier tensors, concatenated (if any)
@@ -9,9 +9,10 @@ Layout (format_version 1)::
                             statistics, unmasked layers), concatenated in header order, then coded
     __metadata__  {"studiogan_slt": "<JSON header>"}
 
-    header = {"format": "studiogan-slt-ticket", "format_version": 1, "plugin_version", "rng", "k", "scope",
-              "options" (convert()'s), "codec": "xz"|"none", "values_dtype",
-              "architecture": {"builder": "module:function", "kwargs": {...}} | null, "sampler": {...} | null,
+    header = {"format": "studiogan-slt-ticket", "format_version": 2, "plugin_version", "rng",
+              "options" (convert()'s, with k and scope), "codec": "xz"|"none", "values_dtype",
+              "architecture": {"builder": registered name | "module:function", "kwargs": {...}} | null,
+              "sampler": {...} | null,
               "meta": {...},
               "masked":  [{"name", "type", "shape", "dtype", "kept", "scale", "tier",
                            + "init", "sha256" (seeded) | "constant" (signs) | nothing (values)}],
@@ -21,13 +22,14 @@ Layout (format_version 1)::
 
 A few large payloads instead of one per tensor keep the header small: at k = 0.1 a ticket is ~1/68 of the dense
 file, so per-tensor bookkeeping would otherwise be a visible share of it. Payload offsets follow from the order and
-shapes in the header. safetensors parses no pickle and runs no code. Every payload byte is covered by a sha256 in the header, and the header
-by its own, so a truncated, flipped or edited file is rejected before anything is rebuilt from it.
+shapes in the header. Version 1 named its builder by import path and stored k twice; version 2 names a registered
+builder (builders.py) and keeps k only in "options". safetensors parses no pickle and runs no code. Every payload
+byte is covered by a sha256 in the header, and the header by its own, so a truncated, flipped or edited file is
+rejected before anything is rebuilt from it.
 """
 import hashlib
 import json
 import struct
-
 import sys
 
 import numpy as np
@@ -35,9 +37,10 @@ import torch
 
 from studiogan_slt.ticket.bitpack import CODECS
 from studiogan_slt.errors import SLTError
+from studiogan_slt.supermask import options
 
 FORMAT = "studiogan-slt-ticket"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 METADATA_KEY = "studiogan_slt"
 TIERS = ("seeded", "signs", "values")
 
@@ -151,7 +154,7 @@ _COMMON = {"name": str, "type": str, "shape": _is_shape, "dtype": _DTYPES.__cont
            "scale": _is_number, "tier": TIERS.__contains__}
 _PER_TIER = {"seeded": {"init": dict, "sha256": str}, "signs": {"constant": _is_number}, "values": {}}
 _TENSOR = {"name": str, "shape": _is_shape, "dtype": _DTYPES.__contains__}
-_TOP = {"plugin_version": str, "rng": str, "k": _is_number, "scope": str, "options": dict, "codec": CODECS.__contains__,
+_TOP = {"plugin_version": str, "rng": str, "options": dict, "codec": CODECS.__contains__,
         "values_dtype": ("float32", "float16").__contains__, "masked": list, "tensors": list, "blobs": dict,
         "meta": dict}
 
@@ -174,8 +177,9 @@ def _schema_problem(header):
     for key in ("architecture", "sampler"):
         if header.get(key) is not None and not isinstance(header[key], dict):
             return f"{key!r} must be an object or null"
-    if not 0.0 < header["k"] <= 1.0 or header["scope"] not in ("layer", "global"):
-        return f"k={header['k']!r}, scope={header['scope']!r} are out of range"
+    k, scope = header["options"].get("k"), header["options"].get("scope")
+    if options.k_problem(k) or scope not in options.CHOICES["scope"]:
+        return f"k={k!r}, scope={scope!r} are out of range"
     for i, entry in enumerate(header["masked"]):
         where = f"masked tensor {i}"
         problem = _fields_problem(entry, _COMMON, where) or _fields_problem(entry, _PER_TIER[entry["tier"]], where)

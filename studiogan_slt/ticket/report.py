@@ -167,4 +167,5 @@ def ticket_report(ticket, model, example_inputs=None, example_kwargs=None):
     entries = [(e["name"], e["type"], e["shape"], e["kept"]) for e in ticket.header["masked"]]
     file_sizes = {"dense_fp32": dense_bytes(model), "bitmask_raw": len(ticket.recode("none")),
                   "ticket": ticket.nbytes}
-    return Report(_rows(entries, per_module), ticket.header["k"], ticket.header["scope"], model_macs, file_sizes)
+    opts = ticket.header["options"]
+    return Report(_rows(entries, per_module), opts["k"], opts["scope"], model_macs, file_sizes)

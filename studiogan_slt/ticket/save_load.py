@@ -1,15 +1,12 @@
 """Strong-lottery-ticket files (`.slt`): save a converted generator as masks plus the smallest exact description of
-its frozen weights (ticket_codec.py), in a verified safetensors container (ticket_format.py), and load it back as a
-plain module.
+its frozen weights (tiers.py), in a verified safetensors container (container.py), and load it back as a plain
+module.
 
-Rebuilding the architecture (the `rebuild` hook): the header's "architecture" names a builder "module:function"
-and JSON kwargs; the function is called with the kwargs and must return the plain (unconverted) generator. Adapters
-put their own builder there (studiogan_slt.studiogan.export:build_generator rebuilds a StudioGAN generator from a
-checkout and the run's config values). Because a header can name any importable function, builders outside the
-studiogan_slt package run only when the caller trusts the file (`trust_builder=True`, CLI `--trust-builder`);
-otherwise pass the model itself.
+Rebuilding the architecture: the header's "architecture" names a builder and JSON kwargs. A registered builder
+(builders.py, e.g. "studiogan") is resolved from the plugin's own table and its kwargs are checked against its schema
+first; a user's own builder is stored as "module:function" and runs only when the caller trusts the file
+(`trust_builder=True`, CLI `--trust-builder`). Otherwise pass the model itself.
 """
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,14 +14,13 @@ import torch
 from torch import nn
 
 from studiogan_slt import __version__
-from studiogan_slt.ticket import bitpack, tiers as ticket_codec
+from studiogan_slt.ticket import bitpack, builders, tiers as ticket_codec
 from studiogan_slt.ticket import container as fmt
 from studiogan_slt.supermask.convert import slt_options
 from studiogan_slt.errors import SLTError
 
 RNG_ID = "splitmix64-counter/sha256-key/v1"  # studiogan_slt.supermask.rng as pinned by tests/supermask/test_rng_known_answers.py
 VALUE_DTYPES = ("float32", "float16")
-TRUSTED_BUILDER_PACKAGE = "studiogan_slt"
 
 
 def _builder_spec(builder, kwargs):
@@ -32,14 +28,20 @@ def _builder_spec(builder, kwargs):
         if kwargs:
             raise ValueError("builder_kwargs given without builder")
         return None
+    kwargs = dict(kwargs or {})
+    if callable(builder) and "<" in builder.__qualname__:
+        raise ValueError("builder must be a module-level function (it is stored by name), not a lambda or a "
+                         "local function")
+    name = builders.registered_name(builder)
+    if name is not None:
+        builders.check_kwargs(name, kwargs)
+        return {"builder": name, "kwargs": kwargs}
     if callable(builder):
-        if "<" in builder.__qualname__:
-            raise ValueError("builder must be a module-level function (it is stored by name), not a lambda or a "
-                             "local function")
         builder = f"{builder.__module__}:{builder.__qualname__}"
     if not isinstance(builder, str) or builder.count(":") != 1:
-        raise ValueError(f"builder must be 'module:function' or a module-level function, got {builder!r}")
-    return {"builder": builder, "kwargs": dict(kwargs or {})}
+        raise ValueError(f"builder must be a registered name ({', '.join(builders.BUILDERS)}), 'module:function' "
+                         f"or a module-level function, got {builder!r}")
+    return {"builder": builder, "kwargs": kwargs}
 
 
 def encode(module, *, builder=None, builder_kwargs=None, sampler=None, tier="auto", values_dtype="float32",
@@ -53,7 +55,7 @@ def encode(module, *, builder=None, builder_kwargs=None, sampler=None, tier="aut
         raise ValueError(f"codec must be one of {', '.join(bitpack.CODECS)}; got {codec!r}")
     opts = slt_options(module)
     header = {"format": fmt.FORMAT, "format_version": fmt.FORMAT_VERSION, "plugin_version": __version__,
-              "rng": RNG_ID, "k": opts["k"], "scope": opts["scope"], "options": opts, "codec": codec,
+              "rng": RNG_ID, "options": opts, "codec": codec,
               "values_dtype": values_dtype, "architecture": _builder_spec(builder, builder_kwargs),
               "sampler": check_sampler(sampler) if sampler is not None else None, "meta": meta}
     try:
@@ -69,10 +71,11 @@ def save_ticket(module, path, *, builder=None, builder_kwargs=None, sampler=None
                 values_dtype="float32", codec="xz", **meta):
     """Write the ticket of a converted module to `path`; returns the path.
 
-    builder / builder_kwargs: how to rebuild the plain generator ("module:function" or a module-level function,
-    plus JSON kwargs); without them, load_ticket needs `model=`. sampler: how `studiogan-slt sample` calls the
-    generator ({"z_dim", "prior", "num_classes", "pass_label", "kwargs"}, see ticket/sample.py). tier: "auto" (the
-    smallest exact tier per tensor) or one of seeded/signs/values for all. values_dtype: float32 (exact) or float16.
+    builder / builder_kwargs: how to rebuild the plain generator (a name registered in ticket/builders.py, whose
+    kwargs are checked against its schema, or a user's own "module:function" / module-level function, which loads
+    only with trust_builder), plus JSON kwargs; without them, load_ticket needs `model=`. sampler: how
+    `studiogan-slt sample` calls the generator ({"z_dim", "prior", "num_classes", "pass_label", "kwargs"}, see
+    ticket/sample.py). tier: "auto" (the smallest exact tier per tensor) or one of seeded/signs/values for all. values_dtype: float32 (exact) or float16.
     codec: "xz" entropy-codes masks and state (about 0.5 bit per weight at k = 0.1), "none" stores 1 bit per weight.
     meta: any other JSON values, kept in the header (the StudioGAN adapter stores its run's config here).
     """
@@ -109,16 +112,10 @@ class Ticket:
         if not arch or not isinstance(arch.get("builder"), str) or not isinstance(arch.get("kwargs"), dict):
             raise SLTError(f"{self.source}: the ticket names no builder for its architecture; pass the plain "
                            "generator as model=")
-        module_name, _, func_name = arch["builder"].partition(":")
-        trusted = module_name == TRUSTED_BUILDER_PACKAGE or module_name.startswith(TRUSTED_BUILDER_PACKAGE + ".")
-        if not (trusted or trust_builder):
-            raise SLTError(f"{self.source}: the ticket rebuilds its generator with {arch['builder']!r}, which is "
-                           "outside studiogan_slt; if you trust this file pass trust_builder=True (CLI: "
-                           "--trust-builder), or pass the plain generator as model=")
         try:
-            fn = importlib.import_module(module_name)
-            for part in func_name.split("."):
-                fn = getattr(fn, part)
+            fn = builders.resolve(arch["builder"], arch["kwargs"], trust_builder)
+        except (ValueError, PermissionError) as e:
+            raise SLTError(f"{self.source}: {e}") from None
         except (ImportError, AttributeError) as e:
             raise SLTError(f"{self.source}: cannot import the ticket's builder {arch['builder']!r}: {e}") from None
         model = fn(**arch["kwargs"])
@@ -169,7 +166,7 @@ def load_ticket(path, model=None, *, trust_builder=False):
     """Read and verify a ticket and return the plain generator with the ticket's masked weights, in eval mode.
 
     model: a plain module of the same architecture to load into (verified tensor by tensor); when None the
-    header's builder rebuilds it (see the module docstring for which builders run). Any mismatch, truncation or
+    header's builder rebuilds it (ticket/builders.py says which builders run). Any mismatch, truncation or
     tampering raises SLTError with one line saying what is wrong.
     """
     return read_ticket(path).build(model, trust_builder=trust_builder)

@@ -114,14 +114,14 @@ def _uint8_blob(blobs, name, source, required=True):
 
 def check_counts(header, source):
     """Kept counts must follow from k and the scope: n - floor((1 - k) n) per tensor, or over all of them."""
-    k, entries = header["k"], header["masked"]
+    k, scope, entries = header["options"]["k"], header["options"]["scope"], header["masked"]
     totals = [fmt.numel(e["shape"]) for e in entries]
-    if header["scope"] == "layer":
+    if scope == "layer":
         bad = [e["name"] for e, n in zip(entries, totals) if e["kept"] != kept_count(n, k)]
     else:
         bad = [] if sum(e["kept"] for e in entries) == kept_count(sum(totals), k) else ["the model as a whole"]
     if bad:
-        raise SLTError(f"{source}: kept counts do not match k={k} ({header['scope']} scope) for {bad[0]}")
+        raise SLTError(f"{source}: kept counts do not match k={k} ({scope} scope) for {bad[0]}")
 
 
 def _frozen(entry, mask, signs, values, source):

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from studiogan_slt import convert, masks, materialize
-from studiogan_slt.supermask import convert as convert_mod
+from studiogan_slt.supermask import options as convert_mod
 from studiogan_slt.supermask.convert import masked_tensors, slt_options
 from studiogan_slt.supermask.parametrize import Supermask
 

@@ -88,7 +88,7 @@ def test_builder_and_header_contents(tmp_path):
     header = read_ticket(path).header
     assert header["architecture"] == {"builder": BUILDER, "kwargs": {"width": 20}}
     assert header["sampler"]["z_dim"] == Z_DIM and header["meta"] == {"run": "test", "steps": 3}
-    assert header["k"] == 0.1 and header["scope"] == "layer" and header["options"]["seed"] == 7
+    assert header["options"]["k"] == 0.1 and header["options"]["scope"] == "layer" and header["options"]["seed"] == 7
     with pytest.raises(SLTError, match="trust_builder"):
         load_ticket(path)  # a builder outside studiogan_slt does not run unless trusted
     z = torch.randn(2, Z_DIM)
@@ -186,14 +186,14 @@ def test_flipped_mask_bit_with_rehashed_payload(ticket_path):
 
 
 @pytest.mark.parametrize("edit, match, reseal", [
-    (lambda h: h.update(k=0.2), "checksum", False),
-    (lambda h: h.update(k=0.2), "kept counts do not match k=0.2", True),
+    (lambda h: h["options"].update(k=0.2), "checksum", False),
+    (lambda h: h["options"].update(k=0.2), "kept counts do not match k=0.2", True),
     (lambda h: h["masked"][0].update(shape=[16, 384 + 8]), "checksum", False),
     (lambda h: h["masked"][0].update(shape=[192, 32]), "does not fit this architecture: 0.weight", True),
     (lambda h: h["masked"][0].update(shape=[384, 15]), "kept counts|mask", True),
     (lambda h: h["tensors"][0].update(shape=[25]), "payload 'state'", True),
-    (lambda h: h.update(format_version=2), "format version 2 is not supported", False),
-    (lambda h: h.update(format_version=2), "format version 2 is not supported", True),
+    (lambda h: h.update(format_version=1), "format version 1 is not supported", False),
+    (lambda h: h.update(format_version=3), "format version 3 is not supported", True),
     (lambda h: h["masked"][0].update(sha256="0" * 64), "regenerated weights of 0.weight do not match", True),
     (lambda h: h["masked"][0]["init"].update(seed=1), "regenerated weights of 0.weight do not match", True),
     (lambda h: h["masked"][0].pop("tier"), "invalid ticket header", True),
