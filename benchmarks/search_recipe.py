@@ -23,14 +23,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from studiogan_slt import convert
+from studiogan_slt.data.digits import digits_arrays
+from studiogan_slt.metrics import digits_eval
 from studiogan_slt.metrics.digits_net import NETWORK, train_digits_cnn
 from studiogan_slt.moments.extractors import FeatureExtractor
 from studiogan_slt.moments.loss import MomentMatchingLoss, real_statistics
 from studiogan_slt.ticket.sample import to_uint8
-from studiogan_slt.data.digits import digits_arrays
-from studiogan_slt.metrics import digits_eval
 
-# Presets: the comparisons docs/recipe-notes.md reports. Keys are command-line option names.
+# Presets: the comparisons docs/recipe-study.md reports. Keys are command-line option names.
 SLT_BEST = {"mode": "slt", "k": 0.1, "weight_init": "signed_kaiming_constant", "scaled": True,
             "score_init": "kaiming_uniform", "opt": "adam", "lr": 0.03, "ama": False}
 PRESETS = {

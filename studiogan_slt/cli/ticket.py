@@ -4,6 +4,8 @@ from pathlib import Path
 
 import click
 
+from studiogan_slt.ticket import TIER_CHOICES
+
 _TRUST = click.option("--trust-builder", is_flag=True,
                       help="Run the ticket's builder even when it lives outside studiogan_slt (it is code named by "
                            "the file: use only for tickets you trust).")
@@ -20,7 +22,7 @@ _ROOT = click.option("--studiogan-root", type=click.Path(file_okay=False), defau
 @click.option("--format", "fmt", type=click.Choice(["slt", "dense"]), default="slt", show_default=True,
               help="slt: a compact ticket. dense: a plain StudioGAN checkpoint folder with the masks baked in, "
                    "which unmodified StudioGAN evaluates with -ckpt.")
-@click.option("--tier", type=click.Choice(["auto", "seeded", "signs", "values"]), default="auto", show_default=True,
+@click.option("--tier", type=click.Choice(TIER_CHOICES), default="auto", show_default=True,
               help="How frozen weights are stored (auto: the smallest exact tier per tensor).")
 @click.option("--fp16-values", is_flag=True, help="Store host-initialised kept values as fp16 (lossy, smaller).")
 @_ROOT

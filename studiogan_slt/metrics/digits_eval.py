@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from studiogan_slt.cache import cache_dir
 from studiogan_slt.errors import SLTError
 
 EVAL_SEED = 1234
@@ -43,8 +44,7 @@ def _as_input(images_uint8):
 
 
 def default_cache_path():
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "studiogan_slt" / f"digits_eval_{VERSION}_seed{EVAL_SEED}_ep{EPOCHS}.pt"
+    return cache_dir() / f"digits_eval_{VERSION}_seed{EVAL_SEED}_ep{EPOCHS}.pt"
 
 
 def train_eval_net(path, *, seed=EVAL_SEED, epochs=EPOCHS, log=None):

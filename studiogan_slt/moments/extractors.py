@@ -81,12 +81,17 @@ def hub_weights_file(name, tag="DEFAULT"):
         raise ValueError(f"torchvision has no weights {tag!r} for {name}; allowed: "
                          f"{', '.join(w.name for w in get_model_weights(name))}, DEFAULT") from None
     filename = os.path.basename(urlparse(weights.url).path)
-    folder = os.path.join(torch.hub.get_dir(), "checkpoints")
+    folder = hub_checkpoints()
     path = os.path.join(folder, filename)
     if not os.path.isfile(path):
         raise SLTError(f"ImageNet weights for extractor {name} not found: put the file {filename} (from {weights.url})"
                        f" in the folder {folder}")
     return weights, path
+
+
+def hub_checkpoints():
+    """The folder torch.hub downloads weights to (follows TORCH_HOME), where offline weights must be placed."""
+    return os.path.join(torch.hub.get_dir(), "checkpoints")
 
 
 def _file_fingerprint(path):

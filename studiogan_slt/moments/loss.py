@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from studiogan_slt.digests import sha256
+
 CACHE_FORMAT = "studiogan-slt-moments-1"
 AMA_INITS = ("zeros", "linear")
 
@@ -71,13 +73,6 @@ def cache_file(cache_dir, key):
     return os.path.join(cache_dir, f"moments-{digest}.safetensors")
 
 
-def _tensor_digest(mean, var):
-    h = hashlib.sha256()
-    for t in (mean, var):
-        h.update(t.contiguous().numpy().tobytes())
-    return h.hexdigest()
-
-
 def load_cached(path, key):
     """RealStats from a valid cache file for `key`, or (None, reason) when it must be recomputed."""
     from safetensors.torch import safe_open
@@ -92,7 +87,7 @@ def load_cached(path, key):
         return None, f"unreadable cache file ({type(exc).__name__})"
     if meta.get("format") != CACHE_FORMAT or meta.get("key") != json.dumps(key, sort_keys=True):
         return None, "cache file made for a different key"
-    if mean.shape != var.shape or mean.dim() != 1 or meta.get("sha256") != _tensor_digest(mean, var):
+    if mean.shape != var.shape or mean.dim() != 1 or meta.get("sha256") != sha256(mean, var):
         return None, "cache file content does not match its checksum"
     return RealStats(mean, var, int(meta["n"]), from_cache=True), "cache hit"
 
@@ -103,7 +98,7 @@ def save_cached(path, key, stats):
 
     mean, var = stats.mean.detach().cpu().contiguous(), stats.var.detach().cpu().contiguous()
     meta = {"format": CACHE_FORMAT, "key": json.dumps(key, sort_keys=True), "n": str(stats.n),
-            "sha256": _tensor_digest(mean, var)}
+            "sha256": sha256(mean, var)}
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", suffix=".tmp")
     os.close(fd)

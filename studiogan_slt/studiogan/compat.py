@@ -4,14 +4,13 @@ Every shim names the StudioGAN file:line it answers; delete it when upstream fix
 StudioGAN file. The CUDA-faking shims apply only when no GPU is present, so GPU runs are untouched.
 """
 import contextlib
-import glob
 import importlib.util
 import os
-import re
 import sys
 import types
 
 from studiogan_slt.errors import SLTError
+from studiogan_slt.studiogan import checkpoints
 
 
 def no_gpu():
@@ -167,11 +166,10 @@ def _best_model_or_current(load_best_model):
     Without a best checkpoint, keep the models as they are and report the step of the current checkpoint."""
 
     def wrapper(ckpt_dir, Gen, Dis, apply_g_ema, Gen_ema, ema):
-        if glob.glob(os.path.join(glob.escape(ckpt_dir), "model=G-best-weights-step*.pth")):
+        if checkpoints.find(ckpt_dir, "G", "best"):
             return load_best_model(ckpt_dir, Gen, Dis, apply_g_ema, Gen_ema, ema)
-        current = glob.glob(os.path.join(glob.escape(ckpt_dir), "model=D-current-weights-step=*.pth"))
-        match = re.search(r"step=(\d+)\.pth$", current[0]) if current else None
-        return int(match.group(1)) if match else 0
+        current = checkpoints.find(ckpt_dir, "D", "current")
+        return (checkpoints.step(current[0]) if current else None) or 0
 
     wrapper._slt_wrapped = True
     return wrapper
@@ -210,9 +208,11 @@ def ensure_eval_weights(cfgs, sg):
         return
     import torch
 
+    from studiogan_slt.moments.extractors import hub_checkpoints
+
     url = sg["metrics.inception_net"].FID_WEIGHTS_URL
     name = url.rsplit("/", 1)[-1]
-    folder = os.path.join(torch.hub.get_dir(), "checkpoints")  # follows TORCH_HOME, like the download does
+    folder = hub_checkpoints()
     path = os.path.join(folder, name)
     if os.path.isfile(path):
         return

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import hooks, launch, locate, slt_section
+from studiogan_slt.studiogan import checkpoints, hooks, launch, locate, slt_section
 
 BUILDER = "studiogan"  # build_generator's name in the ticket builder registry (ticket/builders.py)
 # What load_generator_discriminator reads to build G (RUN only for mixed_precision, forced off here).
@@ -39,15 +39,15 @@ def _logged_sections(log_path):
 
 
 def _checkpoint(ckpt_dir, kind, when):
-    files = sorted(Path(ckpt_dir).glob(f"model={kind}-{when}-weights-step=*.pth"))
-    return files[-1] if files else None
+    files = checkpoints.find(ckpt_dir, kind, when)
+    return Path(files[-1]) if files else None
 
 
 def read_run(ckpt_dir, best=False):
     """(sections, {"G"|"G_ema"|"D": checkpoint path}, run name) of a StudioGAN checkpoint folder; SLTError if the
     folder is not an SLT run."""
     ckpt_dir = Path(ckpt_dir).resolve()
-    when = "best" if best else "current"
+    when = checkpoints.when(best)
     log = ckpt_dir.parent.parent / "logs" / f"{ckpt_dir.name}.log"
     if not log.is_file():
         raise SLTError(f"-ckpt {ckpt_dir}: no run log at {log} (StudioGAN writes SAVE/logs/<run>.log next to "
@@ -64,7 +64,7 @@ def read_run(ckpt_dir, best=False):
     if files["G"] is None:
         hint = (" (StudioGAN saves a best checkpoint only when it evaluates a metric, so runs with -metrics none "
                 "have none; drop -best)" if best else "")
-        raise SLTError(f"-ckpt {ckpt_dir}: no model=G-{when}-weights-step=*.pth checkpoint there{hint}")
+        raise SLTError(f"-ckpt {ckpt_dir}: no {checkpoints.file_pattern('G', when)} checkpoint there{hint}")
     return sections, files, ckpt_dir.name
 
 
@@ -86,7 +86,7 @@ def _build(sg, sections):
             yaml.safe_dump(known, f)
         cfgs = sg["config"].Configurations(path)
     cfgs.RUN.mixed_precision = False
-    build = hooks._original(sg["models.model"].load_generator_discriminator)
+    build = hooks.original(sg["models.model"].load_generator_discriminator)
     # StudioGAN's EMA constructor print()s (utils/ema.py:20); stdout belongs to the command's own output (report --json).
     with contextlib.redirect_stdout(sys.stderr):
         built = build(cfgs.DATA, cfgs.OPTIMIZATION, cfgs.MODEL, cfgs.STYLEGAN, cfgs.MODULES, cfgs.RUN, "cpu", None)
@@ -186,7 +186,6 @@ def export_dense(ckpt_dir, output, best=False, studiogan_root=None):
     out.mkdir(parents=True, exist_ok=True)
     sg = _studiogan(studiogan_root)
     slt = sections["SLT"]
-    options = slt_section.convert_options(slt)
     for kind, path in files.items():
         if path is None:
             continue
@@ -195,9 +194,8 @@ def export_dense(ckpt_dir, output, best=False, studiogan_root=None):
             continue
         ckpt = _load_checkpoint(path)
         Gen, Dis = _build(sg, sections)
-        # D's seeded tensors use seed + 1, exactly as hooks.convert_models converted it
-        model = _converted(Dis, path, ckpt, slt["k"], dict(options, seed=options["seed"] + 1)) if kind == "D" \
-            else _converted(Gen, path, ckpt, slt["k"], options)
+        target = "D" if kind == "D" else "G"  # G_ema is converted like G
+        model = _converted(Dis if target == "D" else Gen, path, ckpt, slt["k"], slt_section.convert_options(slt, target))
         # StudioGAN reads run_name, seed, step, best_fid ... from D's file (ckpt.py:83-84, 46-72); the optimizer
         # state is that of the scores, which a dense model does not have.
         kept = {key: v for key, v in ckpt.items() if key != "optimizer"}

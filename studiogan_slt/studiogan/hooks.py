@@ -20,12 +20,13 @@ STYLEGAN_BACKBONES = ("stylegan2", "stylegan3")  # no BatchNorm; sampled through
 _log = logging.getLogger(__name__)
 
 
-def _original(fn):
+def original(fn):
+    """StudioGAN's own function behind any wrapper these hooks installed."""
     return getattr(fn, _ORIGINAL, fn)
 
 
-def _wrapping(original, wrapper):
-    setattr(wrapper, _ORIGINAL, original)
+def _wrapping(wrapped, wrapper):
+    setattr(wrapper, _ORIGINAL, wrapped)
     return wrapper
 
 
@@ -37,9 +38,9 @@ def install(sg, slt, run_checks=None):
     """
     install_config(sg["config"], sg["utils.misc"], slt, run_checks)
     model = sg["models.model"]
-    model.load_generator_discriminator = _wrapping(_original(model.load_generator_discriminator),
-                                                   _converting(_original(model.load_generator_discriminator), slt))
-    sg["utils.misc"].calculate_all_sn = _wrapping(_original(sg["utils.misc"].calculate_all_sn),
+    model.load_generator_discriminator = _wrapping(original(model.load_generator_discriminator),
+                                                   _converting(original(model.load_generator_discriminator), slt))
+    sg["utils.misc"].calculate_all_sn = _wrapping(original(sg["utils.misc"].calculate_all_sn),
                                                   _spectral_norms(sg["utils.misc"]))
     from studiogan_slt.studiogan.search_worker import SLTWorker
 
@@ -48,7 +49,7 @@ def install(sg, slt, run_checks=None):
 
 def install_config(config_module, misc, slt, run_checks=None):
     cls = config_module.Configurations
-    overwrite, check = _original(cls._overwrite_cfgs), _original(cls.check_compatability)
+    overwrite, check = original(cls._overwrite_cfgs), original(cls.check_compatability)
 
     def _overwrite_cfgs(self, cfg_file):
         # The SLT values were validated before StudioGAN was imported (slt_section.load); registering the namespace in
@@ -98,7 +99,7 @@ def convert_models(Gen, Gen_ema, Dis, slt, logger, backbone):
     k, options = slt["k"], slt_section.convert_options(slt)
     if backbone in STYLEGAN_BACKBONES and not (options["rescale"] or options["scaled"]):
         _warn(logger, "StyleGAN has no BatchNorm: without SLT rescale (or scaled) the masked signal collapses "
-                      "(docs/studiogan.md, (b) caveat 3); consider `rescale: true`")
+                      "(README.md, 'Things to know about StudioGAN models'); consider `rescale: true`")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if "G" in slt["targets"]:
@@ -108,9 +109,7 @@ def convert_models(Gen, Gen_ema, Dis, slt, logger, backbone):
                 convert(Gen_ema, k, **options)
                 Gen_ema.load_state_dict(Gen.state_dict())  # identical scores, frozen tensors and statistics
         if "D" in slt["targets"]:
-            # Seeded inits are keyed by tensor name; a different seed keeps D's tensors from repeating G's
-            # same-named ones.
-            convert(Dis, k, **dict(options, seed=options["seed"] + 1))
+            convert(Dis, k, **slt_section.convert_options(slt, "D"))
             _same_on_every_rank(Dis)
     for w in {str(w.message) for w in caught}:  # e.g. StudioGAN's zeroed biases (ops.py:135-162)
         _warn(logger, f"SLT: {w}")

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import compat, hooks, locate, slt_section
+from studiogan_slt.studiogan import checkpoints, compat, hooks, locate, slt_section
 
 _log = logging.getLogger(__name__)
 
@@ -59,9 +59,9 @@ def _check_argv(argv, mode):
     elif not train_flag:
         argv = ["-t", *argv]
     if ckpt is not None:
-        when = "best" if any(a in ("-best", "--load_best") for a in argv) else "current"
-        if not list(Path(ckpt).glob(f"model=G-{when}-weights-step=*.pth")):
-            raise SLTError(f"-ckpt {ckpt}: no model=G-{when}-weights-step=*.pth checkpoint there")
+        when = checkpoints.when(any(a in ("-best", "--load_best") for a in argv))
+        if not checkpoints.find(ckpt, "G", when):
+            raise SLTError(f"-ckpt {ckpt}: no {checkpoints.file_pattern('G', when)} checkpoint there")
     workers = _flag_value(argv, "--num_workers")
     if workers is not None and workers.lstrip("-").isdigit() and int(workers) < 1:
         # loader.py:193 builds the train DataLoader with persistent_workers=True, which needs a worker process.

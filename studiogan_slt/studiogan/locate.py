@@ -12,6 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from studiogan_slt.cache import cache_dir
 from studiogan_slt.errors import SLTError
 
 REPO_URL = "https://github.com/POSTECH-CVLab/PyTorch-StudioGAN.git"
@@ -26,11 +27,6 @@ TOP_LEVEL_MODULES = ("config", "loader", "worker", "main", "data_util", "utils",
 
 HOW_TO_PROVIDE = (f"pass --studiogan-root DIR, set {ENV_VAR}=DIR, or run `studiogan-slt studiogan fetch` "
                   f"(git clone of {REPO_URL} at {PINNED_COMMIT} into the user cache)")
-
-
-def cache_dir():
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "studiogan-slt"
 
 
 def pinned_clone_dir():

@@ -22,7 +22,6 @@ Options (`SLT.moments`), validated here when the config loads:
                     per-batch BatchNorm statistics of real and fake batches alike
   cache_dir         where real statistics are cached; null = <-save>/moments
 """
-import glob
 import hashlib
 import itertools
 import math
@@ -31,19 +30,17 @@ from contextlib import contextmanager
 
 import torch
 
+from studiogan_slt.errors import SLTError
 from studiogan_slt.moments.extractors import BN_MODES, FeatureExtractor, check_spec_files, parse_spec
 from studiogan_slt.moments.loss import AMA_INITS, MomentMatchingLoss, real_statistics
-from studiogan_slt.errors import SLTError
+from studiogan_slt.studiogan import checkpoints
+from studiogan_slt.studiogan.slt_section import fail
 
 DEFAULTS = {"extractors": ["vgg19_bn"], "bn_mode": "train", "ama": True, "ama_lr": 1e-5, "ama_betas": [0.5, 0.999],
             "ama_init": "zeros", "lr_schedule": "constant", "stats_batch_size": None, "cache_dir": None}
 LR_SCHEDULES = ("constant", "cosine", "cosine_quirk")
 QUIRK_T_MAX = 10
 STATE_KIND = "MM"  # StudioGAN's misc.save_model names the file model=MM-<when>-weights-step=<step>.pth
-
-
-def _fail(key, message):
-    raise SLTError(f"SLT.moments.{key}: {message}")
 
 
 def _number(value):
@@ -54,7 +51,7 @@ def _validate_extractors(specs):
     if isinstance(specs, (str, dict)):
         specs = [specs]
     if not isinstance(specs, list) or not specs:
-        _fail("extractors", f"{specs!r} is not allowed; use a non-empty list of torchvision names or "
+        fail("moments.extractors", f"{specs!r} is not allowed; use a non-empty list of torchvision names or "
                             "{network: module:function, weights: PATH} mappings")
     out = []
     for i, spec in enumerate(specs):
@@ -64,7 +61,7 @@ def _validate_extractors(specs):
                 spec["weights"] = os.path.abspath(spec["weights"])
             check_spec_files(spec)
         except (ValueError, SLTError) as err:
-            _fail(f"extractors[{i}]", str(err))
+            fail(f"moments.extractors[{i}]", str(err))
         out.append(spec)
     return out
 
@@ -75,26 +72,26 @@ def validate(d):
         raise SLTError(f"SLT.moments: {d!r} is not allowed; use a mapping with keys {', '.join(DEFAULTS)}")
     for key in d:
         if key not in DEFAULTS:
-            _fail(key, f"unknown key; allowed keys: {', '.join(DEFAULTS)}")
+            fail(f"moments.{key}", f"unknown key; allowed keys: {', '.join(DEFAULTS)}")
     v = dict(DEFAULTS, **d)
     if v["bn_mode"] not in BN_MODES:
-        _fail("bn_mode", f"{v['bn_mode']!r} is not allowed; use one of {', '.join(BN_MODES)}")
+        fail("moments.bn_mode", f"{v['bn_mode']!r} is not allowed; use one of {', '.join(BN_MODES)}")
     if v["ama_init"] not in AMA_INITS:
-        _fail("ama_init", f"{v['ama_init']!r} is not allowed; use one of {', '.join(AMA_INITS)}")
+        fail("moments.ama_init", f"{v['ama_init']!r} is not allowed; use one of {', '.join(AMA_INITS)}")
     if v["lr_schedule"] not in LR_SCHEDULES:
-        _fail("lr_schedule", f"{v['lr_schedule']!r} is not allowed; use one of {', '.join(LR_SCHEDULES)}")
+        fail("moments.lr_schedule", f"{v['lr_schedule']!r} is not allowed; use one of {', '.join(LR_SCHEDULES)}")
     if not isinstance(v["ama"], bool):
-        _fail("ama", f"{v['ama']!r} is not allowed; use true or false")
+        fail("moments.ama", f"{v['ama']!r} is not allowed; use true or false")
     if not _number(v["ama_lr"]) or v["ama_lr"] <= 0:
-        _fail("ama_lr", f"{v['ama_lr']!r} is not allowed; use a positive number")
+        fail("moments.ama_lr", f"{v['ama_lr']!r} is not allowed; use a positive number")
     betas = v["ama_betas"]
     if not isinstance(betas, (list, tuple)) or len(betas) != 2 or not all(_number(b) and 0 <= b < 1 for b in betas):
-        _fail("ama_betas", f"{betas!r} is not allowed; use two numbers in [0, 1), e.g. [0.5, 0.999]")
+        fail("moments.ama_betas", f"{betas!r} is not allowed; use two numbers in [0, 1), e.g. [0.5, 0.999]")
     size = v["stats_batch_size"]
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 2):
-        _fail("stats_batch_size", f"{size!r} is not allowed; use an integer >= 2 or null")
+        fail("moments.stats_batch_size", f"{size!r} is not allowed; use an integer >= 2 or null")
     if v["cache_dir"] is not None and not isinstance(v["cache_dir"], str):
-        _fail("cache_dir", f"{v['cache_dir']!r} is not allowed; use a folder path or null")
+        fail("moments.cache_dir", f"{v['cache_dir']!r} is not allowed; use a folder path or null")
     v["ama_betas"] = [float(b) for b in betas]
     v["extractors"] = _validate_extractors(v["extractors"])
     if v["cache_dir"] is not None:
@@ -156,10 +153,10 @@ class MomentMatchingStep:
         """StudioGAN restored G, D and their optimizers from -ckpt before this step was built (loader.py:233-261);
         restore the step's own state from the same folder. A fresh run's folder holds no G checkpoint yet."""
         folder = worker.RUN.ckpt_dir
-        when = "best" if worker.RUN.load_best else "current"
-        if not folder or not glob.glob(os.path.join(glob.escape(folder), f"model=G-{when}-weights-step=*.pth")):
+        when = checkpoints.when(worker.RUN.load_best)
+        if not folder or not checkpoints.find(folder, "G", when):
             return
-        found = glob.glob(os.path.join(glob.escape(folder), f"model={STATE_KIND}-{when}-weights-step=*.pth"))
+        found = checkpoints.find(folder, STATE_KIND, when)
         if not found:
             self._log(f"moment matching: {folder} has no model={STATE_KIND}-{when}-* file (a checkpoint from an older "
                       "studiogan-slt); AMA and the learning-rate schedule start afresh")

@@ -2,13 +2,12 @@
 
 Imported only after locate.activate() put StudioGAN's src/ on sys.path: `worker` below is StudioGAN's worker.py.
 """
-import hashlib
-
 import torch
 
 import utils.misc as misc  # StudioGAN's src/utils/misc.py
 import worker as studiogan_worker  # StudioGAN's src/worker.py
 
+from studiogan_slt.digests import sha256
 from studiogan_slt.studiogan.slt_section import MOMENT_MODES
 
 
@@ -72,8 +71,5 @@ class SLTWorker(studiogan_worker.WORKER):
 
 def tensor_digest(named_tensors):
     """sha256 over the names and bytes of (name, tensor) pairs, in name order; 16 hex digits."""
-    h = hashlib.sha256()
-    for name, t in sorted(named_tensors, key=lambda item: item[0]):
-        h.update(name.encode())
-        h.update(t.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()[:16]
+    pairs = sorted(named_tensors, key=lambda item: item[0])
+    return sha256(*(part for pair in pairs for part in pair))[:16]

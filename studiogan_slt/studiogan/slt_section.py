@@ -8,8 +8,8 @@ A YAML without `SLT:` is a plain dense StudioGAN run (k = "N/A", StudioGAN's own
 """
 import re
 
-from studiogan_slt.supermask import options as supermask_options
 from studiogan_slt.errors import SLTError
+from studiogan_slt.supermask import options as supermask_options
 
 ADVERSARIAL, MOMENT_MATCHING, DENSE_MOMENT_MATCHING = "adversarial", "moment_matching", "dense_moment_matching"
 MOMENT_MODES = (MOMENT_MATCHING, DENSE_MOMENT_MATCHING)
@@ -22,29 +22,30 @@ TARGETS = ("G", "D")
 DEFAULTS = {"k": NOT_SET, "targets": ["G"], **supermask_options.DEFAULTS, "train_mode": ADVERSARIAL, "moments": {}}
 
 
-def _fail(key, message):
+def fail(key, message):
+    """The one-line error for a bad value of SLT.<key>."""
     raise SLTError(f"SLT.{key}: {message}")
 
 
 def _check_plugin_keys(values):
     k, targets, mode = values["k"], values["targets"], values["train_mode"]
     if mode not in TRAIN_MODES:
-        _fail("train_mode", f"{mode!r} is not allowed; use one of {', '.join(TRAIN_MODES)}")
+        fail("train_mode", f"{mode!r} is not allowed; use one of {', '.join(TRAIN_MODES)}")
     if k != NOT_SET and supermask_options.k_problem(k):
-        _fail("k", f"{k!r} is not allowed; use a number in (0, 1], the fraction of weights KEPT")
+        fail("k", f"{k!r} is not allowed; use a number in (0, 1], the fraction of weights KEPT")
     if not isinstance(targets, list) or not targets or any(t not in TARGETS for t in targets) \
             or len(set(targets)) < len(targets):
-        _fail("targets", f"{targets!r} is not allowed; use a non-empty list of distinct names from G, D "
+        fail("targets", f"{targets!r} is not allowed; use a non-empty list of distinct names from G, D "
                          "(G_ema always follows G)")
     if not isinstance(values["moments"], dict):
-        _fail("moments", f"{values['moments']!r} is not allowed; use a mapping of moment-matching options")
+        fail("moments", f"{values['moments']!r} is not allowed; use a mapping of moment-matching options")
     for key in ("include", "exclude"):
         patterns = [values[key]] if isinstance(values[key], str) else values[key]
         for pattern in patterns if isinstance(patterns, list) else []:
             try:
                 re.compile(pattern)
             except (re.error, TypeError) as err:
-                _fail(key, f"{pattern!r} is not a valid regular expression ({err})")
+                fail(key, f"{pattern!r} is not a valid regular expression ({err})")
 
 
 def dense_defaults():
@@ -74,16 +75,16 @@ def validate(section):
     mode = values["train_mode"]
     if mode == DENSE_MOMENT_MATCHING:
         if "targets" in section and values["targets"] != ["G"]:
-            _fail("targets", f"{values['targets']!r} is not allowed with train_mode {mode}; nothing is masked")
+            fail("targets", f"{values['targets']!r} is not allowed with train_mode {mode}; nothing is masked")
     elif values["k"] == NOT_SET:
-        _fail("k", "required; use a number in (0, 1], the fraction of weights KEPT")
+        fail("k", "required; use a number in (0, 1], the fraction of weights KEPT")
     if mode == MOMENT_MATCHING and values["targets"] != ["G"]:
-        _fail("targets", f"{values['targets']!r} is not allowed with train_mode {mode}; use [G] "
+        fail("targets", f"{values['targets']!r} is not allowed with train_mode {mode}; use [G] "
                          "(there is no discriminator step)")
     if mode in MOMENT_MODES:
         values["moments"] = _validate_moments(values["moments"])
     elif section.get("moments"):
-        _fail("moments", f"only used with train_mode {' or '.join(MOMENT_MODES)}, not {mode}")
+        fail("moments", f"only used with train_mode {' or '.join(MOMENT_MODES)}, not {mode}")
     return values
 
 
@@ -103,9 +104,13 @@ def masks_generator(values):
     return values.get("k", NOT_SET) not in (None, NOT_SET) and values.get("train_mode") != DENSE_MOMENT_MATCHING
 
 
-def convert_options(values):
-    """keyword arguments for studiogan_slt.convert() (besides the module and k)."""
-    return {key: values[key] for key in supermask_options.DEFAULTS}
+def convert_options(values, target="G"):
+    """keyword arguments for studiogan_slt.convert() (besides the module and k) of target "G" (and G_ema) or "D"."""
+    options = {key: values[key] for key in supermask_options.DEFAULTS}
+    if target == "D":
+        # Seeded inits are keyed by tensor name; a different seed keeps D's tensors from repeating G's same-named ones.
+        options["seed"] += 1
+    return options
 
 
 def load(cfg_file):

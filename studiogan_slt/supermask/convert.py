@@ -8,10 +8,10 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from studiogan_slt.supermask import inits as init
+from studiogan_slt.supermask import inits
 from studiogan_slt.supermask import options as options_mod
-from studiogan_slt.supermask.select import find_targets
 from studiogan_slt.supermask.parametrize import GlobalScope, Supermask
+from studiogan_slt.supermask.select import find_targets
 
 _OPTIONS_ATTR = "_slt_options"
 _FROZEN_ATTR = "_slt_frozen_parameters"
@@ -44,12 +44,12 @@ def _install(module, attr, name, opts, weight_shape, is_bias):
     current = getattr(module, attr)
     spec = None
     if not is_bias and opts["weight_init"] != "keep":
-        spec = init.weight_spec(opts["weight_init"], opts["seed"], name, current.shape, opts["k"], opts["scaled"])
+        spec = inits.weight_spec(opts["weight_init"], opts["seed"], name, current.shape, opts["k"], opts["scaled"])
     elif is_bias and opts["bias_init"] == "uniform":
-        spec = init.bias_spec(opts["seed"], name, weight_shape)
-    frozen = init.generate(spec, current.shape).to(current) if spec else current.detach()
+        spec = inits.bias_spec(opts["seed"], name, weight_shape)
+    frozen = inits.generate(spec, current.shape).to(current) if spec else current.detach()
     bound = opts["bias_score_bound"] if is_bias else opts["score_bound"]
-    scores = init.scores(opts["score_init"], opts["seed"], name, current.shape, bound, is_bias).to(current)
+    scores = inits.scores(opts["score_init"], opts["seed"], name, current.shape, bound, is_bias).to(current)
     scale = 1.0 / math.sqrt(opts["k"]) if opts["rescale"] and not is_bias else 1.0
     sm = Supermask(scores, opts["k"], scale)
     sm.init_spec = spec
@@ -92,8 +92,8 @@ def convert(module, k, **options):
             if opts["weight_init"] != "keep":
                 w = getattr(t.module, t.weight_attr)
                 name = t.tensor_name(t.weight_attr)
-                spec = init.weight_spec(opts["weight_init"], opts["seed"], name, w.shape, 1.0, False)
-                w.copy_(init.generate(spec, w.shape))
+                spec = inits.weight_spec(opts["weight_init"], opts["seed"], name, w.shape, 1.0, False)
+                w.copy_(inits.generate(spec, w.shape))
         for t in targets:
             weight_shape = getattr(t.module, t.weight_attr).shape
             supermasks.append(_install(t.module, t.weight_attr, t.tensor_name(t.weight_attr), opts, weight_shape,
@@ -163,7 +163,7 @@ def materialize(module):
                   for mt in masked_tensors(plain)]
     for owner, attr, value, was_parameter in values:
         if parametrize.is_parametrized(owner):
-            owner.__class__ = owner.__class__.__bases__[0]
+            owner.__class__ = parametrize.type_before_parametrizations(owner)
             del owner._modules["parametrizations"]
         _set_tensor(owner, attr, value, as_parameter=was_parameter)
     for name in getattr(plain, _FROZEN_ATTR, []):

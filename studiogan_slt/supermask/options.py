@@ -1,7 +1,7 @@
 """Every option of convert() (and so of the SLT: section): names, defaults, allowed values, and the k check."""
 import numbers
 
-from studiogan_slt.supermask import inits as init
+from studiogan_slt.supermask import inits
 
 DEFAULTS = {
     "scope": "layer",
@@ -21,9 +21,9 @@ DEFAULTS = {
 }
 CHOICES = {
     "scope": ("layer", "global"),
-    "score_init": init.SCORE_INITS,
-    "weight_init": init.WEIGHT_INITS,
-    "bias_init": init.BIAS_INITS,
+    "score_init": inits.SCORE_INITS,
+    "weight_init": inits.WEIGHT_INITS,
+    "bias_init": inits.BIAS_INITS,
 }
 _BOOLS = ("mask_bias", "first_last_dense", "scaled", "rescale")
 

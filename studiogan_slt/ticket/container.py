@@ -30,19 +30,19 @@ rejected before anything is rebuilt from it.
 import hashlib
 import json
 import struct
-import sys
 
 import numpy as np
 import torch
 
-from studiogan_slt.ticket.bitpack import CODECS
+from studiogan_slt.digests import sha256 as sha256_tensor
 from studiogan_slt.errors import SLTError
 from studiogan_slt.supermask import options
+from studiogan_slt.ticket import TIERS
+from studiogan_slt.ticket.bitpack import CODECS
 
 FORMAT = "studiogan-slt-ticket"
 FORMAT_VERSION = 2
 METADATA_KEY = "studiogan_slt"
-TIERS = ("seeded", "signs", "values")
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64,
            "int64": torch.int64, "int32": torch.int32, "int16": torch.int16, "int8": torch.int8,
@@ -68,21 +68,10 @@ def canonical(obj):
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
 
 
-def tensor_bytes(t):
-    """A tensor's bytes, row-major, little-endian (the byte order of every platform torch ships for)."""
-    assert sys.byteorder == "little", "tickets are written and read on little-endian machines only"
-    return t.detach().contiguous().reshape(-1).cpu().view(torch.uint8).numpy()
-
-
 def tensor_from_bytes(buf, dtype_str, shape):
     if len(buf) == 0:  # torch.frombuffer refuses empty buffers
         return torch.empty(shape, dtype=torch_dtype(dtype_str))
     return torch.frombuffer(bytearray(buf), dtype=torch_dtype(dtype_str)).reshape(shape)
-
-
-def sha256_tensor(t):
-    """sha256 of a tensor's little-endian bytes in row-major order."""
-    return hashlib.sha256(tensor_bytes(t).tobytes()).hexdigest()
 
 
 def dumps(header, blobs):

@@ -142,14 +142,14 @@ def report(module, example_inputs=None, example_kwargs=None, *, sizes=True, tick
     """Report for a converted module. example_inputs (a tensor or tuple of forward args, batch first) turns on MAC
     measurement; sizes=True also encodes the ticket in memory to report exact file sizes, with ticket_options
     (save_ticket's keyword arguments: builder, sampler, meta, ...) as the ticket would be saved."""
-    from studiogan_slt.ticket import save_load as ticket, tiers as ticket_codec
+    from studiogan_slt.ticket import save_load as ticket, tiers
     from studiogan_slt.supermask.convert import masked_tensors, materialize, slt_options
 
     opts = slt_options(module)
     per_module, model_macs = (None, None) if example_inputs is None else measure_macs(module, example_inputs,
                                                                                        example_kwargs)
     with torch.no_grad():
-        entries = [(mt.name, ticket_codec.original_type(mt.owner), mt.frozen.shape, int(mt.supermask.mask().sum()))
+        entries = [(mt.name, tiers.original_type(mt.owner), mt.frozen.shape, int(mt.supermask.mask().sum()))
                    for mt in masked_tensors(module)]
     file_sizes = None
     if sizes:

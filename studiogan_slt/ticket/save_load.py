@@ -14,10 +14,10 @@ import torch
 from torch import nn
 
 from studiogan_slt import __version__
-from studiogan_slt.ticket import bitpack, builders, tiers as ticket_codec
-from studiogan_slt.ticket import container as fmt
-from studiogan_slt.supermask.convert import slt_options
 from studiogan_slt.errors import SLTError
+from studiogan_slt.supermask.convert import slt_options
+from studiogan_slt.ticket import bitpack, builders, tiers
+from studiogan_slt.ticket import container as fmt
 
 RNG_ID = "splitmix64-counter/sha256-key/v1"  # studiogan_slt.supermask.rng as pinned by tests/supermask/test_rng_known_answers.py
 VALUE_DTYPES = ("float32", "float16")
@@ -63,7 +63,7 @@ def encode(module, *, builder=None, builder_kwargs=None, sampler=None, tier="aut
     except (TypeError, ValueError) as e:
         raise ValueError(f"builder_kwargs, sampler and meta must be JSON values (str, number, bool, list, dict): "
                          f"{e}") from None
-    header["masked"], header["tensors"], blobs = ticket_codec.pack_module(module, tier, values_dtype, codec)
+    header["masked"], header["tensors"], blobs = tiers.pack_module(module, tier, values_dtype, codec)
     return fmt.dumps(header, blobs)
 
 
@@ -144,7 +144,7 @@ class Ticket:
         """The same ticket with its masks and state in another codec, as bytes (the raw-bitmask tier: "none")."""
         header = {key: v for key, v in self.header.items() if key not in ("blobs", "header_sha256")}
         header["codec"] = codec
-        return fmt.dumps(header, ticket_codec.repack_masks(self.header, self.masks, self.blobs, codec))
+        return fmt.dumps(header, tiers.repack_masks(self.header, self.masks, self.blobs, codec))
 
 
 def read_ticket(path):
@@ -158,7 +158,7 @@ def read_ticket(path):
     if header["rng"] != RNG_ID:
         raise SLTError(f"{source}: the ticket was written with RNG {header['rng']!r}; this studiogan-slt has "
                        f"{RNG_ID!r}")
-    masks, state = ticket_codec.unpack(header, blobs, source)
+    masks, state = tiers.unpack(header, blobs, source)
     return Ticket(header, masks, state, source, len(data), blobs)
 
 

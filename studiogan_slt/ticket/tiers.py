@@ -8,28 +8,26 @@ Frozen weights of each masked tensor go in the first tier that reproduces them e
 """
 import numpy as np
 import torch
+from torch.nn.utils import parametrize
 
-from studiogan_slt.ticket import bitpack
-from studiogan_slt.supermask import inits as init
-from studiogan_slt.ticket import container as fmt
+from studiogan_slt.digests import sha256, tensor_bytes
+from studiogan_slt.errors import SLTError
+from studiogan_slt.supermask import inits
 from studiogan_slt.supermask.convert import masked_tensors, materialize
 from studiogan_slt.supermask.parametrize import kept_count
-from studiogan_slt.errors import SLTError
-
-TIER_CHOICES = ("auto",) + fmt.TIERS
-
+from studiogan_slt.ticket import TIER_CHOICES, bitpack
+from studiogan_slt.ticket import container as fmt
 
 def original_type(owner):
-    """Class name before conversion (parametrize swaps in a subclass named Parametrized<Name>)."""
-    cls = type(owner)
-    return cls.__bases__[0].__name__ if cls.__name__.startswith("Parametrized") else cls.__name__
+    """Class name before conversion (parametrize swaps in a subclass)."""
+    return parametrize.type_before_parametrizations(owner).__name__
 
 
 def _frozen_fields(mt, frozen, mask, tier):
     """(tier fields, signs bits or None, kept values or None) of one masked tensor, in the first tier that fits."""
     if tier in ("auto", "seeded") and mt.init is not None:
-        digest = fmt.sha256_tensor(frozen)
-        if fmt.sha256_tensor(init.generate(mt.init, tuple(frozen.shape)).to(frozen.dtype)) == digest:
+        digest = sha256(frozen)
+        if sha256(inits.generate(mt.init, tuple(frozen.shape)).to(frozen.dtype)) == digest:
             return {"tier": "seeded", "init": dict(mt.init), "sha256": digest}, None, None
     if tier == "seeded":
         raise ValueError(f"tier='seeded' impossible for {mt.name}: its values were not produced by a seeded init "
@@ -64,7 +62,7 @@ def pack_module(module, tier, values_dtype, codec):
         for name, t in materialize(module).state_dict().items():
             if name not in masked_names:
                 tensors.append({"name": name, "shape": list(t.shape), "dtype": fmt.dtype_name(t.dtype)})
-                state_parts.append(fmt.tensor_bytes(t))
+                state_parts.append(tensor_bytes(t))
     blobs = {"masks": bitpack.encode(_cat(mask_parts), codec), "state": bitpack.encode(_cat(state_parts), codec)}
     if sign_parts:
         blobs["signs"] = _cat(sign_parts)
@@ -129,10 +127,10 @@ def _frozen(entry, mask, signs, values, source):
     shape, dtype, name, n = tuple(entry["shape"]), fmt.torch_dtype(entry["dtype"]), entry["name"], entry["kept"]
     if entry["tier"] == "seeded":
         try:
-            frozen = init.generate(entry["init"], shape).to(dtype)
+            frozen = inits.generate(entry["init"], shape).to(dtype)
         except (KeyError, TypeError, ValueError) as e:
             raise SLTError(f"{source}: the seeded init spec of {name} is invalid ({e})") from None
-        if fmt.sha256_tensor(frozen) != entry["sha256"]:
+        if sha256(frozen) != entry["sha256"]:
             raise SLTError(f"{source}: the regenerated weights of {name} do not match the ticket's sha256 (the "
                            "header was edited, or this RNG differs from the one that wrote the ticket)")
         return frozen

@@ -5,9 +5,9 @@ import pytest
 import torch
 from torch import nn
 
+from studiogan_slt.errors import SLTError
 from studiogan_slt.metrics.digits_net import NETWORK, digits_cnn
 from studiogan_slt.moments.extractors import IMAGENET_MEAN, IMAGENET_STD, FeatureExtractor, parse_spec
-from studiogan_slt.errors import SLTError
 
 
 def _images(n=4, size=32, seed=0):

@@ -12,10 +12,10 @@ import numpy as np
 import torch
 
 from studiogan_slt import convert, load_ticket
-from studiogan_slt.ticket import sample as sampling
-from studiogan_slt.ticket.save_load import read_ticket
 from studiogan_slt.errors import SLTError
 from studiogan_slt.studiogan import hooks, launch, locate, slt_section
+from studiogan_slt.ticket import sample as sampling
+from studiogan_slt.ticket.save_load import read_ticket
 from tests.ticket.test_ticket import _parts, _resealed, _write
 
 
@@ -25,7 +25,7 @@ def _plain_generator(dense_cfg):
     sg = launch.import_studiogan(locate.find_root())
     cfgs = sg["config"].Configurations(dense_cfg)
     cfgs.RUN.mixed_precision = False  # set by main.py's argument parser, which is not involved here
-    build = hooks._original(sg["models.model"].load_generator_discriminator)
+    build = hooks.original(sg["models.model"].load_generator_discriminator)
     built = build(cfgs.DATA, cfgs.OPTIMIZATION, cfgs.MODEL, cfgs.STYLEGAN, cfgs.MODULES, cfgs.RUN, "cpu", None)
     return built[0].eval(), cfgs
 

@@ -8,8 +8,8 @@ import yaml
 from click.testing import CliRunner
 
 from studiogan_slt.cli import main
-from studiogan_slt.metrics.digits_net import NETWORK, digits_cnn
 from studiogan_slt.errors import SLTError
+from studiogan_slt.metrics.digits_net import NETWORK, digits_cnn
 from studiogan_slt.studiogan import slt_section
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from studiogan_slt.cli import main
-from studiogan_slt.ticket.save_load import read_ticket
 from studiogan_slt.studiogan import export
+from studiogan_slt.ticket.save_load import read_ticket
 from tests.cli.test_ticket_cli import read_png
 
 PROJECT = Path(__file__).resolve().parents[2]

@@ -7,9 +7,9 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from studiogan_slt import load_ticket, materialize, save_ticket
+from studiogan_slt.errors import SLTError
 from studiogan_slt.ticket import container as ticket_format
 from studiogan_slt.ticket.save_load import read_ticket
-from studiogan_slt.errors import SLTError
 
 from tests.supermask.models import make_zoo, zoo_input
 from tests.ticket.tiny_generator import SAMPLER, Z_DIM, searched, tiny_generator
