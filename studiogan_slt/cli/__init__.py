@@ -17,13 +17,13 @@ COMMANDS = {
     "train": "studiogan_slt.cli.train:train",
     "eval": "studiogan_slt.cli.train:evaluate",
     "studiogan": "studiogan_slt.cli.train:studiogan",
-    "export": "studiogan_slt.cli.ticket:export",
-    "sample": "studiogan_slt.cli.ticket:sample",
-    "report": "studiogan_slt.cli.ticket:report",
-    "baselines": "studiogan_slt.cli.results:baselines",
-    "compare": "studiogan_slt.cli.results:compare",
-    "plot": "studiogan_slt.cli.results:plot",
-    "digits-fid": "studiogan_slt.cli.results:digits_fid",
+    "export": "studiogan_slt.cli.export:export",
+    "sample": "studiogan_slt.cli.export:sample",
+    "report": "studiogan_slt.cli.export:report",
+    "baselines": "studiogan_slt.cli.digits_fid:baselines",
+    "compare": "studiogan_slt.cli.digits_fid:compare",
+    "plot": "studiogan_slt.cli.digits_fid:plot",
+    "digits-fid": "studiogan_slt.cli.digits_fid:digits_fid",
 }
 
 
