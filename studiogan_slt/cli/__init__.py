@@ -1,7 +1,8 @@
 """The `studiogan-slt` command.
 
-Sub-commands live in their own modules and are imported only when invoked, so `--help` and `--version` stay
-fast (no torch import). Add a command by adding one line to COMMANDS.
+Each command lives in the module named after it and is imported only when invoked, so `--help` and `--version`
+stay fast (no torch import); add one with its module and one line in COMMANDS. `-h` is set on the group only: click
+hands help_option_names down to every sub-command (train and eval override it, see options.py).
 """
 import importlib
 
@@ -15,14 +16,14 @@ COMMANDS = {
     "extractor": "studiogan_slt.cli.extractor:extractor",
     "data": "studiogan_slt.cli.data:data",
     "train": "studiogan_slt.cli.train:train",
-    "eval": "studiogan_slt.cli.train:evaluate",
-    "studiogan": "studiogan_slt.cli.train:studiogan",
+    "eval": "studiogan_slt.cli.eval:evaluate",
+    "studiogan": "studiogan_slt.cli.studiogan:studiogan",
     "export": "studiogan_slt.cli.export:export",
-    "sample": "studiogan_slt.cli.export:sample",
-    "report": "studiogan_slt.cli.export:report",
-    "baselines": "studiogan_slt.cli.digits_fid:baselines",
-    "compare": "studiogan_slt.cli.digits_fid:compare",
-    "plot": "studiogan_slt.cli.digits_fid:plot",
+    "sample": "studiogan_slt.cli.sample:sample",
+    "report": "studiogan_slt.cli.report:report",
+    "baselines": "studiogan_slt.cli.baselines:baselines",
+    "compare": "studiogan_slt.cli.compare:compare",
+    "plot": "studiogan_slt.cli.plot:plot",
     "digits-fid": "studiogan_slt.cli.digits_fid:digits_fid",
 }
 
