@@ -8,10 +8,10 @@ def extractor():
 
 
 @extractor.command()
-@click.option("-o", "--out", "out_path", required=True, type=click.Path(dir_okay=False),
-              help="File to write (a plain state_dict).")
 @click.option("--epochs", default=6, show_default=True, type=click.IntRange(min=1), help="Passes over the train split.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for initialisation and batch order.")
+@click.option("-o", "--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="File to write (a plain state_dict).")
 def digits(out_path, epochs, seed):
     """Train the small digits CNN classifier (about half a minute on CPU) for use as a moment-matching extractor.
 

@@ -53,10 +53,10 @@ def train_eval_net(path, *, seed=EVAL_SEED, epochs=EPOCHS, log=None):
     import torch.nn.functional as F
 
     from studiogan_slt.data.digits import digits_arrays
+    from studiogan_slt.metrics.digits_net import seeded_order_generator
 
     start = time.time()
-    torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
+    gen = seeded_order_generator(seed)
     x, y = digits_arrays("train")
     x, y = _as_input(x), torch.from_numpy(y)
     net = _net()

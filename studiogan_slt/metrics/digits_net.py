@@ -57,13 +57,18 @@ def accuracy(net, images, labels, batch_size=256):
     return correct / len(images)
 
 
+def seeded_order_generator(seed):
+    """Seed torch's global RNG (the initialisation) and return a generator for the batch order, both from `seed`."""
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
 def train_digits_cnn(out_path, *, epochs=6, seed=0, batch_size=64, lr=2e-3, width=32, log=print):
     """Train on the digits train split, save the state_dict to out_path; returns {"valid_accuracy", "seconds"}."""
     from studiogan_slt.data.digits import digits_arrays
 
     start = time.time()
-    torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
+    gen = seeded_order_generator(seed)
     x_train, y_train = digits_arrays("train")
     x_valid, y_valid = digits_arrays("valid")
     x_train, x_valid = _as_model_input(x_train), _as_model_input(x_valid)
