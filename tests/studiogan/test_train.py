@@ -17,56 +17,8 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
-from click.testing import CliRunner
 
-from studiogan_slt.cli import main
-
-DRIVER = Path(__file__).with_name("driver.py")
-DATA = {"name": "DIGITS", "img_size": 32, "num_classes": 10}
-PRE = {"apply_rflip": False}  # a mirrored digit is not a digit; the plugin warns when flips are on
-EMA = {"apply_g_ema": True, "g_ema_decay": 0.5, "g_ema_start": 0}
-BACKBONES = {
-    # ConvTranspose2d generator, unconditional
-    "DCGAN": {"MODEL": {"backbone": "deep_conv", "g_conv_dim": "N/A", "d_conv_dim": "N/A", **EMA},
-              "OPTIMIZATION": {"batch_size": 8, "d_updates_per_step": 1, "total_steps": 1},
-              "SLT": {"k": 0.3, "bias_init": "uniform"}},
-    # resnet with cBN in G and spectral norm in D; D is converted too
-    "SNGAN": {"MODEL": {"g_cond_mtd": "cBN", "d_cond_mtd": "PD", "apply_d_sn": True, "g_conv_dim": 16,
-                        "d_conv_dim": 16, "z_dim": 32, **EMA},
-              "LOSS": {"adv_loss": "hinge"},
-              "OPTIMIZATION": {"batch_size": 8, "d_updates_per_step": 1, "total_steps": 1},
-              "SLT": {"k": 0.3, "targets": ["G", "D"], "bias_init": "uniform"}},
-    # big_resnet: shared class embedding, self-attention, spectral norm in G and D
-    "BigGAN": {"MODEL": {"backbone": "big_resnet", "g_cond_mtd": "cBN", "d_cond_mtd": "PD", "apply_g_sn": True,
-                         "apply_d_sn": True, "apply_attn": True, "attn_g_loc": [2], "attn_d_loc": [1],
-                         "z_dim": 40, "g_shared_dim": 16, "g_conv_dim": 16, "d_conv_dim": 16, **EMA},
-               "LOSS": {"adv_loss": "hinge"},
-               "OPTIMIZATION": {"batch_size": 8, "d_updates_per_step": 1, "total_steps": 1},
-               "SLT": {"k": 0.3, "bias_init": "uniform"}},
-    # custom raw-weight layers, no BatchNorm (rescale); widths fixed at 512 channels, so batch 2. EmaStylegan2's
-    # decay is 0.5 ** (batch / (g_ema_kimg * 1000)) = 0.5 without ramp-up (ema.py:59-63).
-    "StyleGAN2": {"MODEL": {"backbone": "stylegan2", "g_cond_mtd": "W/O", "d_cond_mtd": "W/O", "g_act_fn": "Auto",
-                            "d_act_fn": "Auto", "z_prior": "gaussian", "z_dim": 32, "w_dim": 32,
-                            "g_conv_dim": "N/A", "d_conv_dim": "N/A", "apply_g_ema": True},
-                  "LOSS": {"adv_loss": "logistic"},
-                  "OPTIMIZATION": {"batch_size": 2, "g_lr": 0.0025, "d_lr": 0.0025, "beta1": 0, "beta2": 0.99,
-                                   "d_first": False, "d_updates_per_step": 1, "total_steps": 1},
-                  "STYLEGAN": {"g_reg_interval": 4, "d_reg_interval": 16, "mapping_network": 2, "style_mixing_p": 0.0, "g_ema_kimg": 0.002,
-                               "g_ema_rampup": "N/A", "apply_pl_reg": False, "pl_weight": 0,
-                               "d_architecture": "orig", "d_epilogue_mbstd_group_size": 2},
-                  "SLT": {"k": 0.3, "mask_bias": False, "rescale": True}},
-}
-# Buffers StudioGAN updates on purpose: BN statistics, spectral norm's power-iteration vectors, StyleGAN2's
-# running mean of w. Every other non-score tensor must stay exactly as converted.
-STATISTICS = ("running_mean", "running_var", "num_batches_tracked", "weight_u", "weight_v", "w_avg")
-QUICK = ["--num_workers", "1", "--print_freq", "1", "--save_freq", "1", "--seed", "0"]
-
-
-def _cfg(folder, name, sections):
-    path = folder / f"{name}.yaml"
-    path.write_text(yaml.safe_dump({"DATA": DATA, "PRE": PRE, **sections}, sort_keys=False))
-    return str(path)
+from tests.studiogan.train_setup import BACKBONES, DRIVER, QUICK, STATISTICS, _assert_one_line_error, _cfg
 
 
 @pytest.fixture(scope="module")
@@ -306,70 +258,7 @@ def test_yaml_without_slt_trains_the_dense_model(runs):
     assert "SLT ticket" not in _log(save)
 
 
-def _assert_one_line_error(exit_code, stderr, save, *expected):
-    assert exit_code == 2, stderr
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error:"), stderr
-    assert "Traceback" not in stderr
-    assert all(text in lines[0] for text in expected), lines[0]
-    assert not save.exists(), f"{save} was created"
-
-
-BAD_CONFIGS = {  # YAML text (None: no file at all), what the error line must name
-    "unknown key": ("SLT: {k: 0.1, bogus: 1}", "SLT.bogus"),
-    "bad type": ("SLT: {k: 0.1, mask_bias: 3}", "mask_bias"),
-    "k as a string": ("SLT: {k: '0.1'}", "SLT.k"),
-    "include not a list": ("SLT: {k: 0.1, include: 5}", "include"),
-    "k=0": ("SLT: {k: 0}", "SLT.k"),
-    "k=1.5": ("SLT: {k: 1.5}", "SLT.k"),
-    "train_mode": ("SLT: {k: 0.1, train_mode: foo}", "SLT.train_mode"),
-    "targets": ("SLT: {k: 0.1, targets: [X]}", "SLT.targets"),
-    "moments option": ("SLT: {k: 0.1, train_mode: moment_matching, moments: {lr_schedule: step}}",
-                       "SLT.moments.lr_schedule", "cosine"),
-    "empty section": ("SLT:", "SLT"),
-    "invalid YAML": ("SLT: {k: 0.1", "not valid YAML"),
-    "no file": (None, "cannot read"),
-}
-
-
-@pytest.mark.parametrize("case", list(BAD_CONFIGS))
-def test_bad_config_fails_before_studiogan(tmp_path, case):
-    """These fail while the YAML is validated, before StudioGAN is imported: safe in the pytest process."""
-    text, *expected = BAD_CONFIGS[case]
-    cfg = tmp_path / "bad.yaml"
-    if text is not None:
-        cfg.write_text(f"DATA: {{name: DIGITS}}\n{text}\n")
-    result = CliRunner().invoke(main, ["train", "-cfg", str(cfg), "-data", str(tmp_path), "-save",
-                                       str(tmp_path / "save")])
-    _assert_one_line_error(result.exit_code, result.stderr, tmp_path / "save", str(cfg), *expected)
-    assert "config" not in sys.modules and "loader" not in sys.modules  # StudioGAN was never imported
-
-
 def test_batch_studiogan_cannot_draw_is_refused_before_training(runs):
     result = runs["results"]["canvas"]
     _assert_one_line_error(result["exit_code"], result["stderr"], runs["dir"] / "canvas",
                            "OPTIMIZATION.batch_size: 6", "multiple of 8")
-
-
-def test_errors_found_inside_studiogan_are_one_line(studiogan_root, digits, tmp_path):
-    """An unknown top-level section is found by StudioGAN's own config parser, and missing Inception weights by
-    the metric setup, both after StudioGAN was imported: run the real console script in a fresh process, so
-    everything StudioGAN's import prints is on the checked stderr too. A dead proxy makes the weights download
-    fail the way it does offline, whatever this machine's network."""
-    env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1",
-               TORCH_HOME=str(tmp_path / "torch_home"), https_proxy="http://127.0.0.1:9",
-               HTTPS_PROXY="http://127.0.0.1:9", no_proxy="", NO_PROXY="")
-    script = [sys.executable, "-c", "from studiogan_slt.cli import main; main()"]
-
-    unknown = _cfg(tmp_path, "unknown", {"OPTIMIZATION": {"batch_size": 8}, "FOO": {"a": 1}, "SLT": {"k": 0.1}})
-    done = subprocess.run([*script, "train", "-cfg", unknown, "-data", str(digits), "-save", str(tmp_path / "s1"),
-                           "--num_workers", "1"], env=env, capture_output=True, text=True, timeout=120)
-    _assert_one_line_error(done.returncode, done.stderr, tmp_path / "s1", "unknown section 'FOO'")
-
-    fid = _cfg(tmp_path, "fid", BACKBONES["DCGAN"])
-    done = subprocess.run([*script, "train", "-cfg", fid, "-data", str(digits), "-save", str(tmp_path / "s2"),
-                           "-metrics", "fid", "--num_workers", "1"], env=env, capture_output=True, text=True,
-                          timeout=120)
-    folder = tmp_path / "torch_home" / "hub" / "checkpoints"
-    _assert_one_line_error(done.returncode, done.stderr, tmp_path / "s2", "pt_inception-2015-12-05-6726825d.pth",
-                           f"place the file in {folder}/")
