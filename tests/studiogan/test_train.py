@@ -233,7 +233,7 @@ def test_ddp_two_processes_end_with_identical_scores(runs):
     _job(runs, "ddp")
     save = runs["dir"] / "ddp"
     # SLTWorker gathers digests of G's trainable tensors (the scores) and effective weights from every rank
-    # before each save (worker.py in this package); rank 0 logs them
+    # before each save (search_worker.py in this package); rank 0 logs them
     checks = [line for line in _log(save).splitlines() if "DDP check at step" in line]
     assert [line.split("DDP check at step ")[1].split(":")[0] for line in checks] == ["1", "2"]
     scores = []
