@@ -57,8 +57,6 @@ def _ticket_images(path, n, seed, trust_builder):
     from studiogan_slt.ticket.save_load import read_ticket
 
     ticket = read_ticket(path)
-    if ticket.header.get("sampler") is None:
-        raise click.UsageError(f"{path} has no sampler spec (z size, prior), so it cannot be sampled from")
+    spec = sampling.ticket_sampler(ticket)
     model = ticket.build(trust_builder=trust_builder)
-    spec = sampling.check_sampler(ticket.header["sampler"])
     return np.concatenate(list(sampling.generate(model, spec, n, seed, batch_size=64)))

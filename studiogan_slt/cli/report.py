@@ -28,7 +28,7 @@ def report(source, as_json, best, trust_builder, studiogan_root):
     else:
         t = read_ticket(source)
         model = t.build(trust_builder=trust_builder)
-        spec = t.header.get("sampler")
-        args, kwargs = sampling.example_inputs(sampling.check_sampler(spec)) if spec else (None, None)
+        has_sampler = t.header.get("sampler") is not None
+        args, kwargs = sampling.example_inputs(sampling.ticket_sampler(t)) if has_sampler else (None, None)
         result = ticket_report(t, model, args, kwargs)
     click.echo(result.to_json() if as_json else str(result))

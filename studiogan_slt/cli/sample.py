@@ -25,10 +25,7 @@ def sample(ticket, n, output, seed, batch_size, device, trust_builder):
     from studiogan_slt.ticket.save_load import read_ticket
 
     t = read_ticket(ticket)
-    if t.header.get("sampler") is None:
-        raise click.UsageError(f"{ticket} has no sampler spec (z size, prior), so it cannot be sampled from; "
-                               "save it with save_ticket(..., sampler={'z_dim': ...})")
-    spec = sampling.check_sampler(t.header["sampler"])
+    spec = sampling.ticket_sampler(t)
     try:
         model = t.build(trust_builder=trust_builder).to(torch.device(device))
     except (RuntimeError, ValueError) as e:

@@ -72,7 +72,7 @@ class Run:
 
     @property
     def train_mode(self):
-        return (self.slt or {}).get("train_mode", "adversarial")
+        return (self.slt or {}).get("train_mode", slt_section.ADVERSARIAL)
 
     @property
     def masked(self):
@@ -86,7 +86,8 @@ class Run:
     @property
     def search(self):
         """How the generator was trained or searched: "moment_matching" or "adversarial"."""
-        return "moment_matching" if "moment_matching" in self.train_mode else "adversarial"
+        moments = self.train_mode in slt_section.MOMENT_MODES
+        return slt_section.MOMENT_MATCHING if moments else slt_section.ADVERSARIAL
 
     @property
     def untrained(self):

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from studiogan_slt.errors import SLTError
 from studiogan_slt.supermask import rng
 
 PRIORS = ("gaussian", "uniform")
@@ -39,6 +40,18 @@ def check_sampler(spec):
     if out["pass_label"] and out["num_classes"] < 1:
         raise ValueError("sampler pass_label needs num_classes >= 1")
     return {**out, "z_dim": int(out["z_dim"]), "num_classes": int(out["num_classes"]), "kwargs": dict(out["kwargs"])}
+
+
+def ticket_sampler(ticket):
+    """The checked sampler spec of a read Ticket; SLTError (one line) when it has none or an invalid one."""
+    spec = ticket.header.get("sampler")
+    if spec is None:
+        raise SLTError(f"{ticket.source} has no sampler spec (z size, prior), so it cannot be sampled from; save it "
+                       "with save_ticket(..., sampler={'z_dim': ...})")
+    try:
+        return check_sampler(spec)
+    except ValueError as e:
+        raise SLTError(f"{ticket.source}: {e}") from None
 
 
 def latents(spec, n, seed):
