@@ -17,6 +17,7 @@ COMMANDS = {
     "data": "studiogan_slt.cli.data:data",
     "train": "studiogan_slt.cli.train:train",
     "eval": "studiogan_slt.cli.eval:evaluate",
+    "sweep": "studiogan_slt.cli.sweep:sweep",
     "studiogan": "studiogan_slt.cli.studiogan:studiogan",
     "export": "studiogan_slt.cli.export:export",
     "sample": "studiogan_slt.cli.sample:sample",

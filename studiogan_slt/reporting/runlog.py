@@ -96,9 +96,11 @@ class Run:
 
     @property
     def framework(self):
-        """StudioGAN's model name: the config file name without the plugin's suffixes (DCGAN-SLT, SNGAN-MM-dense)."""
+        """StudioGAN's model name: the config file name without the plugin's suffixes (DCGAN-SLT, SNGAN-MM-dense)
+        and a sweep point's (DCGAN-SLT-k0.1-s0, DCGAN-SLT-dense-s0)."""
         cfg_file = self.cfg("RUN", "cfg_file") or self.name
-        return re.sub(r"([-_](SLT|MM|dense))+$", "", Path(str(cfg_file)).stem, flags=re.IGNORECASE)
+        return re.sub(r"([-_](SLT|MM|dense|k\d[\d.]*(e-?\d+)?|s\d+))+$", "", Path(str(cfg_file)).stem,
+                      flags=re.IGNORECASE)
 
     @property
     def protocol(self):

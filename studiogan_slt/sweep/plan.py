@@ -1,0 +1,78 @@
+"""The grid of a sweep: one point per (k, seed), plus dense reference points, each with its own YAML.
+
+A point's YAML is the user's YAML with SLT.k and SLT.seed set; a dense point is what the same search mode calls
+dense (see studiogan/config.py): for the adversarial mode the YAML without its SLT section (a plain StudioGAN run),
+for the moment-matching modes train_mode dense_moment_matching with the same `moments:` options (same loss,
+G's weights trained, nothing masked). The YAML's file name becomes StudioGAN's run name (main.py:136), so every
+point gets its own name: <config>-k<k>-s<seed>, or <config>-dense-s<seed>.
+"""
+from dataclasses import dataclass
+from pathlib import Path
+
+from studiogan_slt.errors import SLTError
+from studiogan_slt.studiogan import config
+
+
+@dataclass(frozen=True)
+class Point:
+    name: str
+    seed: int
+    sections: dict     # the point's YAML, section by section
+    masked: bool       # an SLT search (its ticket is exported) or a dense reference
+
+
+def _read(cfg_file):
+    import yaml
+
+    config.load(cfg_file)  # one-line errors for a bad file or SLT section, before anything is planned
+    with open(cfg_file) as f:
+        return yaml.load(f, Loader=yaml.FullLoader)  # the loader StudioGAN uses (config.py:402)
+
+
+def _dense_sections(sections):
+    slt = sections.get("SLT")
+    dense = {key: value for key, value in sections.items() if key != "SLT"}
+    mode = (slt or {}).get("train_mode", config.ADVERSARIAL)
+    if mode in config.MOMENT_MODES:
+        dense["SLT"] = {"train_mode": config.DENSE_MOMENT_MATCHING, "moments": slt.get("moments", {})}
+    return dense
+
+
+def plan(cfg_file, ks, seeds, dense=False, dense_cfg=None):
+    """The points of a sweep, dense references first. `dense_cfg`: a YAML of its own for the dense points (e.g. with
+    the dense arm's learning rate), used as written; otherwise they are derived from `cfg_file`."""
+    sections = _read(cfg_file)
+    stem = Path(cfg_file).stem
+    if ks and not config.masks_generator(config.load(cfg_file)):
+        raise SLTError(f"-cfg {cfg_file}: --k needs a YAML whose SLT section searches a ticket (train_mode "
+                       f"{config.ADVERSARIAL} or {config.MOMENT_MATCHING})")
+    if not ks and not dense:
+        raise SLTError("nothing to run: give --k VALUES and/or --dense")
+    for k in ks:
+        if not 0 < k <= 1:
+            raise SLTError(f"--k {k:g} is not allowed; use numbers in (0, 1], the fraction of weights KEPT")
+    if len(set(ks)) < len(ks) or len(set(seeds)) < len(seeds):
+        raise SLTError("--k and --seeds take distinct values")
+    points = []
+    if dense:
+        dense_sections = _read(dense_cfg) if dense_cfg else _dense_sections(sections)
+        dense_stem = Path(dense_cfg).stem if dense_cfg else f"{stem}-dense"
+        points += [Point(f"{dense_stem}-s{s}", s, dense_sections, masked=False) for s in seeds]
+    for k in ks:
+        for s in seeds:
+            slt = {**sections["SLT"], "k": k, "seed": s}
+            points.append(Point(f"{stem}-k{k:g}-s{s}", s, {**sections, "SLT": slt}, masked=True))
+    return points
+
+
+def write_atomic(path, text):
+    """Temp file + rename: a sweep killed at any moment leaves the old file or the new one, never half of one."""
+    tmp = Path(f"{path}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def write_yaml(point, path):
+    import yaml
+
+    write_atomic(path, yaml.safe_dump(point.sections, sort_keys=False))
