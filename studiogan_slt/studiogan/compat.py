@@ -29,7 +29,7 @@ def install_import_shims():
         from packaging.version import parse
 
         sys.modules["pkg_resources"] = types.SimpleNamespace(__name__="pkg_resources", parse_version=parse)
-    # loader.py:22 and worker.py:45 `import wandb` at top level; only the stub is ever called (see patch_modules).
+    # loader.py:22 and worker.py:45 `import wandb` at top level; without wandb installed, a no-op stub stands in.
     if "wandb" not in sys.modules and importlib.util.find_spec("wandb") is None:
         sys.modules["wandb"] = WANDB_STUB
 
@@ -55,8 +55,7 @@ def quiet_imports():
 
 
 class _WandbStub(types.ModuleType):
-    """No-op wandb. worker.py:798 passes a 4-D batch to wandb.Image, which current wandb rejects even with
-    WANDB_MODE=disabled; StudioGAN's numbers go to its own log file and statistics/ anyway."""
+    """No-op wandb for a machine without it: StudioGAN's numbers go to its own log file and statistics/ anyway."""
 
     def __getattr__(self, name):
         if name.startswith("__"):  # module protocol lookups (__file__, __path__, ...) must fail as usual
@@ -150,8 +149,10 @@ def cpu_mode():
 
 def patch_modules(sg):
     """Module-attribute fixes; `sg` maps StudioGAN module names to the imported modules."""
+    from studiogan_slt.studiogan.wandb_log import studiogan_wandb
+
     for name in ("loader", "worker"):
-        sg[name].wandb = WANDB_STUB
+        sg[name].wandb = studiogan_wandb()
     ckpt = sg["utils.ckpt"]
     if not getattr(ckpt.load_best_model, "_slt_wrapped", False):
         ckpt.load_best_model = _best_model_or_current(ckpt.load_best_model)
