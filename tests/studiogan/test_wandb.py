@@ -1,0 +1,127 @@
+"""Weights & Biases: the real wandb is kept when installed, StudioGAN's 4-D wandb.Image call is adapted, the stub
+stands in without wandb, and a short real run with WANDB_MODE=offline writes an offline run folder holding
+StudioGAN's losses, its image canvas and the plugin's own numbers (log_to_wandb)."""
+import glob
+import json
+import os
+import struct
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from studiogan_slt.studiogan.compat import WANDB_STUB
+from studiogan_slt.studiogan.wandb_log import StudioGANWandb, log_to_wandb, studiogan_wandb
+
+DRIVER = Path(__file__).with_name("driver.py")
+
+
+class _FakeWandb(types.ModuleType):
+    def __init__(self, logged_in):
+        super().__init__("wandb")
+        self.calls, self.logged_in, self.run = [], logged_in, None
+
+    def Image(self, data, **kwargs):  # noqa: N802
+        self.calls.append(("Image", tuple(data.shape)))
+
+    def init(self, **kwargs):
+        self.calls.append(("init", kwargs))
+
+    def login(self, prompt, verify):
+        return self.logged_in
+
+
+def test_stub_without_wandb_and_real_module_with_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "wandb", WANDB_STUB)
+    assert studiogan_wandb() is WANDB_STUB
+    log_to_wandb({"x": 1}, step=1)  # no wandb: nothing happens, nothing fails
+    fake = _FakeWandb(logged_in=True)
+    monkeypatch.setitem(sys.modules, "wandb", fake)
+    adapted = studiogan_wandb()
+    assert isinstance(adapted, StudioGANWandb) and adapted.login == fake.login
+    log_to_wandb({"x": 1}, step=1)  # wandb without a run: a no-op
+    logged = []
+    fake.run = types.SimpleNamespace(log=lambda metrics, step: logged.append((metrics, step)))
+    log_to_wandb({"x": 1}, step=4)
+    assert logged == [({"x": 1}, 4)]
+
+
+def test_image_of_a_batch_becomes_one_grid():
+    fake = _FakeWandb(logged_in=True)
+    adapted = StudioGANWandb(fake)
+    adapted.Image(torch.rand(16, 3, 32, 32) * 2 - 1)  # worker.py:798's canvas batch
+    adapted.Image(torch.rand(3, 32, 32))
+    assert fake.calls == [("Image", (3, 2 * 32 + 3 * 2, 8 * 32 + 9 * 2)), ("Image", (3, 32, 32))]
+
+
+@pytest.mark.parametrize("logged_in, env, expected", [(False, None, "disabled"), (True, None, None),
+                                                      (False, "offline", None)])
+def test_init_without_credentials_is_disabled_not_an_error(monkeypatch, logged_in, env, expected):
+    if env:
+        monkeypatch.setenv("WANDB_MODE", env)
+    else:
+        monkeypatch.delenv("WANDB_MODE", raising=False)
+    fake = _FakeWandb(logged_in=logged_in)
+    StudioGANWandb(fake).init(project=None, name="run")
+    assert fake.calls == [("init", {"project": None, "name": "run", **({"mode": expected} if expected else {})})]
+
+
+def _history(run_file):
+    """{key: [value_json, ...]} of the history records of a .wandb file: a LevelDB-style log (7-byte header, then
+    32 KiB blocks of chunks with a 7-byte header: crc32, length, type 1 full / 2 first / 3 middle / 4 last)
+    holding wandb's Record protobufs."""
+    from wandb.proto import wandb_internal_pb2
+
+    data, block, pos, buffer, history = Path(run_file).read_bytes(), 32768, 7, b"", {}
+    assert data.startswith(b":W&B")
+    while pos + 7 <= len(data):
+        if block - pos % block < 7:
+            pos += block - pos % block
+            continue
+        _, length, kind = struct.unpack("<IHB", data[pos:pos + 7])
+        buffer += data[pos + 7:pos + 7 + length]
+        pos += 7 + length
+        if kind in (1, 4):
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(buffer)
+            buffer = b""
+            for item in record.history.item if record.WhichOneof("record_type") == "history" else []:
+                history.setdefault(item.key or "/".join(item.nested_key), []).append(item.value_json)
+    return history
+
+
+def test_offline_run_holds_studiogan_metrics_and_the_plugins(studiogan_root, digits, tmp_path):
+    pytest.importorskip("wandb")
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "DATA": {"name": "DIGITS", "img_size": 32, "num_classes": 10}, "PRE": {"apply_rflip": False},
+        "MODEL": {"backbone": "resnet", "g_cond_mtd": "W/O", "d_cond_mtd": "W/O", "g_conv_dim": 16,
+                  "d_conv_dim": 16, "z_dim": 32},
+        "OPTIMIZATION": {"batch_size": 8, "d_updates_per_step": 1, "total_steps": 2},
+        "SLT": {"k": 0.3, "bias_init": "uniform"}}))
+    save = tmp_path / "save"
+    jobs = [{"name": "probe", "kind": "call", "function": "wandb_probe:install"},
+            {"name": "train", "kind": "train", "argv": ["-cfg", str(cfg), "-data", str(digits), "-save", str(save),
+                                                        "-metrics", "none", "--num_workers", "1", "--print_freq",
+                                                        "1", "--save_freq", "3", "--seed", "0"]}]
+    (tmp_path / "jobs.json").write_text(json.dumps(jobs))
+    env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1", WANDB_MODE="offline",
+               WANDB_DIR=str(tmp_path), WANDB_CACHE_DIR=str(tmp_path / "wandb-cache"),
+               WANDB_CONFIG_DIR=str(tmp_path / "wandb-config"))
+    done = subprocess.run([sys.executable, str(DRIVER), str(tmp_path / "jobs.json"), str(tmp_path / "out.json")],
+                          env=env, capture_output=True, text=True, timeout=600)
+    results = json.loads((tmp_path / "out.json").read_text())
+    assert all(r["ok"] for r in results.values()), done.stderr[-3000:] + str(results)
+    # StudioGAN's wandb.init(dir=-save) (worker.py:180)
+    (run_file,) = glob.glob(str(save / "wandb" / "offline-run-*" / "run-*.wandb"))
+    history = _history(run_file)
+    # StudioGAN's loss_dict (worker.py:712) at every print_freq step, its canvas at the save (worker.py:798), and
+    # the plugin's numbers at the same steps
+    assert len(history["gen_loss"]) == len(history["dis_loss"]) == 3
+    assert history["generated_images/_type"] == ['"image-file"']
+    assert [json.loads(v) for v in history["SLT/probe_step"]] == [0, 1, 2]
+    assert [json.loads(v) for v in history["_step"]] == [1, 2, 3]
