@@ -56,15 +56,19 @@ def _take_values(args, flag, kind):
                    "\"-metrics fid -ref valid\" (one quoted string).")
 @click.option("--digits-fid", is_flag=True, help="DIGITS: `digits-fid` of 296 samples of each point "
                                                  "(implies an eval with -sf); the figure then plots digits_FID.")
+@click.option("--digits-net", type=click.Path(dir_okay=False), default=None,
+              help="Evaluation network of --digits-fid (default: SAVE/digits_eval.pt, trained there on first use).")
 @click.option("--metric", default=None, help="Metric of the figure (default: digits_FID with --digits-fid, else FID).")
 @click.option("--log-y", is_flag=True, help="Logarithmic y axis of the figure.")
+@click.option("--title", default=None, help="Title of the figure.")
 @click.option("--nproc", type=click.IntRange(min=1), default=1, show_default=True,
               help="CPU only: -DDP processes of each point (as for train).")
 @click.option("--studiogan-root", type=click.Path(file_okay=False), default=None,
               help="PyTorch-StudioGAN checkout (as for train).")
 @click.argument("studiogan_args", nargs=-1, type=click.UNPROCESSED)
 def sweep(cfg_file, data_dir, save_dir, dense, dense_cfg, jobs, launcher, partition, minutes, gpus_per_point,
-          cpus_per_point, eval_flags, digits_fid, metric, log_y, nproc, studiogan_root, studiogan_args):
+          cpus_per_point, eval_flags, digits_fid, digits_net, metric, log_y, title, nproc, studiogan_root,
+          studiogan_args):
     """Run a grid of `train` runs: studiogan-slt sweep -cfg CFG -data DIR -save DIR --k 0.5 0.3 0.1 0.05
     [--seeds 0 1 2] [--dense] [StudioGAN flags for train, e.g. -metrics fid --num_workers 1].
 
@@ -87,6 +91,8 @@ def sweep(cfg_file, data_dir, save_dir, dense, dense_cfg, jobs, launcher, partit
         raise SLTError(f"{clash[0]}: the sweep sets this for every point (use -cfg/-data/-save/--seeds of sweep)")
     if dense_cfg and not dense:
         raise SLTError("--dense-cfg is the YAML of the dense points: add --dense")
+    if digits_net and not digits_fid:
+        raise SLTError("--digits-net is the network of --digits-fid: add --digits-fid")
     points = plan(cfg_file, ks, seeds or [0], dense=dense, dense_cfg=dense_cfg)
     save = Path(save_dir).resolve()
     save.mkdir(parents=True, exist_ok=True)
@@ -97,7 +103,7 @@ def sweep(cfg_file, data_dir, save_dir, dense, dense_cfg, jobs, launcher, partit
     if digits_fid:
         from studiogan_slt.reporting.digits_eval import load_eval_net
 
-        net = save / "digits_eval.pt"
+        net = Path(digits_net).resolve() if digits_net else save / "digits_eval.pt"
         load_eval_net(net, log=click.echo)  # trained once here, not by every point at the same time
     plugin = ("--studiogan-root", str(Path(studiogan_root).resolve())) if studiogan_root else ()
     point_jobs = [PointJob(point=p, folder=str(save / p.name), data=str(Path(data_dir).resolve()),
@@ -108,7 +114,7 @@ def sweep(cfg_file, data_dir, save_dir, dense, dense_cfg, jobs, launcher, partit
     launch = launchers.make(launcher, save / "submitit", resources)
     click.echo(f"sweep of {len(points)} points into {save} ({launcher}, {jobs} at a time)")
     failed = run_points(point_jobs, jobs, launch, click.echo)
-    summarize(save, metric or ("digits_FID" if digits_fid else "FID"), click.echo, log_y=log_y)
+    summarize(save, metric or ("digits_FID" if digits_fid else "FID"), click.echo, log_y=log_y, title=title)
     if failed:
         raise SLTError(f"{len(failed)} of {len(points)} points failed ({', '.join(failed)}); see their point.log, "
                        "then run the same command again to retry them")

@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
+
+from tests.studiogan.tiny_config import write_tiny_cfg
 
 GRID = ["--k", "0.3", "0.1", "--dense", "--seeds", "0", "--digits-fid"]
 FLAGS = ["--num_workers", "1", "-metrics", "none", "--print_freq", "1", "--save_freq", "1"]
@@ -29,13 +30,7 @@ def setup(studiogan_root, digits, tmp_path_factory):
     from studiogan_slt.reporting.digits_eval import train_eval_net
 
     work = tmp_path_factory.mktemp("sweep")
-    cfg = work / "tiny.yaml"
-    cfg.write_text(yaml.safe_dump({
-        "DATA": {"name": "DIGITS", "img_size": 32, "num_classes": 10}, "PRE": {"apply_rflip": False},
-        "MODEL": {"backbone": "resnet", "g_cond_mtd": "W/O", "d_cond_mtd": "W/O", "g_conv_dim": 16,
-                  "d_conv_dim": 16, "z_dim": 32},
-        "OPTIMIZATION": {"batch_size": 8, "d_updates_per_step": 1, "total_steps": 1},
-        "SLT": {"k": 0.5, "bias_init": "uniform"}}))
+    cfg = write_tiny_cfg(work / "tiny.yaml", total_steps=1, k=0.5)
     net = work / "digits_eval.pt"
     train_eval_net(net)
     env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1", WANDB_MODE="disabled",

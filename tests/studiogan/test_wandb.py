@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
 from studiogan_slt.studiogan.compat import WANDB_STUB
 from studiogan_slt.studiogan.wandb_log import StudioGANWandb, log_to_wandb, studiogan_wandb
+from tests.studiogan.tiny_config import write_tiny_cfg
 
 DRIVER = Path(__file__).with_name("driver.py")
 
@@ -96,13 +96,7 @@ def _history(run_file):
 
 def test_offline_run_holds_studiogan_metrics_and_the_plugins(studiogan_root, digits, tmp_path):
     pytest.importorskip("wandb")
-    cfg = tmp_path / "tiny.yaml"
-    cfg.write_text(yaml.safe_dump({
-        "DATA": {"name": "DIGITS", "img_size": 32, "num_classes": 10}, "PRE": {"apply_rflip": False},
-        "MODEL": {"backbone": "resnet", "g_cond_mtd": "W/O", "d_cond_mtd": "W/O", "g_conv_dim": 16,
-                  "d_conv_dim": 16, "z_dim": 32},
-        "OPTIMIZATION": {"batch_size": 8, "d_updates_per_step": 1, "total_steps": 2},
-        "SLT": {"k": 0.3, "bias_init": "uniform"}}))
+    cfg = write_tiny_cfg(tmp_path / "tiny.yaml", total_steps=2, k=0.3)
     save = tmp_path / "save"
     jobs = [{"name": "probe", "kind": "call", "function": "wandb_probe:install"},
             {"name": "train", "kind": "train", "argv": ["-cfg", str(cfg), "-data", str(digits), "-save", str(save),
