@@ -49,7 +49,8 @@ class _Progress:
 
 
 def run_points(jobs_to_run, lanes, launch, echo):
-    """Run the points (PointJobs) through `launch`; returns the names of the points that failed."""
+    """Run the points (PointJobs) through `launch` (a launchers.Local or Submitit); returns the names of the points
+    that failed."""
     pending = [job for job in jobs_to_run if check_reusable(job) is None]
     progress = _Progress(len(jobs_to_run), lanes, echo)
     for job in jobs_to_run:
@@ -68,9 +69,15 @@ def run_points(jobs_to_run, lanes, launch, echo):
             return
         progress.done(job.point.name, time.time() - start)
 
-    with ThreadPoolExecutor(max(1, lanes)) as pool:
+    pool = ThreadPoolExecutor(max(1, lanes))
+    try:
         for future in as_completed([pool.submit(one, job) for job in pending]):
             future.result()
+    except BaseException:  # Ctrl-C: start no other point, and end the submitted jobs
+        pool.shutdown(wait=False, cancel_futures=True)
+        launch.cancel()
+        raise
+    pool.shutdown()
     return failed
 
 

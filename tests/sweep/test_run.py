@@ -1,0 +1,51 @@
+"""Scheduling a sweep's points (no StudioGAN): finished points skipped, a failing point contained, progress lines
+with an ETA, and a stopped sweep starts no further point and cancels what it submitted."""
+import json
+
+import pytest
+
+from studiogan_slt.errors import SLTError
+from studiogan_slt.sweep.plan import Point
+from studiogan_slt.sweep.point import DONE, PointJob
+from studiogan_slt.sweep.run import run_points
+
+
+class FakeLauncher:
+    def __init__(self, fail=(), interrupt=()):
+        self.fail, self.interrupt, self.ran, self.cancelled = fail, interrupt, [], False
+
+    def __call__(self, job):
+        self.ran.append(job.point.name)
+        if job.point.name in self.interrupt:
+            raise KeyboardInterrupt
+        if job.point.name in self.fail:
+            raise SLTError(f"point {job.point.name}: `studiogan-slt train` failed (exit 1)")
+
+    def cancel(self):
+        self.cancelled = True
+
+
+def _jobs(tmp_path, n):
+    return [PointJob(point=Point(f"p{i}", 0, {"SLT": {"k": 0.1}}, masked=True), folder=str(tmp_path / f"p{i}"),
+                     data="d") for i in range(n)]
+
+
+def test_skips_finished_points_and_contains_a_failure(tmp_path):
+    jobs = _jobs(tmp_path, 4)
+    (tmp_path / "p0").mkdir()
+    (tmp_path / "p0" / DONE).write_text(json.dumps({"fingerprint": jobs[0].fingerprint}))
+    lines, launcher = [], FakeLauncher(fail={"p1"})
+    failed = run_points(jobs, 1, launcher, lines.append)
+    assert failed == ["p1"] and launcher.ran == ["p1", "p2", "p3"]
+    progress = [line for line in lines if line.startswith("[")]
+    assert progress[0] == "[1/4] p0: already done, skipped"
+    assert progress[1].startswith("[2/4] p1: FAILED (point p1: `studiogan-slt train` failed (exit 1)) in ")
+    assert "ETA" in progress[1] and "for 2 more" in progress[1]
+    assert progress[3].startswith("[4/4] p3: done in ") and "ETA" not in progress[3]
+
+
+def test_a_stopped_sweep_starts_nothing_more_and_cancels(tmp_path):
+    launcher = FakeLauncher(interrupt={"p0"})
+    with pytest.raises(KeyboardInterrupt):
+        run_points(_jobs(tmp_path, 3), 1, launcher, lambda line: None)
+    assert launcher.ran == ["p0"] and launcher.cancelled
