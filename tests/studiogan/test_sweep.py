@@ -93,8 +93,20 @@ def test_local_sweep_killed_after_one_point_resumes(setup):
     assert (finished.read_bytes(), finished.stat().st_mtime_ns) == before
     assert "[3/3]" in output and "FAILED" not in output
     _assert_complete(save)
-    # run once more: nothing is run again
-    assert _run(setup, save).count("already done, skipped") == 3
+
+    # What a sweep stopped inside `train` after StudioGAN saved a checkpoint leaves: the point without its progress
+    # record. Run again: the other points are skipped, and this one's train continues from the checkpoint.
+    point = finished.parent
+    (point / "done.json").unlink()
+    (point / "progress.json").unlink()
+    assert _run(setup, save).count("already done, skipped") == 2
+    (ckpt,) = (point / "checkpoints").iterdir()
+    trains = [line for line in (point / "point.log").read_text().splitlines()
+              if line.startswith("$ studiogan-slt train")]
+    assert len(trains) == 2 and "-ckpt" not in trains[0] and trains[1].endswith(f"-ckpt {ckpt}")
+    (log,) = (point / "logs").glob("*.log")  # StudioGAN appends the resumed run to the run's own log
+    assert log.read_text().count("End of training!") == 2
+    _assert_complete(save)
 
 
 def test_submitit_local_executor(setup):
@@ -105,3 +117,5 @@ def test_submitit_local_executor(setup):
     _assert_complete(save)
     # submitit ran each point as a job of its own, with its own output files
     assert len({p.parent for p in (save / "submitit").glob("*/*_result.pkl")}) == 3
+
+
