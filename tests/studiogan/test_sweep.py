@@ -117,5 +117,3 @@ def test_submitit_local_executor(setup):
     _assert_complete(save)
     # submitit ran each point as a job of its own, with its own output files
     assert len({p.parent for p in (save / "submitit").glob("*/*_result.pkl")}) == 3
-
-
