@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from studiogan_slt.cli import options
 from studiogan_slt.errors import SLTError
 
 # The sweep sets these for every point; the same flag among the pass-through ones would contradict it.
@@ -30,8 +31,7 @@ def _take_values(args, flag, kind):
     return values, rest
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
-                                 "help_option_names": ["--help"]})
+@click.command(context_settings=options.PASS_THROUGH)
 @click.option("-cfg", "cfg_file", required=True, type=click.Path(exists=True, dir_okay=False),
               help="The StudioGAN YAML of the search (with its SLT: section).")
 @click.option("-data", "data_dir", required=True, type=click.Path(), help="StudioGAN's -data of every point.")
@@ -61,11 +61,7 @@ def _take_values(args, flag, kind):
 @click.option("--metric", default=None, help="Metric of the figure (default: digits_FID with --digits-fid, else FID).")
 @click.option("--log-y", is_flag=True, help="Logarithmic y axis of the figure.")
 @click.option("--title", default=None, help="Title of the figure.")
-@click.option("--nproc", type=click.IntRange(min=1), default=1, show_default=True,
-              help="CPU only: -DDP processes of each point (as for train).")
-@click.option("--studiogan-root", type=click.Path(file_okay=False), default=None,
-              help="PyTorch-StudioGAN checkout (as for train).")
-@click.argument("studiogan_args", nargs=-1, type=click.UNPROCESSED)
+@options.pass_through  # --nproc and --studiogan-root as for train, then the flags of every train
 def sweep(cfg_file, data_dir, save_dir, dense, dense_cfg, jobs, launcher, partition, minutes, gpus_per_point,
           cpus_per_point, eval_flags, digits_fid, digits_net, metric, log_y, title, nproc, studiogan_root,
           studiogan_args):
@@ -101,7 +97,7 @@ def sweep(cfg_file, data_dir, save_dir, dense, dense_cfg, jobs, launcher, partit
         env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))  # the lanes share the cores
     net = None
     if digits_fid:
-        from studiogan_slt.reporting.digits_eval import load_eval_net
+        from studiogan_slt.metrics.digits_eval import load_eval_net
 
         net = Path(digits_net).resolve() if digits_net else save / "digits_eval.pt"
         load_eval_net(net, log=click.echo)  # trained once here, not by every point at the same time

@@ -1,7 +1,7 @@
 """The grid of a sweep: one point per (k, seed), plus dense reference points, each with its own YAML.
 
 A point's YAML is the user's YAML with SLT.k and SLT.seed set; a dense point is what the same search mode calls
-dense (see studiogan/config.py): for the adversarial mode the YAML without its SLT section (a plain StudioGAN run),
+dense (see studiogan/slt_section.py): for the adversarial mode the YAML without its SLT section (a plain StudioGAN run),
 for the moment-matching modes train_mode dense_moment_matching with the same `moments:` options (same loss,
 G's weights trained, nothing masked). The YAML's file name becomes StudioGAN's run name (main.py:136), so every
 point gets its own name: <config>-k<k>-s<seed>, or <config>-dense-s<seed>.
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import config
+from studiogan_slt.studiogan import slt_section
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Point:
 def _read(cfg_file):
     import yaml
 
-    config.load(cfg_file)  # one-line errors for a bad file or SLT section, before anything is planned
+    slt_section.load(cfg_file)  # one-line errors for a bad file or SLT section, before anything is planned
     with open(cfg_file) as f:
         return yaml.load(f, Loader=yaml.FullLoader)  # the loader StudioGAN uses (config.py:402)
 
@@ -32,9 +32,9 @@ def _read(cfg_file):
 def _dense_sections(sections):
     slt = sections.get("SLT")
     dense = {key: value for key, value in sections.items() if key != "SLT"}
-    mode = (slt or {}).get("train_mode", config.ADVERSARIAL)
-    if mode in config.MOMENT_MODES:
-        dense["SLT"] = {"train_mode": config.DENSE_MOMENT_MATCHING, "moments": slt.get("moments", {})}
+    mode = (slt or {}).get("train_mode", slt_section.ADVERSARIAL)
+    if mode in slt_section.MOMENT_MODES:
+        dense["SLT"] = {"train_mode": slt_section.DENSE_MOMENT_MATCHING, "moments": slt.get("moments", {})}
     return dense
 
 
@@ -43,9 +43,9 @@ def plan(cfg_file, ks, seeds, dense=False, dense_cfg=None):
     the dense arm's learning rate), used as written; otherwise they are derived from `cfg_file`."""
     sections = _read(cfg_file)
     stem = Path(cfg_file).stem
-    if ks and not config.masks_generator(config.load(cfg_file)):
+    if ks and not slt_section.masks_generator(slt_section.load(cfg_file)):
         raise SLTError(f"-cfg {cfg_file}: --k needs a YAML whose SLT section searches a ticket (train_mode "
-                       f"{config.ADVERSARIAL} or {config.MOMENT_MATCHING})")
+                       f"{slt_section.ADVERSARIAL} or {slt_section.MOMENT_MATCHING})")
     if not ks and not dense:
         raise SLTError("nothing to run: give --k VALUES and/or --dense")
     for k in ks:

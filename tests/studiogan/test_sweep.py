@@ -27,7 +27,7 @@ POINTS = {"tiny-dense-s0": 1.0, "tiny-k0.3-s0": 0.3, "tiny-k0.1-s0": 0.1}
 def setup(studiogan_root, digits, tmp_path_factory):
     """The YAML, an environment for the sweep's process, and a trained digits evaluation network (trained once
     here; each sweep finds it in its -save)."""
-    from studiogan_slt.reporting.digits_eval import train_eval_net
+    from studiogan_slt.metrics.digits_eval import train_eval_net
 
     work = tmp_path_factory.mktemp("sweep")
     cfg = write_tiny_cfg(work / "tiny.yaml", total_steps=1, k=0.5)

@@ -9,12 +9,12 @@ from click.testing import CliRunner
 from studiogan_slt.cli import main
 from studiogan_slt.cli.sweep import _take_values
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import config
+from studiogan_slt.studiogan import slt_section
 from studiogan_slt.sweep.plan import plan, write_yaml
 from studiogan_slt.sweep.point import DONE, PointJob, check_reusable
 
 BASE = {"DATA": {"name": "DIGITS", "img_size": 32, "num_classes": 10}, "OPTIMIZATION": {"total_steps": 5}}
-MOMENTS = {"extractors": [{"network": "studiogan_slt.core.digits_net:digits_cnn"}], "ama": False}
+MOMENTS = {"extractors": [{"network": "studiogan_slt.metrics.digits_net:digits_cnn"}], "ama": False}
 
 
 def _cfg(tmp_path, name, slt):
@@ -33,10 +33,10 @@ def test_adversarial_grid_names_and_sections(tmp_path):
     assert slt.masked and slt.seed == 2 and slt.sections["SLT"] == {"k": 0.05, "bias_init": "uniform", "seed": 2}
     # every point's YAML is a valid StudioGAN config with the values planned
     write_yaml(slt, tmp_path / "p.yaml")
-    values = config.load(tmp_path / "p.yaml")
+    values = slt_section.load(tmp_path / "p.yaml")
     assert (values["k"], values["seed"], values["bias_init"]) == (0.05, 2, "uniform")
     write_yaml(dense, tmp_path / "d.yaml")
-    assert not config.masks_generator(config.load(tmp_path / "d.yaml"))
+    assert not slt_section.masks_generator(slt_section.load(tmp_path / "d.yaml"))
 
 
 def test_moment_matching_dense_point_keeps_the_loss(tmp_path):
@@ -45,8 +45,8 @@ def test_moment_matching_dense_point_keeps_the_loss(tmp_path):
     (dense,) = plan(cfg, [], [1], dense=True)
     assert dense.sections["SLT"] == {"train_mode": "dense_moment_matching", "moments": MOMENTS}
     write_yaml(dense, tmp_path / "d.yaml")
-    values = config.load(tmp_path / "d.yaml")
-    assert values["train_mode"] == "dense_moment_matching" and not config.masks_generator(values)
+    values = slt_section.load(tmp_path / "d.yaml")
+    assert values["train_mode"] == "dense_moment_matching" and not slt_section.masks_generator(values)
 
 
 def test_dense_cfg_is_used_as_written(tmp_path):
