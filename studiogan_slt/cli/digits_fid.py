@@ -1,4 +1,5 @@
-"""`studiogan-slt digits-fid`: FID of generated digits under an independent evaluation network."""
+"""`studiogan-slt digits-fid`: FID, train-split FID and KID of generated digits under an independent evaluation
+network, each with its real-vs-real floor."""
 import json
 from pathlib import Path
 
@@ -12,42 +13,40 @@ from studiogan_slt.cli import options
 @options.json_output
 @click.option("--out", "out_path", default=None, type=click.Path(dir_okay=False),
               help="Also write the JSON here; as SAVE/statistics/<run>/digits_fid.json it is picked up by "
-                   "`compare` and `plot --metric digits_FID`.")
+                   "`compare` and `plot --metric digits_FID` (or digits_train_FID, digits_KID).")
 @click.option("--net", "net_path", default=None, type=click.Path(dir_okay=False),
               help="Evaluation network file (default: the user cache; trained there on first use, ~15 s on 2 CPUs).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Latent seed when SOURCE is a ticket.")
 @options.trust_builder
 def digits_fid(source, as_json, out_path, net_path, seed, trust_builder):
-    """FID and class histogram of generated digits under an independent evaluation network.
+    """FID, train-split FID and KID of generated digits under an independent evaluation network, each with its
+    real-vs-real floor, and the class histogram.
 
     SOURCE is a folder of 32x32 images (StudioGAN's SAVE/samples/<run>/fake from -sf, or `studiogan-slt sample`
-    output) or a ticket (.slt). The reference is the digits valid split; the same number of generated images is
-    used (the first ones in generation order).
+    output) or a ticket (.slt). The FID uses the first 296 images against the 296-image valid split; the
+    train-split FID the first 1,501 against the 1,501-image train split (skipped when SOURCE has fewer: use
+    -sf_num 1501); KID the first 1,501 (or all, if fewer) against the train split. A ticket is sampled 1,501 times.
     """
     import time
 
     from studiogan_slt.data.digits import digits_arrays
-    from studiogan_slt.metrics import digits_eval
+    from studiogan_slt.metrics import digits_eval, digits_metrics
 
     if out_path is not None and not Path(out_path).resolve().parent.is_dir():
         raise click.BadParameter(f"folder of {out_path} does not exist", param_hint="'--out'")
     start = time.time()
-    real = digits_arrays("valid")[0]
+    num_valid, num_train = len(digits_arrays("valid")[1]), len(digits_arrays("train")[1])
     if Path(source).is_dir():
-        images = digits_eval.load_images(source, count=len(real))
+        images = digits_eval.load_images(source, count=num_train, minimum=num_valid)
     else:
-        images = _ticket_images(source, len(real), seed, trust_builder)
+        images = _ticket_images(source, num_train, seed, trust_builder)
     net = digits_eval.load_eval_net(net_path, log=lambda m: click.echo(m, err=True))
-    result = {"source": str(source), **digits_eval.evaluate(images, net, reference=real),
-              "seconds": round(time.time() - start, 2)}
+    result = {"source": str(source), **digits_metrics.score(images, net), "seconds": round(time.time() - start, 2)}
     if out_path:
-        Path(out_path).write_text(json.dumps(result, indent=1) + "\n")
-    if as_json:
-        click.echo(json.dumps(result))
-    else:
-        click.echo(f"digits FID {result['fid']:.3f} ({result['num_fake']} generated vs {result['num_real']} valid "
-                   f"images); class histogram {result['hist']} (valid {result['reference_hist']}), total variation "
-                   f"{result['hist_tv']:.3f}, {result['classes_covered']}/10 classes")
+        tmp = Path(out_path).with_suffix(".tmp")
+        tmp.write_text(json.dumps(result, indent=1) + "\n")
+        tmp.replace(out_path)  # a killed command leaves the previous result, not half of a new one
+    click.echo(json.dumps(result) if as_json else digits_metrics.format_result(result))
 
 
 def _ticket_images(path, n, seed, trust_builder):

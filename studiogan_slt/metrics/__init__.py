@@ -1,1 +1,2 @@
-"""Evaluation on the digits data: the small digits network (also a moment-matching extractor) and FID with it."""
+"""Evaluation on the digits data: the small digits network (also a moment-matching extractor), FID with it, the
+train-split FID and KID, each with its real-vs-real floor."""

@@ -139,28 +139,31 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps=1e-6):
     return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))
 
 
-def _moments(features):
+def moments(features):
     return features.mean(axis=0), np.cov(features, rowvar=False)
 
 
-def evaluate(images_uint8, net=None, reference=None):
+def evaluate(images_uint8, net=None, reference=None, reference_features=None):
     """{"fid", "hist", "hist_tv", "num_fake", "num_real", ...} of uint8 images [N, 32, 32, C] against the valid
-    split (or `reference` uint8 images). N must equal the reference size."""
+    split (or `reference` uint8 images, or `reference_features`: predict()'s pair for them). N must equal the
+    reference size."""
     from studiogan_slt.data.digits import digits_arrays
 
     net = net if net is not None else load_eval_net()
-    real = reference if reference is not None else digits_arrays("valid")[0]
-    if len(images_uint8) != len(real):
-        raise SLTError(f"{len(images_uint8)} generated images for {len(real)} reference images; the metric uses "
-                       "the same number of each")
-    real_feats, real_classes = predict(net, real)
+    if reference_features is None:
+        reference_features = predict(net, reference if reference is not None else digits_arrays("valid")[0])
+    real_feats, real_classes = reference_features
+    if len(images_uint8) != len(real_feats):
+        raise SLTError(f"{len(images_uint8)} generated images for {len(real_feats)} reference images; the metric "
+                       "uses the same number of each")
     fake_feats, fake_classes = predict(net, images_uint8)
-    fid = frechet_distance(*_moments(fake_feats), *_moments(real_feats))
+    fid = frechet_distance(*moments(fake_feats), *moments(real_feats))
     hist = np.bincount(fake_classes, minlength=10)
     real_hist = np.bincount(real_classes, minlength=10)
     tv = 0.5 * float(np.abs(hist / hist.sum() - real_hist / real_hist.sum()).sum())
     return {"fid": fid, "hist": hist.tolist(), "reference_hist": real_hist.tolist(), "hist_tv": tv,
-            "classes_covered": int((hist > 0).sum()), "num_fake": int(len(images_uint8)), "num_real": int(len(real)),
+            "classes_covered": int((hist > 0).sum()), "num_fake": int(len(images_uint8)),
+            "num_real": int(len(real_feats)),
             "network": VERSION, "features": FEATURES}
 
 
@@ -170,9 +173,10 @@ def _generation_order(path):
     return (0, int(path.stem), str(path)) if path.stem.isdigit() else (1, 0, str(path))
 
 
-def load_images(folder, count=None):
+def load_images(folder, count=None, minimum=None):
     """uint8 [N, 32, 32, 3] from the image files under `folder` (recursively, numeric file names in numeric order
-    first, as StudioGAN's -sf and `studiogan-slt sample` number them); the first `count` of them."""
+    first, as StudioGAN's -sf and `studiogan-slt sample` number them); the first `count` of them, of which at least
+    `minimum` (default: all `count`) must exist."""
     from PIL import Image
 
     folder = Path(folder)
@@ -180,8 +184,9 @@ def load_images(folder, count=None):
         raise SLTError(f"{folder}: no such folder of images")
     files = sorted((p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES), key=_generation_order)
     if count is not None:
-        if len(files) < count:
-            raise SLTError(f"{folder}: {len(files)} images, the metric needs at least {count} (the size of the "
+        needed = count if minimum is None else minimum
+        if len(files) < needed:
+            raise SLTError(f"{folder}: {len(files)} images, the metric needs at least {needed} (the size of the "
                            "digits valid split)")
         files = files[:count]
     images = []

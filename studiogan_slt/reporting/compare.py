@@ -4,6 +4,7 @@ A run matches a baseline row when the dataset names agree (spelling-insensitive)
 config name without the plugin's suffixes -SLT, -MM, -dense (configs/CIFAR10/DCGAN-SLT.yaml -> DCGAN,
 SNGAN-MM-dense.yaml -> SNGAN), or the name given with --model.
 """
+from studiogan_slt.supermask.diagnostics import format_row, latest
 from studiogan_slt.reporting.baselines import PROTOCOL_KEYS, format_metrics, format_protocol, lookup
 
 RUN_METRICS = ("IS", "FID", "Prec", "Rec", "Dns", "Cvg")
@@ -34,7 +35,7 @@ def run_summary(run):
             "masked": run.masked, "untrained": run.untrained, "kept": run.kept, "total": run.total,
             "best_step": best.get("step"), "last_step": run.last_step, "finished": run.finished,
             "metrics": {**{m: best[m] for m in RUN_METRICS if m in best}, **run.extra},
-            "protocol": run.protocol}
+            "diagnostics": latest(run.diagnostics), "protocol": run.protocol}
 
 
 def compare(runs, model=None):
@@ -73,6 +74,7 @@ def format_comparison(summaries):
         lines.append(f"   {steps}; {status}")
         protocol = format_protocol(s["protocol"]) if s["best_step"] is not None else "no StudioGAN metrics"
         lines.append(f"   run:      {format_metrics(s['metrics']) or '-'}  [{protocol}]")
+        lines += [f"   {format_row(row)}" for row in s["diagnostics"].values()]
         if not s["baselines"]:
             lines.append(f"   no published baseline for dataset {s['dataset']} / model {s['model']} "
                          "(try --model NAME, or `studiogan-slt baselines --dataset D`)")

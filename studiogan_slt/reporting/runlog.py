@@ -17,7 +17,9 @@ append to it without a new config dump, so their evaluation blocks are read too;
 split its own lines name (`Using <ref> ...`), which may differ from the one in the training run's config.
 
 Metrics computed outside StudioGAN are picked up from SAVE/statistics/<run>/digits_fid.json (written by
-`studiogan-slt digits-fid ... --out`); they appear as metrics digits_FID and digits_hist_tv.
+`studiogan-slt digits-fid ... --out`); they appear as metrics digits_FID, digits_train_FID, digits_KID (with
+digits_KID_std) and digits_hist_tv. The plugin's search diagnostics, SAVE/statistics/<run>/slt_diagnostics.csv
+(studiogan_slt.supermask.diagnostics), are read into Run.diagnostics.
 """
 import json
 import math
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from studiogan_slt.supermask import diagnostics
 from studiogan_slt.errors import SLTError
 from studiogan_slt.studiogan import slt_section
 
@@ -62,6 +65,7 @@ class Run:
     total: int = None
     wall_seconds: float = None
     extra: dict = field(default_factory=dict)  # metrics from outside StudioGAN (digits_FID, ...)
+    diagnostics: list = field(default_factory=list)  # rows of slt_diagnostics.csv, in step order
 
     def cfg(self, section, key, default=None):
         return self.sections.get(section, {}).get(key, default)
@@ -189,7 +193,10 @@ def parse_log(path, save_dir=None):
     if entries:
         times = [datetime.strptime(t, "%Y-%m-%d %H:%M:%S") for t, _ in (entries[0], entries[-1])]
         run.wall_seconds = (times[1] - times[0]).total_seconds()
-    run.extra = _side_metrics(Path(run.save_dir) / "statistics" / run.name / SIDE_METRICS)
+    statistics = Path(run.save_dir) / "statistics" / run.name
+    run.extra = _side_metrics(statistics / SIDE_METRICS)
+    if (statistics / diagnostics.FILE_NAME).is_file():
+        run.diagnostics = diagnostics.read_rows(statistics / diagnostics.FILE_NAME)
     return run
 
 
@@ -216,7 +223,8 @@ def _side_metrics(path):
         data = json.loads(path.read_text(encoding="utf-8"))
     except ValueError:
         raise SLTError(f"{path}: not valid JSON") from None
-    return {"digits_FID": data.get("fid"), "digits_hist_tv": data.get("hist_tv")}
+    return {"digits_FID": data.get("fid"), "digits_train_FID": data.get("fid_train"), "digits_KID": data.get("kid"),
+            "digits_KID_std": data.get("kid_std"), "digits_hist_tv": data.get("hist_tv")}
 
 
 def find_runs(save_dir):

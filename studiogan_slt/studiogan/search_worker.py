@@ -2,6 +2,8 @@
 
 Imported only after locate.activate() put StudioGAN's src/ on sys.path: `worker` below is StudioGAN's worker.py.
 """
+import os
+
 import torch
 
 import utils.misc as misc  # StudioGAN's src/utils/misc.py
@@ -16,6 +18,35 @@ class SLTWorker(studiogan_worker.WORKER):
     discriminator step; their generator step lives in studiogan_slt.studiogan.moment_mode."""
 
     _moment_step = None
+    _search_monitor = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # loader.py builds the worker after the models and any checkpoint are loaded: the masks now are those the
+        # first diagnostics compare against. Only rank 0 logs (loader.py:400).
+        if self.RUN.train and self.global_rank == 0:
+            from studiogan_slt.supermask.diagnostics import SearchMonitor
+
+            self._search_monitor = SearchMonitor()
+            for name, model in self._diagnosed_networks():
+                self._search_monitor.start(name, model)
+
+    def _diagnosed_networks(self):
+        return [(name, misc.peel_model(model)) for name, model in (("G", self.Gen), ("G_ema", self.Gen_ema),
+                                                                    ("D", self.Dis)) if model is not None]
+
+    def log_train_statistics(self, current_step, real_cond_loss, gen_acml_loss, dis_acml_loss):
+        super().log_train_statistics(current_step, real_cond_loss, gen_acml_loss, dis_acml_loss)
+        if self._search_monitor is None:
+            return
+        from studiogan_slt.supermask import diagnostics
+
+        path = os.path.join(self.RUN.save_dir, "statistics", self.run_name, diagnostics.FILE_NAME)
+        models = dict(self._diagnosed_networks())
+        for name in self._search_monitor.networks:
+            row = self._search_monitor.look(current_step + 1, name, models[name])
+            self.logger.info(diagnostics.format_row(row))
+            diagnostics.append_row(path, row)
 
     def _moment_mode(self):
         return self.cfgs.SLT.train_mode in MOMENT_MODES

@@ -1,41 +1,16 @@
-"""`studiogan-slt digits-fid` on folders of images. The evaluation network is trained once per module (about 10 s
-on this machine) into a temporary --net file, by the command itself on its first call."""
+"""`studiogan-slt digits-fid` on folders of images: the valid-split FID and the class histogram (the train-split
+metrics and the floors: test_digits_metrics.py). The evaluation network is the session's (conftest.py)."""
 import json
 
 import numpy as np
-import pytest
 import torch
 from click.testing import CliRunner
-from PIL import Image
 
 from studiogan_slt.cli import main
+from tests.metrics.digits_cli import VALID_SIZE
+from tests.metrics.digits_cli import run_digits_fid as _fid
+from tests.metrics.digits_cli import write_images as _images
 from tests.reporting.fakeruns import write_run
-
-VALID_SIZE = 296
-
-
-def _fid(*args):
-    return CliRunner().invoke(main, ["digits-fid", *map(str, args)])
-
-
-def _images(folder, arrays):
-    folder.mkdir(parents=True)
-    for i, a in enumerate(arrays):
-        Image.fromarray(a).save(folder / f"{i}.png")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def net(tmp_path_factory, digits):
-    """Trains the network into a missing --net file; scoring the valid split against itself must give 0."""
-    path = tmp_path_factory.mktemp("net") / "eval.pt"
-    result = _fid(digits / "valid", "--net", path, "--json")
-    assert result.exit_code == 0, result.output
-    assert "trained the digits evaluation network" in result.stderr and path.is_file()
-    same = json.loads(result.stdout)
-    assert abs(same["fid"]) < 1e-3 and same["hist"] == same["reference_hist"] and same["hist_tv"] == 0
-    assert (same["num_fake"], same["num_real"], same["classes_covered"]) == (VALID_SIZE, VALID_SIZE, 10)
-    return path
 
 
 def test_real_digits_score_low_and_noise_high(net, digits, tmp_path):

@@ -1,0 +1,123 @@
+"""Every digits metric of a set of generated images, each with its real-vs-real floor.
+
+On the evaluation network's features (studiogan_slt.metrics.digits_eval):
+  fid        FID of the first 296 generated images against the 296-image valid split (the original metric);
+  fid_train  FID of the first 1,501 generated images against the 1,501-image train split: five times the images
+             on each side, so less of FID's small-sample bias; None when fewer than 1,501 images were given;
+  kid        KID (studiogan_slt.metrics.kid) of the first min(N, 1,501) generated images against the train split:
+             unbiased, so real against real scores 0 on average at every size; mean and std over subsets.
+The generator was fitted to the train split, so a generator that copied it could score below the floors of the two
+train-split metrics; the class histogram (digits_eval) is the check against a collapse onto a few training images.
+
+KID's kernel (x.y/d + 1)^3 assumes features of order 1, as Inception's are; the ELU features here reach about 10
+(mean x.x/d about 33), where the cubic kernel is ruled by the few largest norms (on raw features the valid split
+scored -168 ± 87 against the train split), so KID standardises every feature by the train split's mean and std
+first (a fixed map: the train split is fixed).
+"""
+import numpy as np
+
+from studiogan_slt.errors import SLTError
+from studiogan_slt.metrics import digits_eval
+from studiogan_slt.metrics.kid import kid, mmd2_unbiased
+
+FLOOR_SEED = 0
+FLOOR_SAMPLES = 5  # e.g. disjoint 296-image subsets of the train split: 5 x 296 = 1,480 of its 1,501 images
+
+
+def _reference(net):
+    from studiogan_slt.data.digits import digits_arrays
+
+    return {split: digits_eval.predict(net, digits_arrays(split)[0]) for split in ("valid", "train")}
+
+
+def _fid(a, b):
+    return digits_eval.frechet_distance(*digits_eval.moments(a), *digits_eval.moments(b))
+
+
+def _standardise(features, train):
+    mu, sd = train.mean(axis=0), train.std(axis=0)
+    sd[sd == 0] = 1.0  # a feature the train split never moves (a dead unit) carries no scale to divide by
+    return (features - mu) / sd
+
+
+def _kid(a, b, train):
+    return kid(_standardise(a, train), _standardise(b, train))
+
+
+def _floor(sample, num_fake, num_real, values):
+    """values: the metric on one or several real samples; std is the spread between samples (None for one)."""
+    return {"sample": sample, "num_fake": num_fake, "num_real": num_real, "value": float(np.mean(values)),
+            "std": float(np.std(values, ddof=1)) if len(values) > 1 else None, "samples": len(values)}
+
+
+def floors(net, reference=None):
+    """{metric: [floor, ...]}: each metric computed between two sets of REAL digits, so a generated set's score
+    can be read against the best a generator could get, and its std against the noise between samples. A
+    held-out sample of 1,501 real images does not exist (the data set has 1,797), so the train-split metrics get
+    two: the valid split against the train split, and random halves of the train split against each other (750 vs
+    751); FID is biased upwards at smaller sizes, so its floor at 1,501 vs 1,501 is expected below both."""
+    ref = reference or _reference(net)
+    valid, train = ref["valid"][0], ref["train"][0]
+    rng = np.random.default_rng(FLOOR_SEED)
+    order = rng.permutation(len(train))
+    n, half = len(valid), len(train) // 2
+    subsets = [_fid(train[order[i * n:(i + 1) * n]], valid) for i in range(FLOOR_SAMPLES)]
+    halvings = [rng.permutation(len(train)) for _ in range(FLOOR_SAMPLES)]
+    halves = [(train[p[:half]], train[p[half:]]) for p in halvings]
+    halves_text = f"{FLOOR_SAMPLES} random halvings of the train split (seed {FLOOR_SEED}), mean and std"
+    return {
+        "fid": [_floor(f"{FLOOR_SAMPLES} disjoint {n}-image subsets of the train split (seed {FLOOR_SEED}), mean "
+                       "and std", n, n, subsets)],
+        "fid_train": [_floor("the valid split", n, len(train), [_fid(valid, train)]),
+                      _floor(halves_text, half, len(train) - half, [_fid(a, b) for a, b in halves])],
+        # subsets of a half would be the half itself: the whole halves give the same estimate at a hundredth of
+        # the cost
+        "kid": [_floor("the valid split", n, len(train), [_kid(valid, train, train)[0]]),
+                _floor(halves_text, half, len(train) - half,
+                       [mmd2_unbiased(_standardise(a, train), _standardise(b, train)) for a, b in halves])],
+    }
+
+
+def score(images_uint8, net=None):
+    """digits_eval.evaluate's result (valid-split FID, class histogram) plus fid_train, kid, kid_std and floors,
+    for uint8 images [N, 32, 32, C], N >= 296 (the first 296 for the valid split, the first 1,501 for the train
+    split)."""
+    net = net if net is not None else digits_eval.load_eval_net()
+    ref = _reference(net)
+    num_valid, num_train = len(ref["valid"][0]), len(ref["train"][0])
+    if len(images_uint8) < num_valid:
+        raise SLTError(f"{len(images_uint8)} generated images; the digits metrics need at least {num_valid} (the "
+                       f"size of the valid split), and {num_train} for the train-split FID")
+    result = digits_eval.evaluate(images_uint8[:num_valid], net, reference_features=ref["valid"])
+    fake = digits_eval.predict(net, images_uint8[:num_train])[0]
+    train = ref["train"][0]
+    result["fid_train"] = _fid(fake, train) if len(fake) == num_train else None
+    result["kid"], result["kid_std"] = _kid(fake, train, train)
+    result["num_fake_train"], result["num_train"] = len(fake), num_train
+    result["floors"] = floors(net, ref)
+    return result
+
+
+def _floor_text(floor_list, digits):
+    parts = []
+    for f in floor_list:
+        spread = f" ± {f['std']:.{digits}f}" if f["std"] is not None else ""
+        parts.append(f"{f['value']:.{digits}f}{spread} ({f['sample']}, {f['num_fake']} vs {f['num_real']})")
+    return "; ".join(parts)
+
+
+def format_result(r):
+    """The text `studiogan-slt digits-fid` prints."""
+    lines = [f"digits FID {r['fid']:.3f} ({r['num_fake']} generated vs {r['num_real']} valid images); real-vs-real "
+             f"floor {_floor_text(r['floors']['fid'], 1)}"]
+    if r["fid_train"] is None:
+        lines.append(f"train-split FID: not computed, {r['num_fake_train']} generated images (it needs "
+                     f"{r['num_train']})")
+    else:
+        lines.append(f"train-split FID {r['fid_train']:.3f} ({r['num_fake_train']} generated vs {r['num_train']} "
+                     f"train images); real-vs-real {_floor_text(r['floors']['fid_train'], 1)}")
+    lines.append(f"KID {r['kid']:.4f} ± {r['kid_std']:.4f} ({r['num_fake_train']} generated vs {r['num_train']} "
+                 f"train images; mean ± std over subsets); real-vs-real {_floor_text(r['floors']['kid'], 4)}")
+    lines.append(f"class histogram {r['hist']} (valid {r['reference_hist']}), total variation {r['hist_tv']:.3f}, "
+                 f"{r['classes_covered']}/10 classes")
+    return "\n".join(lines)

@@ -1,0 +1,121 @@
+"""Search diagnostics of a masked network: is the search still moving?
+
+Between two looks at a network (StudioGAN's print_freq in a run), the turnover of a masked tensor is the fraction
+of its kept entries that were pruned at the previous look: 0 means the ticket has settled, 1 that it was replaced.
+Next to it, the mean |score| of kept and of pruned entries says how far the scores have pulled the two sets apart.
+One row per network and look; the rows go to the run log (format_row) and to a CSV (append_row), which stays
+readable when the process is killed: one line per write, flushed, and a reader drops a last line without its
+newline (read_rows). Reading needs no torch (`compare` reads these files), so torch is imported where it is used.
+"""
+import csv
+import io
+import os
+
+FILE_NAME = "slt_diagnostics.csv"
+FIELDS = ("step", "network", "turnover", "most_active", "most_active_turnover", "least_active",
+          "least_active_turnover", "score_kept", "score_pruned", "kept", "total")
+_FLOATS = {"turnover", "most_active_turnover", "least_active_turnover", "score_kept", "score_pruned"}
+_INTS = {"step", "kept", "total"}
+
+
+def mask_diagnostics(before, after, scores):
+    """The numbers of one look. before/after: {tensor name: bool mask} at the previous and this look; scores:
+    {tensor name: scores} now. Tensors that keep nothing have no turnover and are left out of most/least active
+    (ties go to the first name in `after`'s order)."""
+    newly_kept = kept = total = 0
+    per_tensor = {}
+    score_sum = {True: 0.0, False: 0.0}
+    for name, mask in after.items():
+        mask = mask.bool()
+        n_kept, n_new = int(mask.sum()), int((mask & ~before[name].bool()).sum())
+        newly_kept, kept, total = newly_kept + n_new, kept + n_kept, total + mask.numel()
+        if n_kept:
+            per_tensor[name] = n_new / n_kept
+        magnitude = scores[name].detach().abs().double()
+        score_sum[True] += float(magnitude[mask].sum())
+        score_sum[False] += float(magnitude[~mask].sum())
+    most = max(per_tensor, key=per_tensor.get) if per_tensor else None
+    least = min(per_tensor, key=per_tensor.get) if per_tensor else None
+    return {"turnover": newly_kept / kept if kept else None,
+            "most_active": most, "most_active_turnover": per_tensor.get(most),
+            "least_active": least, "least_active_turnover": per_tensor.get(least),
+            "score_kept": score_sum[True] / kept if kept else None,
+            "score_pruned": score_sum[False] / (total - kept) if total > kept else None,
+            "kept": kept, "total": total}
+
+
+class SearchMonitor:
+    """Remembers each network's masks at the previous look. `start` takes the first snapshot (before the first
+    update); `look` returns the row of this look and remembers its masks for the next."""
+
+    def __init__(self):
+        self._previous = {}
+
+    def start(self, network, module):
+        from studiogan_slt.supermask.convert import masked_tensors, masks
+
+        if masked_tensors(module):
+            self._previous[network] = masks(module)
+
+    @property
+    def networks(self):
+        return list(self._previous)
+
+    def look(self, step, network, module):
+        from studiogan_slt.supermask.convert import masked_tensors, masks
+
+        now = masks(module)
+        scores = {mt.name: mt.supermask.scores for mt in masked_tensors(module)}
+        row = {"step": step, "network": network, **mask_diagnostics(self._previous[network], now, scores)}
+        self._previous[network] = now
+        return row
+
+
+def latest(rows):
+    """{network: its row of the highest step} of a run's rows."""
+    last = {}
+    for row in sorted(rows, key=lambda r: r["step"]):
+        last[row["network"]] = row
+    return last
+
+
+def _num(value, digits=4):
+    return "-" if value is None else f"{value:.{digits}g}"
+
+
+def format_row(row):
+    """The run-log line of one row."""
+    return (f"SLT search of {row['network']} at step {row['step']}: mask turnover {_num(row['turnover'])} "
+            f"(most active {row['most_active']} {_num(row['most_active_turnover'])}, least active "
+            f"{row['least_active']} {_num(row['least_active_turnover'])}); mean |score| kept "
+            f"{_num(row['score_kept'])}, pruned {_num(row['score_pruned'])} ({row['kept']:,} of {row['total']:,} kept)")
+
+
+def append_row(path, row):
+    """Append one row to the CSV at path (header first when the file is new or empty), in one flushed write."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    line = io.StringIO()
+    writer = csv.DictWriter(line, fieldnames=FIELDS, lineterminator="\n")
+    with open(path, "a", newline="") as f:
+        if f.tell() == 0:
+            writer.writeheader()
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in FIELDS})
+        f.write(line.getvalue())
+        f.flush()
+
+
+def _parse(key, value):
+    if value == "":
+        return None
+    if key in _INTS:
+        return int(value)
+    return float(value) if key in _FLOATS else value
+
+
+def read_rows(path):
+    """The rows of a diagnostics CSV, typed; a last line cut short by a killed process is dropped."""
+    with open(path, newline="") as f:
+        text = f.read()
+    if not text.endswith("\n"):
+        text = text[:text.rfind("\n") + 1]
+    return [{k: _parse(k, v) for k, v in r.items()} for r in csv.DictReader(io.StringIO(text))]
