@@ -1,6 +1,6 @@
-"""`plot --turnover`: the search diagnostics (studiogan_slt.supermask.diagnostics) of each run against the step, one line
-per run and masked network. A turnover falling to 0 means the search has settled on its ticket; one that stays up
-means the search was still moving when it stopped."""
+"""`plot --turnover`: the search diagnostics (studiogan_slt.supermask.diagnostics) of each run against the step,
+one line per run and masked network. A turnover falling to 0 means the search has settled on its ticket; one that
+stays up means the search was still moving when it stopped."""
 import csv
 
 from studiogan_slt.supermask.diagnostics import FIELDS
