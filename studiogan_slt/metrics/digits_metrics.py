@@ -20,6 +20,7 @@ from studiogan_slt.errors import SLTError
 from studiogan_slt.metrics import digits_eval
 from studiogan_slt.metrics.kid import kid, mmd2_unbiased
 
+METRICS = ("fid", "fid_train", "kid")  # the keys of score() a run can select its best checkpoint by; lower is better
 FLOOR_SEED = 0
 FLOOR_SAMPLES = 5  # e.g. disjoint 296-image subsets of the train split: 5 x 296 = 1,480 of its 1,501 images
 

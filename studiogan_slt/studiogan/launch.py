@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import checkpoints, compat, hooks, locate, slt_section
+from studiogan_slt.studiogan import checkpoints, compat, digits_selection, hooks, locate, slt_section
 
 _log = logging.getLogger(__name__)
 
@@ -114,6 +114,7 @@ def run(argv, mode="train", studiogan_root=None, nproc=1):
     root = locate.find_root(studiogan_root)
     sg = import_studiogan(root)
     hooks.install(sg, slt, run_checks=lambda cfgs: (_check_data(cfgs), _check_canvas(cfgs, sg["utils.misc"]),
+                                                    digits_selection.check(cfgs),
                                                     compat.ensure_eval_weights(cfgs, sg)))
     with compat.fake_cuda_devices(nproc):
         saved_argv, sys.argv = sys.argv, ["main.py", *argv]

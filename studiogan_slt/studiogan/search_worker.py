@@ -19,6 +19,7 @@ class SLTWorker(studiogan_worker.WORKER):
 
     _moment_step = None
     _search_monitor = None
+    _digits_selection = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -30,6 +31,13 @@ class SLTWorker(studiogan_worker.WORKER):
             self._search_monitor = SearchMonitor()
             for name, model in self._diagnosed_networks():
                 self._search_monitor.start(name, model)
+        if self.RUN.train and self.global_rank == 0 and self.cfgs.SLT.digits_metric is not None:
+            from studiogan_slt.studiogan import digits_selection
+            from studiogan_slt.studiogan.export import sampler_spec
+
+            self._digits_selection = digits_selection.DigitsSelection(
+                self.cfgs.SLT.digits_metric, digits_selection.csv_path(self.RUN.save_dir, self.run_name),
+                sampler_spec({"MODEL": vars(self.MODEL), "DATA": vars(self.DATA)}), log=self.logger.info)
 
     def _diagnosed_networks(self):
         return [(name, misc.peel_model(model)) for name, model in (("G", self.Gen), ("G_ema", self.Gen_ema),
@@ -72,6 +80,11 @@ class SLTWorker(studiogan_worker.WORKER):
         return loss
 
     def save(self, step, is_best):
+        if self._digits_selection is not None:
+            # The network StudioGAN samples and evaluates (worker.py uses G_ema when the run keeps one).
+            evaluated = self.Gen_ema if self.MODEL.apply_g_ema else self.Gen
+            is_best, line = self._digits_selection.at_save(misc.peel_model(evaluated), step)
+            self.logger.info(line)
         super().save(step, is_best)
         if self._moment_step is None or self.global_rank != 0:
             return

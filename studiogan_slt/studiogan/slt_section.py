@@ -9,6 +9,7 @@ A YAML without `SLT:` is a plain dense StudioGAN run (k = "N/A", StudioGAN's own
 import re
 
 from studiogan_slt.errors import SLTError
+from studiogan_slt.metrics.digits_metrics import METRICS as DIGITS_METRICS
 from studiogan_slt.supermask import options as supermask_options
 
 ADVERSARIAL, MOMENT_MATCHING, DENSE_MOMENT_MATCHING = "adversarial", "moment_matching", "dense_moment_matching"
@@ -19,7 +20,8 @@ TARGETS = ("G", "D")
 
 # Every option of studiogan_slt.convert() can be set in the section, with convert()'s own defaults; `types` takes
 # class names there (YAML has no classes).
-DEFAULTS = {"k": NOT_SET, "targets": ["G"], **supermask_options.DEFAULTS, "train_mode": ADVERSARIAL, "moments": {}}
+DEFAULTS = {"k": NOT_SET, "targets": ["G"], **supermask_options.DEFAULTS, "train_mode": ADVERSARIAL, "moments": {},
+            "digits_metric": None}
 
 
 def fail(key, message):
@@ -37,6 +39,9 @@ def _check_plugin_keys(values):
             or len(set(targets)) < len(targets):
         fail("targets", f"{targets!r} is not allowed; use a non-empty list of distinct names from G, D "
                          "(G_ema always follows G)")
+    if values["digits_metric"] not in (None, *DIGITS_METRICS):
+        fail("digits_metric", f"{values['digits_metric']!r} is not allowed; use one of {', '.join(DIGITS_METRICS)} "
+                              "(the best checkpoint by that digits metric) or null")
     if not isinstance(values["moments"], dict):
         fail("moments", f"{values['moments']!r} is not allowed; use a mapping of moment-matching options")
     for key in ("include", "exclude"):

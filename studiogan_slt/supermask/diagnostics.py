@@ -7,15 +7,13 @@ One row per network and look; the rows go to the run log (format_row) and to a C
 readable when the process is killed: one line per write, flushed, and a reader drops a last line without its
 newline (read_rows). Reading needs no torch (`compare` reads these files), so torch is imported where it is used.
 """
-import csv
-import io
-import os
+from studiogan_slt import csv_rows
 
 FILE_NAME = "slt_diagnostics.csv"
 FIELDS = ("step", "network", "turnover", "most_active", "most_active_turnover", "least_active",
           "least_active_turnover", "score_kept", "score_pruned", "kept", "total")
-_FLOATS = {"turnover", "most_active_turnover", "least_active_turnover", "score_kept", "score_pruned"}
-_INTS = {"step", "kept", "total"}
+_TYPES = {**dict.fromkeys(("turnover", "most_active_turnover", "least_active_turnover", "score_kept", "score_pruned"),
+                          float), **dict.fromkeys(("step", "kept", "total"), int)}
 
 
 def mask_diagnostics(before, after, scores):
@@ -93,29 +91,9 @@ def format_row(row):
 
 def append_row(path, row):
     """Append one row to the CSV at path (header first when the file is new or empty), in one flushed write."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    line = io.StringIO()
-    writer = csv.DictWriter(line, fieldnames=FIELDS, lineterminator="\n")
-    with open(path, "a", newline="") as f:
-        if f.tell() == 0:
-            writer.writeheader()
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in FIELDS})
-        f.write(line.getvalue())
-        f.flush()
-
-
-def _parse(key, value):
-    if value == "":
-        return None
-    if key in _INTS:
-        return int(value)
-    return float(value) if key in _FLOATS else value
+    csv_rows.append(path, row, FIELDS)
 
 
 def read_rows(path):
     """The rows of a diagnostics CSV, typed; a last line cut short by a killed process is dropped."""
-    with open(path, newline="") as f:
-        text = f.read()
-    if not text.endswith("\n"):
-        text = text[:text.rfind("\n") + 1]
-    return [{k: _parse(k, v) for k, v in r.items()} for r in csv.DictReader(io.StringIO(text))]
+    return csv_rows.read(path, _TYPES)
