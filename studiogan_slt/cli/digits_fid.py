@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 
+from studiogan_slt import atomic
 from studiogan_slt.cli import options
 
 
@@ -41,7 +42,7 @@ def digits_fid(source, as_json, out_path, net_path, seed, trust_builder):
     result = {"source": str(source), **digits_eval.evaluate(images, net, reference=real),
               "seconds": round(time.time() - start, 2)}
     if out_path:
-        Path(out_path).write_text(json.dumps(result, indent=1) + "\n")
+        atomic.write_text(out_path, json.dumps(result, indent=1) + "\n")
     if as_json:
         click.echo(json.dumps(result))
     else:
