@@ -128,7 +128,7 @@ def run(argv, mode="train", studiogan_root=None, nproc=1):
     preflight.check_torch()
     root = locate.find_root(studiogan_root)
     sg = import_studiogan(root)
-    build = hooks._original(sg["models.model"].load_generator_discriminator)
+    build = hooks.original(sg["models.model"].load_generator_discriminator)
     hooks.install(sg, slt, run_checks=lambda cfgs: (_check_data(cfgs), _check_canvas(cfgs, sg["utils.misc"]),
                                                     preflight.check_targets(cfgs, slt, build),
                                                     compat.ensure_eval_weights(cfgs, sg)))
