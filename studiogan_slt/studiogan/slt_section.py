@@ -39,8 +39,8 @@ def _check_plugin_keys(values):
                          "(G_ema always follows G)")
     seed = values["seed"]
     if isinstance(seed, int) and not isinstance(seed, bool) and seed < 0:
-        _fail("seed", f"{seed} is not allowed; use an integer >= 0 (the SLT seed is always fixed; StudioGAN's "
-                      "--seed -1, a random seed, has no counterpart here)")
+        fail("seed", f"{seed} is not allowed; use an integer >= 0 (the SLT seed is always fixed; StudioGAN's "
+                     "--seed -1, a random seed, has no counterpart here)")
     if not isinstance(values["moments"], dict):
         fail("moments", f"{values['moments']!r} is not allowed; use a mapping of moment-matching options")
     for key in ("include", "exclude"):
