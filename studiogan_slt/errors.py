@@ -7,3 +7,8 @@ exits with status 2; no traceback is shown, because the message already says wha
 
 class SLTError(Exception):
     exit_code = 2
+
+
+class Interrupted(SLTError):
+    """Ctrl-C: the shell's exit status for SIGINT (128 + 2), with the last checkpoint in the message."""
+    exit_code = 130

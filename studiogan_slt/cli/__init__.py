@@ -9,7 +9,7 @@ import importlib
 import click
 
 from studiogan_slt import __version__
-from studiogan_slt.errors import SLTError
+from studiogan_slt.errors import Interrupted, SLTError
 
 # name -> "module:attribute" of a click.Command
 COMMANDS = {
@@ -46,7 +46,10 @@ class LazyGroup(click.Group):
         except SLTError as e:
             # A user error: one line and exit 2, like click's own usage errors; the message says what to change.
             click.echo(f"Error: {e}", err=True)
-            ctx.exit(SLTError.exit_code)
+            ctx.exit(e.exit_code)
+        except KeyboardInterrupt:  # before a run started (launch.run says more once one has)
+            click.echo("Error: interrupted", err=True)
+            ctx.exit(Interrupted.exit_code)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

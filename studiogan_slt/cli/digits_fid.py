@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from studiogan_slt import atomic
 from studiogan_slt.cli import options
 
 
@@ -43,9 +44,7 @@ def digits_fid(source, as_json, out_path, net_path, seed, trust_builder):
     net = digits_eval.load_eval_net(net_path, log=lambda m: click.echo(m, err=True))
     result = {"source": str(source), **digits_metrics.score(images, net), "seconds": round(time.time() - start, 2)}
     if out_path:
-        tmp = Path(out_path).with_suffix(".tmp")
-        tmp.write_text(json.dumps(result, indent=1) + "\n")
-        tmp.replace(out_path)  # a killed command leaves the previous result, not half of a new one
+        atomic.write_text(out_path, json.dumps(result, indent=1) + "\n")
     click.echo(json.dumps(result) if as_json else digits_metrics.format_result(result))
 
 

@@ -1,9 +1,11 @@
 """`studiogan-slt sample`: images drawn from a ticket."""
+import contextlib
 import sys
 from pathlib import Path
 
 import click
 
+from studiogan_slt import atomic
 from studiogan_slt.cli import options
 
 
@@ -26,20 +28,22 @@ def sample(ticket, n, output, seed, batch_size, device, trust_builder):
 
     t = read_ticket(ticket)
     spec = sampling.ticket_sampler(t)
+    out = Path(output)
+    grid_mode = _check_output(out)
     try:
         model = t.build(trust_builder=trust_builder).to(torch.device(device))
     except (RuntimeError, ValueError) as e:
         raise click.BadParameter(str(e).splitlines()[0], param_hint="--device") from None
-    out = Path(output)
-    grid_mode = _prepare_output(out)
     kept, done = [], 0
-    with click.progressbar(length=n, label="sampling", file=sys.stderr) as bar:
+    with contextlib.ExitStack() as stack:
+        folder = None if grid_mode else stack.enter_context(atomic.new_folder(out))
+        bar = stack.enter_context(click.progressbar(length=n, label="sampling", file=sys.stderr))
         for batch in sampling.generate(model, spec, n, seed, batch_size, on_batch=bar.update):
             if grid_mode:
                 kept.append(batch)
             else:
                 for img in batch:
-                    sampling.write_png(out / f"{done:06d}.png", img)
+                    sampling.write_png(folder / f"{done:06d}.png", img)
                     done += 1
     if grid_mode:
         sampling.write_png(out, sampling.grid(np.concatenate(kept)))
@@ -48,16 +52,10 @@ def sample(ticket, n, output, seed, batch_size, device, trust_builder):
         click.echo(f"wrote {n} PNGs to {out}/")
 
 
-def _prepare_output(out):
-    """True for a grid file, False for a folder of PNGs (created here); checked before any image is drawn."""
-    from studiogan_slt.errors import SLTError
-
+def _check_output(out):
+    """True for a grid file, False for a new folder of PNGs; checked before any image is drawn."""
     if out.suffix.lower() == ".png":
-        if not out.parent.is_dir():
-            raise SLTError(f"-o {out}: the folder {out.parent} does not exist")
+        atomic.check_writable_file(out)
         return True
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:  # a file of that name, or no permission
-        raise SLTError(f"-o {out}: cannot create the folder ({e.strerror or e})") from None
+    atomic.check_new_folder(out)
     return False

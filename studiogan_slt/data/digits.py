@@ -4,9 +4,9 @@ Images are upsampled to 32x32 RGB so that StudioGAN's CIFAR-sized architectures 
 fixed (one sixth of every class goes to `valid`, chosen with a seeded permutation) so that every example, test and
 reproduction sees the same images.
 """
-from pathlib import Path
-
 import numpy as np
+
+from studiogan_slt import atomic
 
 IMG_SIZE = 32
 NUM_CLASSES = 10
@@ -47,13 +47,14 @@ def write_digits(out_dir):
     """Write an ImageFolder tree out_dir/{train,valid}/<class>/<index>.png; returns the image count per split."""
     from PIL import Image
 
-    out = Path(out_dir)
+    atomic.check_new_folder(out_dir)
     counts = {}
-    for split in ("train", "valid"):
-        images, labels = digits_arrays(split)
-        for c in range(NUM_CLASSES):
-            (out / split / str(c)).mkdir(parents=True, exist_ok=True)
-        for i, (img, label) in enumerate(zip(images, labels)):
-            Image.fromarray(img).save(out / split / str(label) / f"{i:04d}.png")
-        counts[split] = len(labels)
+    with atomic.new_folder(out_dir) as out:
+        for split in ("train", "valid"):
+            images, labels = digits_arrays(split)
+            for c in range(NUM_CLASSES):
+                (out / split / str(c)).mkdir(parents=True)
+            for i, (img, label) in enumerate(zip(images, labels)):
+                Image.fromarray(img).save(out / split / str(label) / f"{i:04d}.png", format="PNG")
+            counts[split] = len(labels)
     return counts

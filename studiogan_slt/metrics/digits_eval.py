@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from studiogan_slt import atomic
 from studiogan_slt.cache import cache_dir
 from studiogan_slt.errors import SLTError
 
@@ -74,9 +75,8 @@ def train_eval_net(path, *, seed=EVAL_SEED, epochs=EPOCHS, log=None):
     accuracy = float((predict(net, xv)[1] == yv).mean())
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save(net.state_dict(), tmp)
-    os.replace(tmp, path)  # atomic: a concurrent reader never sees half a file
+    with atomic.replacing(path) as tmp:  # a concurrent reader never sees half a file
+        torch.save(net.state_dict(), tmp)
     if log:
         log(f"trained the digits evaluation network in {time.time() - start:.0f} s: valid accuracy {accuracy:.4f}")
     return accuracy

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from studiogan_slt import atomic
+
 NETWORK = "studiogan_slt.metrics.digits_net:digits_cnn"
 
 
@@ -89,5 +91,6 @@ def train_digits_cnn(out_path, *, epochs=6, seed=0, batch_size=64, lr=2e-3, widt
             sched.step()
         log(f"epoch {epoch + 1}/{epochs}: last batch loss {loss.item():.4f}")
     result = {"valid_accuracy": accuracy(net, x_valid, y_valid), "seconds": time.time() - start}
-    torch.save(net.state_dict(), out_path)
+    with atomic.replacing(out_path) as tmp:
+        torch.save(net.state_dict(), tmp)
     return result

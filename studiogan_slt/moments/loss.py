@@ -15,7 +15,6 @@ import copy
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -23,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from studiogan_slt import atomic
 from studiogan_slt.digests import sha256
 
 CACHE_FORMAT = "studiogan-slt-moments-1"
@@ -100,14 +100,8 @@ def save_cached(path, key, stats):
     meta = {"format": CACHE_FORMAT, "key": json.dumps(key, sort_keys=True), "n": str(stats.n),
             "sha256": sha256(mean, var)}
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file({"mean": mean, "var": var}, tmp, metadata=meta)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic.replacing(path) as tmp:
+        save_file({"mean": mean, "var": var}, str(tmp), metadata=meta)
 
 
 def real_statistics(extractor, batches, *, key=None, cache_dir=None, device="cpu",

@@ -9,7 +9,9 @@ mask as crosses, an untrained dense generator as a dotted horizontal line.
 import csv
 import statistics
 from collections import defaultdict
+from pathlib import Path
 
+from studiogan_slt import atomic
 from studiogan_slt.errors import SLTError
 
 SEARCH_LABEL = {"moment_matching": "moment matching", "adversarial": "adversarial"}
@@ -67,7 +69,7 @@ def aggregate(rows):
 
 
 def write_csv(rows, path):
-    with open(path, "w", newline="") as f:
+    with atomic.open_for_writing(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
         writer.writeheader()
         writer.writerows(rows)
@@ -128,5 +130,6 @@ def make_figure(rows, out_path, *, metric="FID", title=None, log_y=False):
     ax.set_title(title or f"{name} against the kept fraction k")
     ax.grid(True, which="major", alpha=0.3)
     fig.legend(handles=handles, loc="outside lower center", ncols=1, fontsize=8, frameon=False)
-    fig.savefig(out_path, dpi=150)
+    with atomic.replacing(out_path) as tmp:
+        fig.savefig(tmp, dpi=150, format=Path(out_path).suffix.lstrip(".").lower() or None)
     return fig

@@ -56,8 +56,13 @@ class DigitsSelection:
     def __init__(self, metric, path, sampler, log):
         from studiogan_slt.metrics import digits_eval
 
+        import torch
+
         self.metric, self.path, self.sampler = metric, path, sampler
-        self.net = digits_eval.load_eval_net(log=log)
+        # On first use the evaluation network is trained (and cached), which draws from torch's generator; the
+        # search must draw the same numbers whether or not the cache existed.
+        with torch.random.fork_rng(devices=[]):
+            self.net = digits_eval.load_eval_net(log=log)
         self.rows = read_rows(path)
 
     def at_save(self, generator, step):

@@ -14,8 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from studiogan_slt import atomic
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import checkpoints, hooks, launch, locate, slt_section
+from studiogan_slt.studiogan import checkpoints, durable, hooks, launch, locate, slt_section
 
 BUILDER = "studiogan"  # build_generator's name in the ticket builder registry (ticket/builders.py)
 # What load_generator_discriminator reads to build G (RUN only for mixed_precision, forced off here).
@@ -39,8 +40,10 @@ def _logged_sections(log_path):
 
 
 def _checkpoint(ckpt_dir, kind, when):
-    files = checkpoints.find(ckpt_dir, kind, when)
-    return Path(files[-1]) if files else None
+    """The file of `kind` in the newest complete set (a killed save may have left newer files of other kinds)."""
+    step = durable.complete_step(ckpt_dir, when)
+    path = durable.files(ckpt_dir, when, kind).get((kind, step))
+    return Path(path) if path else None
 
 
 def read_run(ckpt_dir, best=False):
@@ -105,18 +108,6 @@ build_generator.schema = {"fields": {"cfgs": {"fields": {
     "STYLEGAN": _SECTION}}}}
 
 
-def _load_checkpoint(path):
-    import torch
-
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # a damaged or foreign file: torch raises many types here
-        raise SLTError(f"cannot read checkpoint {path}: {str(e).splitlines()[0]}") from None
-    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
-        raise SLTError(f"{path} is not a StudioGAN checkpoint (no state_dict)")
-    return ckpt
-
-
 def _converted(model, path, ckpt, k, options):
     from studiogan_slt import convert
 
@@ -144,9 +135,9 @@ def sampler_spec(sections):
 def converted_generator(ckpt_dir, best=False, studiogan_root=None):
     """(the run's generator converted and loaded from its checkpoint, sections, checkpoint path, run name)."""
     sections, files, run = read_run(ckpt_dir, best)
-    sg = _studiogan(studiogan_root)
     path = _generator_file(files, sections)
-    G = _converted(_build(sg, sections)[0], path, _load_checkpoint(path), sections["SLT"]["k"],
+    ckpt = durable.load(path)  # before building: a damaged file is one line, not a line after the build's output
+    G = _converted(_build(_studiogan(studiogan_root), sections)[0], path, ckpt, sections["SLT"]["k"],
                    slt_section.convert_options(sections["SLT"]))
     return G, sections, path, run
 
@@ -161,6 +152,7 @@ def _ticket_options(sections, path, run):
 def export_ticket(ckpt_dir, output, best=False, studiogan_root=None, tier="auto", values_dtype="float32"):
     from studiogan_slt import save_ticket
 
+    atomic.check_writable_file(output)
     G, sections, path, run = converted_generator(ckpt_dir, best, studiogan_root)
     try:
         return save_ticket(G, output, tier=tier, values_dtype=values_dtype, **_ticket_options(sections, path, run))
@@ -179,27 +171,27 @@ def export_dense(ckpt_dir, output, best=False, studiogan_root=None):
 
     from studiogan_slt import materialize
 
-    sections, files, run = read_run(ckpt_dir, best)
     out = Path(output)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise SLTError(f"-o {out}: exists and is not an empty folder")
-    out.mkdir(parents=True, exist_ok=True)
+    atomic.check_new_folder(out)
+    sections, files, run = read_run(ckpt_dir, best)
     sg = _studiogan(studiogan_root)
     slt = sections["SLT"]
-    for kind, path in files.items():
-        if path is None:
-            continue
-        if kind == "D" and "D" not in slt["targets"]:
-            shutil.copyfile(path, out / path.name)  # unmasked: already what StudioGAN expects
-            continue
-        ckpt = _load_checkpoint(path)
-        Gen, Dis = _build(sg, sections)
-        target = "D" if kind == "D" else "G"  # G_ema is converted like G
-        model = _converted(Dis if target == "D" else Gen, path, ckpt, slt["k"], slt_section.convert_options(slt, target))
-        # StudioGAN reads run_name, seed, step, best_fid ... from D's file (ckpt.py:83-84, 46-72); the optimizer
-        # state is that of the scores, which a dense model does not have.
-        kept = {key: v for key, v in ckpt.items() if key != "optimizer"}
-        torch.save(dict(kept, state_dict=materialize(model).state_dict()), out / path.name)
+    with atomic.new_folder(out) as tmp:
+        for kind, path in files.items():
+            if path is None:
+                continue
+            ckpt = durable.load(path)
+            if kind == "D" and "D" not in slt["targets"]:
+                shutil.copyfile(path, tmp / path.name)  # unmasked: already what StudioGAN expects
+                continue
+            Gen, Dis = _build(sg, sections)
+            target = "D" if kind == "D" else "G"  # G_ema is converted like G
+            model = _converted(Dis if target == "D" else Gen, path, ckpt, slt["k"],
+                               slt_section.convert_options(slt, target))
+            # StudioGAN reads run_name, seed, step, best_fid ... from D's file (ckpt.py:83-84, 46-72); the
+            # optimizer state is that of the scores, which a dense model does not have.
+            kept = {key: v for key, v in ckpt.items() if key != "optimizer"}
+            torch.save(dict(kept, state_dict=materialize(model).state_dict()), tmp / path.name)
     return out
 
 

@@ -6,7 +6,9 @@
 - models.model.load_generator_discriminator: converts G (and G_ema identically, and D when targeted) in place right
   after StudioGAN builds them, i.e. before its optimizers, checkpoint loading and DDP wrapping (loader.py:212-287);
 - utils.misc.calculate_all_sn: a version that works on parametrized spectral-norm layers;
-- loader.WORKER: the SLT worker (moment-matching modes, DDP score check).
+- utils.misc.save_model: checkpoint files written atomically, the previous set kept until the new one is complete
+  (durable.py);
+- loader.WORKER: the SLT worker (moment-matching modes, DDP score check, exact resume).
 
 `install` can be called again (a second in-process run, a DDP child): every wrapper wraps StudioGAN's original.
 """
@@ -42,7 +44,10 @@ def install(sg, slt, run_checks=None):
                                                    _converting(original(model.load_generator_discriminator), slt))
     sg["utils.misc"].calculate_all_sn = _wrapping(original(sg["utils.misc"].calculate_all_sn),
                                                   _spectral_norms(sg["utils.misc"]))
+    from studiogan_slt.studiogan import durable
     from studiogan_slt.studiogan.search_worker import SLTWorker
+
+    sg["utils.misc"].save_model = durable.save_model  # worker.py:965-978 looks it up at every call
 
     sg["loader"].WORKER = SLTWorker  # loader.py:29 bound the name with `from worker import WORKER`
 

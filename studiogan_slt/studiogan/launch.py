@@ -7,14 +7,17 @@ every patch if StudioGAN's main.py:181 spawned loader.load_worker directly.
 """
 import contextlib
 import importlib
+import itertools
 import logging
 import os
 import pickle
+import shlex
 import sys
 from pathlib import Path
 
-from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import checkpoints, compat, digits_selection, hooks, locate, slt_section
+from studiogan_slt.errors import Interrupted, SLTError
+from studiogan_slt.studiogan import (checkpoints, compat, digits_selection, durable, hooks, locate, preflight,
+                                     slt_section)
 
 _log = logging.getLogger(__name__)
 
@@ -45,6 +48,15 @@ def _flag_value(argv, *names):
     return value
 
 
+def _flag_values(argv, *names):
+    """The values after the last occurrence of a nargs='+' option (`-metrics fid is`), or None."""
+    values = None
+    for i, arg in enumerate(argv):
+        if arg in names:
+            values = list(itertools.takewhile(lambda a: not a.startswith("-"), argv[i + 1:]))
+    return values
+
+
 def _check_argv(argv, mode):
     cfg = _flag_value(argv, "-cfg", "--cfg_file")
     if cfg is None:
@@ -56,12 +68,14 @@ def _check_argv(argv, mode):
             raise SLTError("eval does not train; use `studiogan-slt train ... -ckpt DIR` to resume training")
         if ckpt is None:
             raise SLTError("eval needs -ckpt CKPT_DIR (a SAVE/checkpoints/<run> folder)")
+        preflight.check_eval_has_work(argv, _flag_values(argv, "-metrics", "--eval_metrics") or ["fid"])
     elif not train_flag:
         argv = ["-t", *argv]
     if ckpt is not None:
-        when = checkpoints.when(any(a in ("-best", "--load_best") for a in argv))
-        if not checkpoints.find(ckpt, "G", when):
-            raise SLTError(f"-ckpt {ckpt}: no {checkpoints.file_pattern('G', when)} checkpoint there")
+        if not Path(ckpt).is_dir():
+            raise SLTError(f"-ckpt {ckpt}: no such folder")
+        durable.check(ckpt, checkpoints.when(any(a in ("-best", "--load_best") for a in argv)))
+    preflight.check_writable_folder(_flag_value(argv, "-save", "--save_dir") or "./", "-save")
     workers = _flag_value(argv, "--num_workers")
     if workers is not None and workers.lstrip("-").isdigit() and int(workers) < 1:
         # loader.py:193 builds the train DataLoader with persistent_workers=True, which needs a worker process.
@@ -83,6 +97,7 @@ def _check_data(cfgs):
             raise SLTError(f"-data {cfgs.RUN.data_dir}: no {split}/ folder (StudioGAN reads "
                            f"{cfgs.DATA.name} as an ImageFolder: {split}/<class>/*.png); "
                            "`studiogan-slt data digits -o DIR` writes one")
+        preflight.check_class_folders(cfgs.RUN.data_dir, split)
 
 
 def _check_canvas(cfgs, misc):
@@ -111,10 +126,13 @@ def run(argv, mode="train", studiogan_root=None, nproc=1):
         raise SLTError("--nproc is for CPU runs; with GPUs, -DDP uses every visible GPU (see CUDA_VISIBLE_DEVICES)")
     if nproc > 1 and not any(a in ("-DDP", "--distributed_data_parallel") for a in argv):
         raise SLTError("--nproc > 1 needs -DDP (StudioGAN's multi-process mode)")
+    preflight.check_torch()
     root = locate.find_root(studiogan_root)
     sg = import_studiogan(root)
+    build = hooks.original(sg["models.model"].load_generator_discriminator)
     hooks.install(sg, slt, run_checks=lambda cfgs: (_check_data(cfgs), _check_canvas(cfgs, sg["utils.misc"]),
                                                     digits_selection.check(cfgs),
+                                                    preflight.check_targets(cfgs, slt, build),
                                                     compat.ensure_eval_weights(cfgs, sg)))
     with compat.fake_cuda_devices(nproc):
         saved_argv, sys.argv = sys.argv, ["main.py", *argv]
@@ -122,17 +140,41 @@ def run(argv, mode="train", studiogan_root=None, nproc=1):
             cfgs, gpus_per_node, run_name, hdf5_path, rank = sg["main"].load_configs_initialize_training()
         finally:
             sys.argv = saved_argv
-        if cfgs.RUN.distributed_data_parallel and cfgs.OPTIMIZATION.world_size > 1:
-            import torch.multiprocessing as mp
+        try:
+            if cfgs.RUN.distributed_data_parallel and cfgs.OPTIMIZATION.world_size > 1:
+                import torch.multiprocessing as mp
 
-            compat.prepare_distributed(cfgs)
-            mp.spawn(_ddp_child, nprocs=gpus_per_node,
-                     args=(str(root), slt, nproc, pickle.dumps(cfgs), gpus_per_node, run_name, hdf5_path))
-        else:
-            with _device_mode():
-                sg["loader"].load_worker(local_rank=rank, cfgs=cfgs, gpus_per_node=gpus_per_node,
-                                         run_name=run_name, hdf5_path=hdf5_path)
+                compat.prepare_distributed(cfgs)
+                mp.spawn(_ddp_child, nprocs=gpus_per_node,
+                         args=(str(root), slt, nproc, pickle.dumps(cfgs), gpus_per_node, run_name, hdf5_path))
+            else:
+                with _device_mode():
+                    sg["loader"].load_worker(local_rank=rank, cfgs=cfgs, gpus_per_node=gpus_per_node,
+                                             run_name=run_name, hdf5_path=hdf5_path)
+        except KeyboardInterrupt:
+            raise _interrupted(argv, mode, nproc, cfgs, run_name) from None
     return run_name
+
+
+def _interrupted(argv, mode, nproc, cfgs, run_name):
+    """Ctrl-C: say which checkpoint is the last complete one and how to resume from it."""
+    folder = cfgs.RUN.ckpt_dir or os.path.join(cfgs.RUN.save_dir, "checkpoints", run_name)
+    step = durable.complete_step(folder, "current") if os.path.isdir(folder) else None
+    if mode != "train":
+        return Interrupted("interrupted")
+    if step is None:
+        return Interrupted("interrupted before the first checkpoint was saved; there is nothing to resume from")
+    again, skip = [], False
+    for arg in argv:
+        if skip or arg in ("-t", "--train"):
+            skip = False
+        elif arg in ("-ckpt", "--ckpt_dir"):
+            skip = True
+        elif not arg.startswith(("-ckpt=", "--ckpt_dir=")):
+            again.append(arg)
+    plugin = ["--nproc", str(nproc)] if nproc > 1 else []
+    return Interrupted(f"interrupted; the last complete checkpoint is step {step} in {folder}; resume with: "
+                       f"studiogan-slt train {shlex.join([*plugin, *again, '-ckpt', folder])}")
 
 
 def _ddp_child(local_rank, root, slt, nproc, cfgs_bytes, gpus_per_node, run_name, hdf5_path):

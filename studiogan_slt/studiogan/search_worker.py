@@ -10,6 +10,7 @@ import utils.misc as misc  # StudioGAN's src/utils/misc.py
 import worker as studiogan_worker  # StudioGAN's src/worker.py
 
 from studiogan_slt.digests import sha256
+from studiogan_slt.studiogan import durable, resume
 from studiogan_slt.studiogan.slt_section import MOMENT_MODES
 
 
@@ -20,6 +21,7 @@ class SLTWorker(studiogan_worker.WORKER):
     _moment_step = None
     _search_monitor = None
     _digits_selection = None
+    _train_state = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -59,6 +61,38 @@ class SLTWorker(studiogan_worker.WORKER):
     def _moment_mode(self):
         return self.cfgs.SLT.train_mode in MOMENT_MODES
 
+    def prepare_train_iter(self, epoch_counter):
+        """Called once, right before the loop's first step (loader.py:389): restore the resume state here."""
+        if self._moment_mode():
+            # Built now rather than at the first step: its extractor's init draws from torch's generator, which the
+            # resume state restores below.
+            self._moment_step = _moment_step(self)
+        self._train_state = resume.TrainState(self)
+        saved = self._saved_train_state()
+        if saved is not None:
+            self._train_state.restore_data(saved)
+        super().prepare_train_iter(epoch_counter)
+        self._train_state.restore_generators()
+
+    def _saved_train_state(self):
+        folder, when = self.RUN.ckpt_dir, "best" if self.RUN.load_best else "current"
+        if not folder or self.RUN.freezeD != -1:  # -freezeD starts a new run from another run's D
+            return None
+        found = durable.files(folder, when, durable.MARK)
+        if not found:
+            return None
+        path = found[max(found)]
+        if self.logger is not None:
+            self.logger.info(f"SLT: resuming the generators and the data position from {os.path.basename(path)}")
+        return durable.load(path, ("generators", "sampler"))
+
+    def sample_data_basket(self):
+        epoch = self.epoch_counter
+        basket = super().sample_data_basket()
+        if self._train_state is not None:
+            self._train_state.count(new_epoch=self.epoch_counter != epoch)
+        return basket
+
     def train_discriminator(self, current_step):
         if self._moment_mode():
             # The pair StudioGAN's loop expects (loader.py:391); log_train_statistics calls .item() on the loss.
@@ -68,9 +102,7 @@ class SLTWorker(studiogan_worker.WORKER):
     def train_generator(self, current_step):
         if self._moment_mode():
             if self._moment_step is None:
-                from studiogan_slt.studiogan import moment_mode
-
-                self._moment_step = moment_mode.MomentMatchingStep(self)
+                self._moment_step = _moment_step(self)
             loss = self._moment_step.train_generator(current_step)
         else:
             loss = super().train_generator(current_step)
@@ -86,14 +118,18 @@ class SLTWorker(studiogan_worker.WORKER):
             is_best, line = self._digits_selection.at_save(misc.peel_model(evaluated), step)
             self.logger.info(line)
         super().save(step, is_best)
-        if self._moment_step is None or self.global_rank != 0:
+        if self.global_rank != 0:
             return
-        from studiogan_slt.studiogan.moment_mode import STATE_KIND
-
-        state = self._moment_step.state_dict()
         # As worker.py:965-975 does for G, D and G_ema: a best save also rewrites "current".
-        for when in ("best", "current") if is_best is True else ("current",):
-            misc.save_model(model=STATE_KIND, when=when, step=step, ckpt_dir=self.RUN.ckpt_dir, states=state)
+        whens = ("best", "current") if is_best is True else ("current",)
+        if self._moment_step is not None:
+            from studiogan_slt.studiogan.moment_mode import STATE_KIND
+
+            state = self._moment_step.state_dict()
+            for when in whens:
+                misc.save_model(model=STATE_KIND, when=when, step=step, ckpt_dir=self.RUN.ckpt_dir, states=state)
+        for when in whens:
+            durable.commit(self.RUN.ckpt_dir, when, step, self._train_state.state_dict())
 
     def _check_ranks_agree(self, step):
         """DDP must leave every rank with the same network. Gather digests of G's trainable tensors (the scores of
@@ -111,6 +147,12 @@ class SLTWorker(studiogan_worker.WORKER):
             log(f"DDP check at step {step}: G trainable-tensor digests per rank {[g[0] for g in gathered]}, "
                 f"effective-weight digests per rank {[g[1] for g in gathered]} "
                 f"({'identical' if same else 'DIFFERENT'})")
+
+
+def _moment_step(worker):
+    from studiogan_slt.studiogan import moment_mode
+
+    return moment_mode.MomentMatchingStep(worker)
 
 
 def tensor_digest(named_tensors):

@@ -42,6 +42,10 @@ def _check_plugin_keys(values):
     if values["digits_metric"] not in (None, *DIGITS_METRICS):
         fail("digits_metric", f"{values['digits_metric']!r} is not allowed; use one of {', '.join(DIGITS_METRICS)} "
                               "(the best checkpoint by that digits metric) or null")
+    seed = values["seed"]
+    if isinstance(seed, int) and not isinstance(seed, bool) and seed < 0:
+        fail("seed", f"{seed} is not allowed; use an integer >= 0 (the SLT seed is always fixed; StudioGAN's "
+                     "--seed -1, a random seed, has no counterpart here)")
     if not isinstance(values["moments"], dict):
         fail("moments", f"{values['moments']!r} is not allowed; use a mapping of moment-matching options")
     for key in ("include", "exclude"):
@@ -122,10 +126,11 @@ def load(cfg_file):
     """Read a StudioGAN YAML and return its validated SLT values; SLTError (one line) for any problem."""
     import yaml
 
+    from studiogan_slt import strict_yaml
+
     try:
         with open(cfg_file) as f:
-            # The same loader StudioGAN uses (config.py:402), so both read the file identically.
-            data = yaml.load(f, Loader=yaml.FullLoader)
+            data = strict_yaml.load(f)
     except OSError as err:
         raise SLTError(f"-cfg {cfg_file}: cannot read the config file ({err.strerror})") from None
     except yaml.YAMLError as err:

@@ -7,11 +7,11 @@ import math
 import numbers
 import struct
 import zlib
-from pathlib import Path
 
 import numpy as np
 import torch
 
+from studiogan_slt import atomic
 from studiogan_slt.errors import SLTError
 from studiogan_slt.supermask import rng
 
@@ -108,7 +108,7 @@ def write_png(path, image):
     def chunk(tag, data):
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
-    Path(path).write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, color, 0, 0, 0))
+    atomic.write_bytes(path, b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, color, 0, 0, 0))
                            + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)) + chunk(b"IEND", b""))
 
 

@@ -81,9 +81,9 @@ def save_ticket(module, path, *, builder=None, builder_kwargs=None, sampler=None
     """
     data = encode(module, builder=builder, builder_kwargs=builder_kwargs, sampler=sampler, tier=tier,
                   values_dtype=values_dtype, codec=codec, **meta)
-    path = Path(path)
-    path.write_bytes(data)
-    return path
+    from studiogan_slt import atomic
+
+    return atomic.write_bytes(path, data)
 
 
 @dataclass

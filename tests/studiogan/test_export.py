@@ -198,7 +198,7 @@ def test_dense_export_is_evaluated_by_studiogan_without_the_slt_section(runs):
 def test_export_user_errors(runs, tmp_path):
     _user_error(runs, "export-best", "-metrics none")
     _user_error(runs, "export-dcgan-seeded", "tier='seeded' impossible")
-    _user_error(runs, "export-unwritable", "cannot write the ticket")
+    _user_error(runs, "export-unwritable", "does not exist")  # checked before the model is built
     # Both are refused before StudioGAN is imported, so they run here.
     dense_run = CliRunner().invoke(main, ["export", "-ckpt", _one(runs["ckpt"]["dense"]), "-o", tmp_path / "t.slt"])
     not_a_ckpt = CliRunner().invoke(main, ["export", "-ckpt", str(tmp_path), "-o", tmp_path / "t.slt"])

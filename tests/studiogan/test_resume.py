@@ -1,0 +1,113 @@
+"""Resume is exact: a run SIGKILLed right after its step-4 checkpoint and resumed from it ends bit-identical to the
+run that was never interrupted (CPU, fixed seed): models, G_ema, optimizers. In the adversarial and the
+moment-matching SLT modes, and for a dense run through the plugin. Without the plugin's resume state (a folder of
+StudioGAN's own files only) the resumed run diverges, which is what StudioGAN itself guarantees.
+
+StudioGAN's loop saves at steps 2, 4 and 6 here (total_steps 5, save_freq 2); the kill comes after the files of
+step 4 are complete (kills.killed_after_save), the resumed run makes the updates of steps 5 and 6.
+"""
+import glob
+import os
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from tests.studiogan.driving import run_jobs
+
+BASE = {"DATA": {"name": "DIGITS", "img_size": 32, "num_classes": 10}, "PRE": {"apply_rflip": False},
+        "MODEL": {"g_cond_mtd": "W/O", "d_cond_mtd": "W/O", "g_conv_dim": 8, "d_conv_dim": 8, "z_dim": 16,
+                  "apply_g_ema": True, "g_ema_decay": 0.5, "g_ema_start": 0},
+        "OPTIMIZATION": {"batch_size": 8, "d_updates_per_step": 1, "total_steps": 5}}
+QUICK = ["-metrics", "none", "--num_workers", "1", "--print_freq", "1", "--save_freq", "2", "--seed", "0"]
+FINAL = 6
+
+
+def _modes(extractor):
+    return {
+        "adversarial": {**BASE, "SLT": {"k": 0.3, "bias_init": "uniform"}},
+        "moment_matching": {**BASE, "SLT": {"k": 0.3, "bias_init": "uniform", "train_mode": "moment_matching",
+                                            "moments": {"extractors": [{
+                                                "network": "studiogan_slt.metrics.digits_net:digits_cnn",
+                                                "weights": str(extractor), "kwargs": {"width": 8}}]}}},
+        "dense": BASE,
+    }
+
+
+@pytest.fixture(scope="module")
+def runs(studiogan_root, digits, tmp_path_factory):
+    from studiogan_slt.metrics.digits_net import digits_cnn
+
+    work = tmp_path_factory.mktemp("resume")
+    torch.manual_seed(0)
+    torch.save(digits_cnn(width=8).state_dict(), work / "extractor.pt")
+    jobs = []
+    for mode, sections in _modes(work / "extractor.pt").items():
+        cfg = work / f"{mode}.yaml"
+        cfg.write_text(yaml.safe_dump(sections))
+        argv = ["-cfg", str(cfg), "-data", str(digits), *QUICK]
+        killed = work / mode / "killed"
+        jobs += [
+            {"name": f"{mode}/full", "kind": "train", "argv": [*argv, "-save", str(work / mode / "full")]},
+            {"name": f"{mode}/kill", "kind": "call", "function": "kills:killed_after_save",
+             "kwargs": {"argv": [*argv, "-save", str(killed)], "step": 4}},
+            # StudioGAN's own files of step 4, without the plugin's resume state
+            {"name": f"{mode}/copy", "kind": "copy", "src": str(killed / "checkpoints" / "*" / "model=[DG]*.pth"),
+             "dst": str(work / mode / "plain")},
+            {"name": f"{mode}/resumed", "kind": "train",
+             "argv": [*argv, "-save", str(killed), "-ckpt", "glob:" + str(killed / "checkpoints" / "*")]},
+        ]
+        if mode == "adversarial":
+            jobs.append({"name": f"{mode}/plain", "kind": "train",
+                         "argv": [*argv, "-save", str(work / mode / "plain_save"), "-ckpt", str(work / mode / "plain")]})
+    results = run_jobs(work, jobs, studiogan_root, must_succeed=[job["name"] for job in jobs])
+    assert all(results[f"{mode}/kill"]["value"] for mode in _modes(None)), "a run was not killed after step 4"
+    return work
+
+
+def _final(folder, model):
+    (path,) = glob.glob(os.path.join(glob.escape(str(folder)), f"model={model}-current-weights-step=*.pth"))
+    return path, torch.load(path, map_location="cpu", weights_only=False)
+
+
+def _differences(a, b, where=""):
+    if isinstance(a, torch.Tensor):
+        return [] if isinstance(b, torch.Tensor) and torch.equal(a, b) else [where]
+    if isinstance(a, dict):
+        if not isinstance(b, dict) or a.keys() != b.keys():
+            return [where + " (keys)"]
+        return [d for key in a for d in _differences(a[key], b[key], f"{where}.{key}")]
+    if isinstance(a, (list, tuple)):
+        if len(a) != len(b):
+            return [where + " (length)"]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, f"{where}[{i}]")]
+    return [] if a == b else [where]
+
+
+def _compare(full, other, models=("G", "G_ema", "D"), keys=("state_dict", "optimizer")):
+    differences = []
+    for model in models:
+        (path_a, a), (path_b, b) = _final(full, model), _final(other, model)
+        assert os.path.basename(path_a) == os.path.basename(path_b) == \
+            f"model={model}-current-weights-step={FINAL}.pth"
+        differences += [d for key in keys if key in a for d in _differences(a[key], b[key], f"{model}.{key}")]
+    return differences
+
+
+@pytest.mark.parametrize("mode", ["adversarial", "moment_matching", "dense"])
+def test_a_killed_and_resumed_run_ends_bit_identical(runs, mode):
+    (full,) = glob.glob(str(runs / mode / "full" / "checkpoints" / "*"))
+    (resumed,) = glob.glob(str(runs / mode / "killed" / "checkpoints" / "*"))
+    assert not _compare(full, resumed)
+    log = Path(glob.glob(str(runs / mode / "killed" / "logs" / "*.log"))[0]).read_text()
+    assert "resuming the generators and the data position from model=RESUME-current-weights-step=4.pth" in log
+    if mode == "moment_matching":
+        assert not _compare(full, resumed, models=("MM",), keys=("ama", "schedulers"))
+
+
+def test_studiogan_s_own_checkpoint_files_do_not_resume_exactly(runs):
+    """The control: the same step-4 files without the plugin's resume state give another run, so the test above
+    would see a resume that restores less."""
+    (full,) = glob.glob(str(runs / "adversarial" / "full" / "checkpoints" / "*"))
+    assert _compare(full, runs / "adversarial" / "plain")
