@@ -11,7 +11,7 @@ from torch.nn.utils import parametrize
 from studiogan_slt.supermask import inits
 from studiogan_slt.supermask import options as options_mod
 from studiogan_slt.supermask.parametrize import GlobalScope, Supermask
-from studiogan_slt.supermask.select import find_targets
+from studiogan_slt.supermask.select import find_targets, is_normalisation
 
 _OPTIONS_ATTR = "_slt_options"
 _FROZEN_ATTR = "_slt_frozen_parameters"
@@ -54,17 +54,23 @@ def _install(module, attr, name, opts, weight_shape, is_bias):
     sm = Supermask(scores, opts["k"], scale)
     sm.init_spec = spec
     sm.was_parameter = isinstance(current, nn.Parameter)
+    if opts["rerandomize"] and spec is not None:
+        # Which draw of its seeded sequence each element holds (search/rerandomize.py), a buffer so that it travels
+        # with the host's checkpoints. float32, not an integer type: StudioGAN's EMA lerps every buffer
+        # (utils/ema.py:38), which integer tensors refuse; counts stay exact up to 2**24.
+        sm.register_buffer("draws", torch.zeros_like(scores))
     _set_tensor(module, attr, frozen, as_parameter=False)
     parametrize.register_parametrization(module, attr, sm)
     return sm
 
 
-def _freeze_parameters(model):
-    """Every Parameter that is not a score becomes a buffer (same storage), so optimizers and requires_grad toggles
-    cannot reach it. Returns their names so materialize() can give them back."""
+def _freeze_parameters(model, learn_bn):
+    """Every Parameter that is not a score (nor, with learn_bn, a normalisation layer's affine) becomes a buffer
+    (same storage), so optimizers and requires_grad toggles cannot reach it. Returns their names so materialize()
+    can give them back."""
     frozen = []
     for mod_name, module in model.named_modules():
-        if isinstance(module, Supermask):
+        if isinstance(module, Supermask) or (learn_bn and is_normalisation(module)):
             continue
         for attr, p in list(module._parameters.items()):
             if p is not None:
@@ -108,7 +114,11 @@ def convert(module, k, **options):
                       "masks can never matter or learn; set bias_init='uniform' or mask_bias=False", stacklevel=2)
     if opts["scope"] == "global":
         GlobalScope(supermasks, opts["k"])
-    setattr(module, _FROZEN_ATTR, _freeze_parameters(module))
+    if opts["learn_bn"] and not any(is_normalisation(m) and any(p is not None for p in m._parameters.values())
+                                    for m in module.modules()):
+        warnings.warn("learn_bn: the model has no normalisation layer with an affine to learn (a conditional BN "
+                      "computes its gain and bias with layers that are masked instead)", stacklevel=2)
+    setattr(module, _FROZEN_ATTR, _freeze_parameters(module, opts["learn_bn"]))
     opts["types"] = [t if isinstance(t, str) else t.__name__ for t in opts["types"]] if opts["types"] else None
     setattr(module, _OPTIONS_ATTR, opts)
     return module

@@ -6,6 +6,7 @@ from a small JSON spec (`generate`).
 """
 import math
 
+import numpy as np
 import torch
 
 from studiogan_slt.supermask import rng
@@ -26,17 +27,52 @@ def fan_in(shape):
     return shape[1] * math.prod(shape[2:])
 
 
+_STREAMS = {"signed_kaiming_constant": "signs", "kaiming_normal": "normal", "uniform": "uniform"}
+
+
+def _scaled(kind, draws, scale):
+    if kind == "uniform":
+        return (draws * 2.0 - 1.0) * scale
+    return draws * scale
+
+
+def _kind(spec):
+    if spec["init"] not in _STREAMS:
+        raise ValueError(f"unknown init {spec['init']!r} in a seeded weight spec; expected one of "
+                         f"{', '.join(_STREAMS)}")
+    return spec["init"]
+
+
 def generate(spec, shape):
     """The frozen tensor described by a seeded init spec {"init", "seed", "key", "scale"}."""
-    kind, seed, key, scale = spec["init"], spec["seed"], spec["key"], torch.tensor(spec["scale"], dtype=torch.float32)
-    if kind == "signed_kaiming_constant":
-        return rng.signs(seed, key, shape) * scale
-    if kind == "kaiming_normal":
-        return rng.normal(seed, key, shape) * scale
-    if kind == "uniform":
-        return (rng.uniform(seed, key, shape) * 2.0 - 1.0) * scale
-    raise ValueError(f"unknown init {kind!r} in a seeded weight spec; expected one of "
-                     "signed_kaiming_constant, kaiming_normal, uniform")
+    kind, seed, key, scale = _kind(spec), spec["seed"], spec["key"], torch.tensor(spec["scale"], dtype=torch.float32)
+    draw = {"signs": rng.signs, "normal": rng.normal, "uniform": rng.uniform}[_STREAMS[kind]]
+    return _scaled(kind, draw(seed, key, shape), scale)
+
+
+def drawn(spec, index, draws):
+    """float32 values of the flat elements `index` of a seeded tensor whose element i holds draw draws[i] of its own
+    sequence: draw 0 is generate()'s value, draw j > 0 the same init from the stream "<key>#draw<j>". A value is a
+    pure function of (seed, key, element index, draw), so re-randomised weights are regenerated from their draws."""
+    kind, scale = _kind(spec), torch.tensor(spec["scale"], dtype=torch.float32)
+    index, draws = np.asarray(index, dtype=np.int64), np.asarray(draws, dtype=np.int64)
+    out = torch.empty(index.size, dtype=torch.float32)
+    for j in np.unique(draws):
+        chosen = draws == j
+        key = spec["key"] if j == 0 else f"{spec['key']}#draw{j}"
+        values = torch.from_numpy(rng.at(_STREAMS[kind], spec["seed"], key, index[chosen]))
+        out[torch.from_numpy(chosen)] = _scaled(kind, values, scale)
+    return out
+
+
+def with_draws(spec, shape, draws):
+    """generate()'s tensor with every element i replaced by draw draws[i] of its sequence (draws: same shape)."""
+    frozen = generate(spec, shape)
+    flat, d = frozen.view(-1), torch.as_tensor(draws).reshape(-1).to(torch.int64)
+    index = torch.nonzero(d > 0).reshape(-1)
+    if index.numel():
+        flat[index] = drawn(spec, index.numpy(), d[index].numpy())
+    return frozen
 
 
 def weight_spec(kind, seed, key, shape, k, scaled):

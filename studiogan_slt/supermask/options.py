@@ -18,6 +18,9 @@ DEFAULTS = {
     "bias_init": "keep",
     "rescale": False,
     "seed": 0,
+    "learn_bn": False,
+    "rerandomize": None,
+    "k_schedule": None,
 }
 CHOICES = {
     "scope": ("layer", "global"),
@@ -25,7 +28,35 @@ CHOICES = {
     "weight_init": inits.WEIGHT_INITS,
     "bias_init": inits.BIAS_INITS,
 }
-_BOOLS = ("mask_bias", "first_last_dense", "scaled", "rescale")
+_BOOLS = ("mask_bias", "first_last_dense", "scaled", "rescale", "learn_bn")
+# The levers of supermask/search: {key: (check, what it must be)}
+_LEVERS = {
+    "rerandomize": {"every": (lambda v: _is_int(v) and v >= 1, "an integer >= 1 (steps between redraws)"),
+                    "fraction": (lambda v: _is_real(v) and 0 < v <= 1, "a number in (0, 1] (the chance a pruned "
+                                                                            "weight is redrawn)")},
+    "k_schedule": {"start": (lambda v: _is_real(v) and 0 < v <= 1, "a number in (0, 1], the kept fraction at step 0"),
+                   "steps": (lambda v: _is_int(v) and v >= 1, "an integer >= 1 (steps to reach k)")},
+}
+
+
+def _is_int(v):
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _is_real(v):
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _check_lever(name, value):
+    """The lever's settings as a plain dict, or ValueError naming what is wrong."""
+    fields = _LEVERS[name]
+    example = ", ".join(f"{key}: ..." for key in fields)
+    if not isinstance(value, dict) or set(value) != set(fields):
+        raise ValueError(f"{name} must be null or a mapping {{{example}}}, got {value!r}")
+    for key, (ok, what) in fields.items():
+        if not ok(value[key]):
+            raise ValueError(f"{name}.{key} must be {what}, got {value[key]!r}")
+    return {key: (int(v) if _is_int(v) else float(v)) for key, v in value.items()}
 
 
 def k_problem(k):
@@ -63,7 +94,16 @@ def validate(k, options):
     for key in ("score_bound", "bias_score_bound"):
         if opts[key] is not None and (not isinstance(opts[key], numbers.Real) or opts[key] <= 0):
             raise ValueError(f"{key} must be a positive number or None, got {opts[key]!r}")
-    if isinstance(opts["seed"], bool) or not isinstance(opts["seed"], numbers.Integral):
+    if not _is_int(opts["seed"]):
         raise ValueError(f"seed must be an integer, got {opts['seed']!r}")
+    for name in _LEVERS:
+        if opts[name] is not None:
+            opts[name] = _check_lever(name, opts[name])
+    if opts["rerandomize"] and opts["weight_init"] == "keep":
+        raise ValueError("rerandomize needs a seeded weight_init (signed_kaiming_constant or kaiming_normal): weights "
+                         "from the host's own init cannot be redrawn, nor regenerated from a ticket")
+    if opts["k_schedule"] and opts["k_schedule"]["start"] < k:
+        raise ValueError(f"k_schedule.start must be >= k={k} (the kept fraction decays from start to k), "
+                         f"got {opts['k_schedule']['start']!r}")
     opts["k"] = float(k)
     return opts

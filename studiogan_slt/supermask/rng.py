@@ -29,8 +29,14 @@ def _base(seed, key):
 
 def bits(seed, key, n, start=0):
     """n uint64 values: elements start..start+n-1 of stream (seed, key)."""
+    return bits_at(seed, key, np.arange(start, start + n, dtype=np.uint64))
+
+
+def bits_at(seed, key, index):
+    """uint64 values of the elements `index` (any integer array) of stream (seed, key): each element is a pure
+    function of (seed, key, index), so any subset can be drawn without the rest."""
     with np.errstate(over="ignore"):
-        z = _base(seed, key) + (np.arange(start + 1, start + n + 1, dtype=np.uint64) * _GOLDEN)
+        z = _base(seed, key) + ((np.asarray(index, dtype=np.uint64) + np.uint64(1)) * _GOLDEN)
         z = (z ^ (z >> np.uint64(30))) * _M1
         z = (z ^ (z >> np.uint64(27))) * _M2
         return z ^ (z >> np.uint64(31))
@@ -40,16 +46,22 @@ def _numel(shape):
     return int(np.prod(shape, dtype=np.int64))
 
 
+def _uniform(raw):
+    return (raw >> np.uint64(40)).astype(np.float32) * np.float32(2.0 ** -24)
+
+
+def _signs(raw):
+    return np.float32(1.0) - np.float32(2.0) * (raw >> np.uint64(63)).astype(np.float32)
+
+
 def uniform(seed, key, shape):
     """float32 in [0, 1): the top 24 bits of each draw, scaled exactly."""
-    u = (bits(seed, key, _numel(shape)) >> np.uint64(40)).astype(np.float32) * np.float32(2.0 ** -24)
-    return torch.from_numpy(u.reshape(shape))
+    return torch.from_numpy(_uniform(bits(seed, key, _numel(shape))).reshape(shape))
 
 
 def signs(seed, key, shape):
     """float32 +1/-1 from the top bit of each draw."""
-    top = (bits(seed, key, _numel(shape)) >> np.uint64(63)).astype(np.float32)
-    return torch.from_numpy((np.float32(1.0) - np.float32(2.0) * top).reshape(shape))
+    return torch.from_numpy(_signs(bits(seed, key, _numel(shape))).reshape(shape))
 
 
 def _poly(x, coeffs):
@@ -86,6 +98,12 @@ def _cos_2pi(t):
     return np.select([q == 0, q == 1, q == 2], [c, -s, -c], s)
 
 
+def _box_muller(first, second):
+    u1 = ((first >> np.uint64(11)).astype(np.float64) + 1.0) * 2.0 ** -53  # (0, 1]: log is finite
+    u2 = (second >> np.uint64(11)).astype(np.float64) * 2.0 ** -53  # [0, 1)
+    return (np.sqrt(-2.0 * _log(u1)) * _cos_2pi(u2)).astype(np.float32)
+
+
 def normal(seed, key, shape):
     """float32 N(0, 1) by Box-Muller over two independent draws per element."""
     n = _numel(shape)
@@ -93,7 +111,13 @@ def normal(seed, key, shape):
     for start in range(0, n, _CHUNK):
         m = min(_CHUNK, n - start)
         raw = bits(seed, key, 2 * m, start=2 * start)
-        u1 = ((raw[0::2] >> np.uint64(11)).astype(np.float64) + 1.0) * 2.0 ** -53  # (0, 1]: log is finite
-        u2 = (raw[1::2] >> np.uint64(11)).astype(np.float64) * 2.0 ** -53  # [0, 1)
-        out[start:start + m] = (np.sqrt(-2.0 * _log(u1)) * _cos_2pi(u2)).astype(np.float32)
+        out[start:start + m] = _box_muller(raw[0::2], raw[1::2])
     return torch.from_numpy(out.reshape(shape))
+
+
+def at(kind, seed, key, index):
+    """float32 numpy values of elements `index` (flat) of a stream, as uniform(), signs() or normal() draw them."""
+    index = np.asarray(index, dtype=np.uint64)
+    if kind == "normal":
+        return _box_muller(bits_at(seed, key, 2 * index), bits_at(seed, key, 2 * index + np.uint64(1)))
+    return {"uniform": _uniform, "signs": _signs}[kind](bits_at(seed, key, index))

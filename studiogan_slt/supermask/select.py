@@ -16,6 +16,10 @@ from torch.nn.utils.spectral_norm import SpectralNorm
 _NEVER = (_NormBase, nn.GroupNorm, nn.LayerNorm, nn.LocalResponseNorm)
 
 
+def is_normalisation(module):
+    return isinstance(module, _NEVER)
+
+
 @dataclass
 class Target:
     module_name: str
@@ -37,7 +41,7 @@ def _tensor_attr(module, name):
 
 
 def _weight_attr(module):
-    if isinstance(module, _NEVER):
+    if is_normalisation(module):
         return ""
     name = "weight_orig" if _has_spectral_norm(module) else "weight"
     w = _tensor_attr(module, name)

@@ -1,21 +1,23 @@
 """The `.slt` container: a safetensors file whose metadata holds one JSON header.
 
-Layout (format_version 2)::
+Layout (format_version 3)::
 
     tensors       "masks"   uint8: every mask's np.packbits bytes, concatenated in header order, then coded
                   "signs"   uint8: packed signs of the kept weights of "signs"-tier tensors, concatenated (if any)
                   "values"  float32|float16: kept values of "values"-tier tensors, concatenated (if any)
+                  "draws"   uint8: the kept weights' draw counts of re-randomised seeded tensors, each tensor's as
+                            its entry's "draws" integer type, concatenated, then coded (if any)
                   "state"   uint8: little-endian bytes of every other state_dict entry (BN parameters and running
                             statistics, unmasked layers), concatenated in header order, then coded
     __metadata__  {"studiogan_slt": "<JSON header>"}
 
-    header = {"format": "studiogan-slt-ticket", "format_version": 2, "plugin_version", "rng",
+    header = {"format": "studiogan-slt-ticket", "format_version": 3, "plugin_version", "rng",
               "options" (convert()'s, with k and scope), "codec": "xz"|"none", "values_dtype",
               "architecture": {"builder": registered name | "module:function", "kwargs": {...}} | null,
               "sampler": {...} | null,
               "meta": {...},
               "masked":  [{"name", "type", "shape", "dtype", "kept", "scale", "tier",
-                           + "init", "sha256" (seeded) | "constant" (signs) | nothing (values)}],
+                           + "init", "sha256", optional "draws" (seeded) | "constant" (signs) | nothing (values)}],
               "tensors": [{"name", "shape", "dtype"}],
               "blobs": {tensor name: sha256 of its bytes},
               "header_sha256": sha256 of the canonical JSON of everything else}
@@ -23,7 +25,8 @@ Layout (format_version 2)::
 A few large payloads instead of one per tensor keep the header small: at k = 0.1 a ticket is ~1/68 of the dense
 file, so per-tensor bookkeeping would otherwise be a visible share of it. Payload offsets follow from the order and
 shapes in the header. Version 1 named its builder by import path and stored k twice; version 2 names a registered
-builder (builders.py) and keeps k only in "options". safetensors parses no pickle and runs no code. Every payload
+builder (builders.py) and keeps k only in "options"; version 3 adds the optional draw counts, so version 2 files
+are still read. safetensors parses no pickle and runs no code. Every payload
 byte is covered by a sha256 in the header, and the header by its own, so a truncated, flipped or edited file is
 rejected before anything is rebuilt from it.
 """
@@ -40,8 +43,11 @@ from studiogan_slt.supermask import options
 from studiogan_slt.ticket import TIERS
 from studiogan_slt.ticket.bitpack import CODECS
 
+DRAWS_DTYPES = ("uint8", "int16", "int32")  # integer types a seeded entry's draw counts may be stored in
+
 FORMAT = "studiogan-slt-ticket"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (2, 3)  # a version 2 ticket is a version 3 one without draw counts
 METADATA_KEY = "studiogan_slt"
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64,
@@ -110,9 +116,9 @@ def loads(data, source):
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise SLTError(f"{source}: the header does not describe a {FORMAT}")
     version = header.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise SLTError(f"{source}: ticket format version {version!r} is not supported; this studiogan-slt reads "
-                       f"version {FORMAT_VERSION}")
+                       f"versions {', '.join(map(str, READABLE_VERSIONS))}")
     body = {key: value for key, value in header.items() if key != "header_sha256"}
     if header.get("header_sha256") != hashlib.sha256(canonical(body)).hexdigest():
         raise SLTError(f"{source}: the ticket header was modified or corrupted (header checksum mismatch)")
@@ -174,6 +180,8 @@ def _schema_problem(header):
         problem = _fields_problem(entry, _COMMON, where) or _fields_problem(entry, _PER_TIER[entry["tier"]], where)
         if problem:
             return problem
+        if "draws" in entry and (entry["tier"] != "seeded" or entry["draws"] not in DRAWS_DTYPES):
+            return f"{where} ({entry['name']}): draws must be one of {', '.join(DRAWS_DTYPES)} in the seeded tier"
         if not 0 <= entry["kept"] <= numel(entry["shape"]):
             return f"{where} ({entry['name']}): kept is not within its shape"
     for i, entry in enumerate(header["tensors"]):

@@ -16,6 +16,7 @@ from torch import nn
 from studiogan_slt import __version__
 from studiogan_slt.errors import SLTError
 from studiogan_slt.supermask.convert import slt_options
+from studiogan_slt.supermask.search import final_k
 from studiogan_slt.ticket import bitpack, builders, tiers
 from studiogan_slt.ticket import container as fmt
 
@@ -63,7 +64,8 @@ def encode(module, *, builder=None, builder_kwargs=None, sampler=None, tier="aut
     except (TypeError, ValueError) as e:
         raise ValueError(f"builder_kwargs, sampler and meta must be JSON values (str, number, bool, list, dict): "
                          f"{e}") from None
-    header["masked"], header["tensors"], blobs = tiers.pack_module(module, tier, values_dtype, codec)
+    with final_k(module, opts["k"]):  # a ticket always stores the final k, even one saved mid-schedule
+        header["masked"], header["tensors"], blobs = tiers.pack_module(module, tier, values_dtype, codec)
     return fmt.dumps(header, blobs)
 
 

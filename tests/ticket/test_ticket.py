@@ -193,7 +193,7 @@ def test_flipped_mask_bit_with_rehashed_payload(ticket_path):
     (lambda h: h["masked"][0].update(shape=[384, 15]), "kept counts|mask", True),
     (lambda h: h["tensors"][0].update(shape=[25]), "payload 'state'", True),
     (lambda h: h.update(format_version=1), "format version 1 is not supported", False),
-    (lambda h: h.update(format_version=3), "format version 3 is not supported", True),
+    (lambda h: h.update(format_version=4), "format version 4 is not supported", True),
     (lambda h: h["masked"][0].update(sha256="0" * 64), "regenerated weights of 0.weight do not match", True),
     (lambda h: h["masked"][0]["init"].update(seed=1), "regenerated weights of 0.weight do not match", True),
     (lambda h: h["masked"][0].pop("tier"), "invalid ticket header", True),
