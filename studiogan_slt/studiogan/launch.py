@@ -100,6 +100,20 @@ def _check_data(cfgs):
         preflight.check_class_folders(cfgs.RUN.data_dir, split)
 
 
+def _check_optimizer(cfgs):
+    """config.py:519-529 passes OPTIMIZATION.momentum and .nesterov to torch's SGD; their default is "N/A"
+    (config.py:240-242), which torch rejects with a traceback at the first step. Edge-popup trains scores with SGD,
+    so say what to set."""
+    o = cfgs.OPTIMIZATION
+    if o.type_ == "SGD":
+        for key, allowed in (("momentum", "a number >= 0, e.g. 0.9"), ("nesterov", "true or false")):
+            value = getattr(o, key)
+            if value == "N/A" or (key == "nesterov" and not isinstance(value, bool)) or \
+                    (key == "momentum" and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                            or value < 0)):
+                raise SLTError(f"OPTIMIZATION.{key}: {value!r} is not allowed with type_ SGD; use {allowed}")
+
+
 def _check_canvas(cfgs, misc):
     """Training (at every save) and -v draw a canvas of fakes; for a class-conditional model with fewer than 8
     images per class in a batch, sample.py:48 asserts the per-process batch is a multiple of 8. Say so before
@@ -130,7 +144,8 @@ def run(argv, mode="train", studiogan_root=None, nproc=1):
     root = locate.find_root(studiogan_root)
     sg = import_studiogan(root)
     build = hooks.original(sg["models.model"].load_generator_discriminator)
-    hooks.install(sg, slt, run_checks=lambda cfgs: (_check_data(cfgs), _check_canvas(cfgs, sg["utils.misc"]),
+    hooks.install(sg, slt, run_checks=lambda cfgs: (_check_data(cfgs), _check_optimizer(cfgs),
+                                                    _check_canvas(cfgs, sg["utils.misc"]),
                                                     digits_selection.check(cfgs),
                                                     preflight.check_targets(cfgs, slt, build),
                                                     compat.ensure_eval_weights(cfgs, sg)))

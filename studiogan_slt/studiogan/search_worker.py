@@ -11,7 +11,7 @@ import worker as studiogan_worker  # StudioGAN's src/worker.py
 
 from studiogan_slt.digests import sha256
 from studiogan_slt.studiogan import durable, resume
-from studiogan_slt.studiogan.slt_section import MOMENT_MODES
+from studiogan_slt.studiogan.slt_section import MOMENT_MODES, masks_generator
 
 
 class SLTWorker(studiogan_worker.WORKER):
@@ -22,6 +22,7 @@ class SLTWorker(studiogan_worker.WORKER):
     _search_monitor = None
     _digits_selection = None
     _train_state = None
+    _levers = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -93,19 +94,44 @@ class SLTWorker(studiogan_worker.WORKER):
             self._train_state.count(new_epoch=self.epoch_counter != epoch)
         return basket
 
+    def _search_levers(self):
+        """supermask.search.Levers of every converted network (k_schedule, rerandomize); G_ema follows G."""
+        if self._levers is None:
+            from studiogan_slt.supermask.search import Levers
+
+            slt, found = self.cfgs.SLT, []
+            if masks_generator(vars(slt)) and "G" in slt.targets:
+                G = misc.peel_model(self.Gen)
+                found.append(Levers(G))
+                if self.Gen_ema is not None:
+                    found.append(Levers(misc.peel_model(self.Gen_ema), source=G))
+            if masks_generator(vars(slt)) and "D" in slt.targets:
+                found.append(Levers(misc.peel_model(self.Dis)))
+            self._levers = [levers for levers in found if levers.active]
+        return self._levers
+
+    def _before_step(self, step):
+        # Both the D and the G step call this (either may come first, OPTIMIZATION.d_first); it is idempotent.
+        for levers in self._search_levers():
+            levers.before_step(step)
+
     def train_discriminator(self, current_step):
+        self._before_step(current_step)
         if self._moment_mode():
             # The pair StudioGAN's loop expects (loader.py:391); log_train_statistics calls .item() on the loss.
             return "N/A", torch.zeros((), device=self.local_rank)
         return super().train_discriminator(current_step)
 
     def train_generator(self, current_step):
+        self._before_step(current_step)
         if self._moment_mode():
             if self._moment_step is None:
                 self._moment_step = _moment_step(self)
             loss = self._moment_step.train_generator(current_step)
         else:
             loss = super().train_generator(current_step)
+        for levers in self._search_levers():
+            levers.after_step()  # after the EMA update
         # The loop saves right after this step (loader.py:411); check the ranks still agree before it does.
         if self.DDP and (current_step + 1) % self.RUN.save_freq == 0:
             self._check_ranks_agree(current_step + 1)
