@@ -115,7 +115,8 @@ def masks_generator(values):
 
 def convert_options(values, target="G"):
     """keyword arguments for studiogan_slt.convert() (besides the module and k) of target "G" (and G_ema) or "D"."""
-    options = {key: values[key] for key in supermask_options.DEFAULTS}
+    # A run log written before an option existed lacks it; such a run used the option's default.
+    options = {key: values.get(key, default) for key, default in supermask_options.DEFAULTS.items()}
     if target == "D":
         # Seeded inits are keyed by tensor name; a different seed keeps D's tensors from repeating G's same-named ones.
         options["seed"] += 1

@@ -98,3 +98,10 @@ def test_training_on_digits_with_random_flips_warns(caplog, tmp_path):
     assert not caplog.records
     _check_data(cfgs(True))
     assert "PRE.apply_rflip" in caplog.text and "apply_rflip: false" in caplog.text
+
+
+def test_a_run_log_from_before_the_search_levers_converts_with_their_defaults():
+    logged = {k: v for k, v in slt_section.validate({"k": 0.1}).items()
+              if k not in ("learn_bn", "rerandomize", "k_schedule")}
+    options = slt_section.convert_options(logged)
+    assert (options["learn_bn"], options["rerandomize"], options["k_schedule"]) == (False, None, None)

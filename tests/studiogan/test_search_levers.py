@@ -134,3 +134,24 @@ def test_sgd_without_momentum_is_a_one_line_error(studiogan_root, small_digits, 
                            "--num_workers", "1"], env=_env(studiogan_root), capture_output=True, text=True,
                           timeout=120)
     _assert_one_line_error(done.returncode, done.stderr, tmp_path / "save", "OPTIMIZATION.momentum", "type_ SGD")
+
+
+def test_levers_in_the_adversarial_mode(studiogan_root, digits, tmp_path):
+    """StudioGAN's own D and G steps: both call the levers (D first), G_ema keeps G's redrawn weights."""
+    from tests.studiogan.train_setup import BACKBONES, QUICK, _cfg
+
+    dcgan = BACKBONES["DCGAN"]
+    slt = dict(dcgan["SLT"], weight_init="kaiming_normal", rerandomize={"every": 1, "fraction": 0.5},
+               k_schedule={"start": 0.6, "steps": 2})
+    cfg = _cfg(tmp_path, "adv", dict(dcgan, SLT=slt, OPTIMIZATION=dict(dcgan["OPTIMIZATION"], total_steps=2)))
+    steps_file = tmp_path / "steps.jsonl"
+    _run(studiogan_root, RECORDING, steps_file, "-cfg", cfg, "-data", digits, "-save", tmp_path / "save",
+         "-metrics", "none", *QUICK)
+    calls = [json.loads(line) for line in steps_file.read_text().splitlines()]
+    assert [step for step, _ in calls] == [0, 0, 1, 1, 2, 2]  # before the D step and before the G step
+    assert all(k == k_at(step, 0.3, 0.6, 2) for step, k in calls)
+    (run_dir,) = glob.glob(str(tmp_path / "save" / "checkpoints" / "*"))
+    G, ema = _checkpoint(run_dir, "G", 3)["state_dict"], _checkpoint(run_dir, "G_ema", 3)["state_dict"]
+    draws = [k for k in G if k.endswith(".draws")]
+    assert draws and sum(int(G[k].sum()) for k in draws) > 0
+    assert all(torch.equal(G[k], ema[k]) for k in G if k.endswith((".original", ".draws")))
