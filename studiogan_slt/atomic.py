@@ -82,11 +82,7 @@ def check_new_folder(path, option="-o"):
     path = Path(path)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise SLTError(f"{option} {path}: cannot create the folder (it exists and is not an empty folder)")
-    parent = path.absolute().parent
-    if not parent.is_dir():
-        raise SLTError(f"{option} {path}: the folder {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise SLTError(f"{option} {path}: cannot write into {parent} (permission denied)")
+    _check_parent(path, option)
 
 
 def check_writable_file(path, option="-o"):
@@ -94,13 +90,26 @@ def check_writable_file(path, option="-o"):
     from studiogan_slt.errors import SLTError
 
     path = Path(path)
-    parent = path.absolute().parent
     if path.is_dir():
         raise SLTError(f"{option} {path}: is a folder; give a file name")
+    _check_parent(path, option)
+
+
+def _check_parent(path, option):
+    from studiogan_slt.errors import SLTError
+
+    parent = path.absolute().parent
     if not parent.is_dir():
         raise SLTError(f"{option} {path}: the folder {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise SLTError(f"{option} {path}: cannot write into {parent} (permission denied)")
+    check_writable_dir(parent, option, path)
+
+
+def check_writable_dir(directory, option, given):
+    """SLTError naming the option and the path the user gave unless this process may create files in `directory`."""
+    from studiogan_slt.errors import SLTError
+
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise SLTError(f"{option} {given}: cannot write into {directory} (permission denied)")
 
 
 @contextlib.contextmanager

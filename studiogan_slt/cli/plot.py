@@ -10,11 +10,11 @@ from studiogan_slt.cli import options
 @options.run_dirs
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Figure file, e.g. fid_vs_k.png (the suffix picks the format).")
+@click.option("--title", default=None, help="Figure title.")
 @click.option("--csv", "csv_path", default=None, type=click.Path(dir_okay=False), help="Also write the data here.")
 @click.option("--metric", default="FID", show_default=True,
               help="FID (StudioGAN's best FID), digits_FID, digits_train_FID or digits_KID (recorded by "
                    "`digits-fid --out`), or IS, Prec, ...")
-@click.option("--title", default=None, help="Figure title.")
 @click.option("--log-y", is_flag=True, help="Logarithmic y axis (when controls are far worse than the rest).")
 @click.option("--turnover", is_flag=True, help="Instead: the search diagnostics' mask turnover against the step, "
                                                "one line per run and masked network.")

@@ -8,6 +8,7 @@ import contextlib
 import os
 from pathlib import Path
 
+from studiogan_slt import atomic
 from studiogan_slt.errors import SLTError
 
 MIN_TORCH = (2, 6)
@@ -41,8 +42,7 @@ def check_writable_folder(folder, option):
     existing = next(p for p in (path, *path.parents) if p.exists())
     if not existing.is_dir():
         raise SLTError(f"{option} {folder}: {existing} is not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise SLTError(f"{option} {folder}: cannot write into {existing} (permission denied)")
+    atomic.check_writable_dir(existing, option, folder)
 
 
 def check_class_folders(data_dir, split):

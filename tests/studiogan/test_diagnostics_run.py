@@ -5,10 +5,6 @@ At every print_freq the worker logs one line per masked network and appends the 
 SAVE/statistics/<run>/slt_diagnostics.csv; `compare` shows the last look of each network.
 """
 import glob
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,8 +15,8 @@ from click.testing import CliRunner
 from studiogan_slt.cli import main
 from studiogan_slt.supermask import diagnostics
 from studiogan_slt.reporting.runlog import find_runs
+from tests.studiogan.driving import run_jobs
 
-DRIVER = Path(__file__).with_name("driver.py")
 COMMON = {"DATA": {"name": "DIGITS", "img_size": 32, "num_classes": 10}, "PRE": {"apply_rflip": False}}
 ADVERSARIAL = {
     "MODEL": {"g_cond_mtd": "cBN", "d_cond_mtd": "PD", "g_conv_dim": 8, "d_conv_dim": 8, "z_dim": 32,
@@ -54,14 +50,7 @@ def searches(studiogan_root, digits, tmp_path_factory):
         jobs.append({"name": name, "kind": "train", "argv": [
             "-cfg", str(cfg), "-data", str(digits), "-save", str(work / name), "-metrics", "none",
             "--num_workers", "1", "--print_freq", str(PRINT_FREQ[name]), "--save_freq", "4", "--seed", "0"]})
-    (work / "jobs.json").write_text(json.dumps(jobs))
-    env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1", WANDB_MODE="disabled")
-    done = subprocess.run([sys.executable, str(DRIVER), str(work / "jobs.json"), str(work / "results.json")],
-                          env=env, capture_output=True, text=True, timeout=600)
-    assert (work / "results.json").exists(), done.stderr[-5000:]
-    results = json.loads((work / "results.json").read_text())
-    for name in PRINT_FREQ:
-        assert results[name]["ok"], results[name]["traceback"]
+    run_jobs(work, jobs, studiogan_root, must_succeed=PRINT_FREQ)
     return work
 
 

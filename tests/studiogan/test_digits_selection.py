@@ -1,12 +1,7 @@
 """SLT.digits_metric: the digits metric at every StudioGAN save, in the run log and a CSV, and the best checkpoint
 StudioGAN keeps chosen by it (a real moment-matching search on digits, CPU; `export -best` exports that checkpoint).
 """
-import json
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -16,8 +11,8 @@ from studiogan_slt import csv_rows
 from studiogan_slt.errors import SLTError
 from studiogan_slt.studiogan import digits_selection, slt_section
 from studiogan_slt.ticket.save_load import read_ticket
+from tests.studiogan.driving import run_jobs
 
-DRIVER = Path(__file__).with_name("driver.py")
 METRIC = "fid_train"
 SAVE_FREQ = 2
 CFG = {"DATA": {"name": "DIGITS", "img_size": 32, "num_classes": 10}, "PRE": {"apply_rflip": False},
@@ -61,12 +56,7 @@ def search(studiogan_root, digits, tmp_path_factory):
                                                        "-o", str(work / "best.slt")]},
             {"name": "with_fid", "kind": "train", "argv": [*common, "-save", str(work / "refused"), "-metrics",
                                                            "fid"]}]
-    (work / "jobs.json").write_text(json.dumps(jobs))
-    env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1", WANDB_MODE="disabled")
-    done = subprocess.run([sys.executable, str(DRIVER), str(work / "jobs.json"), str(work / "results.json")],
-                          env=env, capture_output=True, text=True, timeout=600)
-    assert (work / "results.json").exists(), done.stderr[-5000:]
-    return work, json.loads((work / "results.json").read_text())
+    return work, run_jobs(work, jobs, studiogan_root)
 
 
 def test_the_metric_at_every_save_in_the_log_and_csv(search):
