@@ -25,3 +25,9 @@ def step(path):
     """The training step in a checkpoint's file name, or None."""
     match = _STEP.search(str(path))
     return int(match.group(1)) if match else None
+
+
+def statistics_file(save_dir, run_name, file_name):
+    """A file of a run's statistics folder, SAVE/statistics/<run>/ (where StudioGAN writes its own, worker.py:174),
+    which the plugin's per-run CSVs share."""
+    return os.path.join(save_dir, "statistics", run_name, file_name)

@@ -41,10 +41,6 @@ def check(cfgs):
                        f"-metrics {' '.join(cfgs.RUN.eval_metrics)}")
 
 
-def csv_path(save_dir, run_name):
-    return os.path.join(save_dir, "statistics", run_name, FILE_NAME)
-
-
 def read_rows(path):
     """The rows of a digits_metric.csv, one per step (a step evaluated twice, before and after a resume, keeps its
     last row)."""

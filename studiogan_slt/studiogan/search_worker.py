@@ -10,7 +10,7 @@ import utils.misc as misc  # StudioGAN's src/utils/misc.py
 import worker as studiogan_worker  # StudioGAN's src/worker.py
 
 from studiogan_slt.digests import sha256
-from studiogan_slt.studiogan import durable, resume
+from studiogan_slt.studiogan import checkpoints, durable, resume
 from studiogan_slt.studiogan.slt_section import MOMENT_MODES, masks_generator
 
 
@@ -38,8 +38,9 @@ class SLTWorker(studiogan_worker.WORKER):
             from studiogan_slt.studiogan import digits_selection
             from studiogan_slt.studiogan.export import sampler_spec
 
+            path = checkpoints.statistics_file(self.RUN.save_dir, self.run_name, digits_selection.FILE_NAME)
             self._digits_selection = digits_selection.DigitsSelection(
-                self.cfgs.SLT.digits_metric, digits_selection.csv_path(self.RUN.save_dir, self.run_name),
+                self.cfgs.SLT.digits_metric, path,
                 sampler_spec({"MODEL": vars(self.MODEL), "DATA": vars(self.DATA)}), log=self.logger.info)
 
     def _diagnosed_networks(self):
@@ -52,7 +53,7 @@ class SLTWorker(studiogan_worker.WORKER):
             return
         from studiogan_slt.supermask import diagnostics
 
-        path = os.path.join(self.RUN.save_dir, "statistics", self.run_name, diagnostics.FILE_NAME)
+        path = checkpoints.statistics_file(self.RUN.save_dir, self.run_name, diagnostics.FILE_NAME)
         models = dict(self._diagnosed_networks())
         for name in self._search_monitor.networks:
             row = self._search_monitor.look(current_step + 1, name, models[name])
