@@ -46,7 +46,13 @@ def runs(studiogan_root, digits, tmp_path_factory):
     for mode, sections in _modes(work / "extractor.pt").items():
         cfg = work / f"{mode}.yaml"
         cfg.write_text(yaml.safe_dump(sections))
+        # StudioGAN names a run after its config file and the second it starts, and on -ckpt it deletes the log of
+        # the new run's name: a resume starting in the same second as the killed run (a fast dense run) would
+        # delete the killed run's log. Another file name for the same config keeps the two names apart.
+        resume_cfg = work / f"{mode}-resume.yaml"
+        resume_cfg.write_text(cfg.read_text())
         argv = ["-cfg", str(cfg), "-data", str(digits), *QUICK]
+        resume_argv = ["-cfg", str(resume_cfg), "-data", str(digits), *QUICK]
         killed = work / mode / "killed"
         jobs += [
             {"name": f"{mode}/full", "kind": "train", "argv": [*argv, "-save", str(work / mode / "full")]},
@@ -56,7 +62,7 @@ def runs(studiogan_root, digits, tmp_path_factory):
             {"name": f"{mode}/copy", "kind": "copy", "src": str(killed / "checkpoints" / "*" / "model=[DG]*.pth"),
              "dst": str(work / mode / "plain")},
             {"name": f"{mode}/resumed", "kind": "train",
-             "argv": [*argv, "-save", str(killed), "-ckpt", "glob:" + str(killed / "checkpoints" / "*")]},
+             "argv": [*resume_argv, "-save", str(killed), "-ckpt", "glob:" + str(killed / "checkpoints" / "*")]},
         ]
         if mode == "adversarial":
             jobs.append({"name": f"{mode}/plain", "kind": "train",
