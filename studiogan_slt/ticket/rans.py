@@ -90,14 +90,14 @@ def decode(blob, k, n):
         raise StreamError("a lane's final state is out of range")
     freq, cum = _tables(k)
     slot_symbol = np.repeat(np.arange(256, dtype=np.uint8), freq.astype(np.int64))
-    out, pos, low_bits = np.empty(n, np.uint8), 0, np.uint64(_M - 1)
+    # per slot of the table: its byte's frequency, and its offset within that byte's range
+    slot_freq, slot_offset = freq[slot_symbol], np.arange(_M, dtype=np.uint64) - cum[slot_symbol]
+    slots, pos, low_bits = np.empty(n, np.uint64), 0, np.uint64(_M - 1)
     for t in range(steps):
         lo, hi = t * lanes, min(n, (t + 1) * lanes)
-        xs = x[:hi - lo]
-        slot = xs & low_bits
-        s = slot_symbol[slot]
-        out[lo:hi] = s
-        xs = freq[s] * (xs >> np.uint64(PRECISION)) + slot - cum[s]
+        slot = x[:hi - lo] & low_bits
+        slots[lo:hi] = slot
+        xs = slot_freq[slot] * (x[:hi - lo] >> np.uint64(PRECISION)) + slot_offset[slot]
         need = xs < _LOW
         count = int(np.count_nonzero(need))
         if count:
@@ -108,4 +108,4 @@ def decode(blob, k, n):
         x[:hi - lo] = xs
     if pos != words.size or bool((x != _LOW).any()):
         raise StreamError("the stream does not decode back to its initial state (damaged or not for this k)")
-    return out
+    return slot_symbol[slots]
