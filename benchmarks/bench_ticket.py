@@ -74,14 +74,15 @@ class Generator:
     ticket: dict = field(default_factory=dict)  # builder and builder_kwargs: load_ticket rebuilds it alone
 
     def __call__(self, model, z):
-        return model(z, torch.zeros(len(z), dtype=torch.long)) if self.labels else model(z)
+        return model(z, torch.zeros(len(z), dtype=torch.long, device=z.device)) if self.labels else model(z)
 
     def load(self, path):
         return load_ticket(path) if self.ticket else load_ticket(path, model=self.build())
 
 
-def studiogan_dcgan():
-    """StudioGAN's CIFAR10 DCGAN generator, or None without a StudioGAN checkout."""
+def studiogan_generator(config="DCGAN-SLT.yaml", label="StudioGAN deep_conv"):
+    """A generator of StudioGAN's own, as configs/CIFAR10/<config> builds it, or None without a StudioGAN
+    checkout."""
     import yaml
 
     from studiogan_slt.errors import SLTError
@@ -91,16 +92,16 @@ def studiogan_dcgan():
         locate.find_root()
     except SLTError:
         return None
-    cfg = yaml.safe_load((Path(__file__).parents[1] / "configs" / "CIFAR10" / "DCGAN-SLT.yaml").read_text())
+    cfg = yaml.safe_load((Path(__file__).parents[1] / "configs" / "CIFAR10" / config).read_text())
     cfgs = {s: cfg.get(s, {}) for s in export.SECTIONS}
-    return Generator("StudioGAN deep_conv", lambda: export.build_generator(cfgs), labels=True,
+    return Generator(label, lambda: export.build_generator(cfgs), labels=True,
                      ticket={"builder": export.BUILDER, "builder_kwargs": {"cfgs": cfgs}})
 
 
 def generators(only=None):
     found = {}
     if only in (None, "dcgan"):
-        found["dcgan"] = studiogan_dcgan() or Generator("stand-in (no StudioGAN checkout)", dcgan_generator)
+        found["dcgan"] = studiogan_generator() or Generator("stand-in (no StudioGAN checkout)", dcgan_generator)
     if only in (None, "resnet"):
         found["resnet"] = Generator("GFMN ResnetG", ResnetG)
     return found
