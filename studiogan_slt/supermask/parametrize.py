@@ -20,7 +20,7 @@ def kept_count(n, k):
 
 
 def _kth_smallest(a, j):
-    """The j-th smallest value (1-based) of the 1-D tensor a, exactly."""
+    """(the j-th smallest value t of the 1-D tensor a, exactly; how many entries are <= t, or None when unknown)."""
     n = a.numel()
     if n > _SAMPLE_ABOVE:
         stride = n // _SAMPLE_SIZE
@@ -35,8 +35,10 @@ def _kth_smallest(a, j):
         band &= a <= hi
         inside = a[band]
         if below < j <= below + inside.numel():
-            return inside.kthvalue(j - below).values
-    return a.kthvalue(j).values
+            t = inside.kthvalue(j - below).values
+            # every entry <= t is below the band or inside it, so the count needs no pass over a
+            return t, below + int(torch.count_nonzero(inside <= t))
+    return a.kthvalue(j).values, None
 
 
 def topk_mask(a, kept):
@@ -48,9 +50,9 @@ def topk_mask(a, kept):
         return torch.ones_like(a, dtype=torch.bool)
     if kept <= 0:
         return torch.zeros_like(a, dtype=torch.bool)
-    t = _kth_smallest(flat, n - kept)
+    t, at_most_t = _kth_smallest(flat, n - kept)
     mask = flat > t
-    missing = kept - int(torch.count_nonzero(mask))
+    missing = kept - (n - at_most_t if at_most_t is not None else int(torch.count_nonzero(mask)))
     if missing:
         tied = flat == t
         mask |= tied & (tied.cumsum(0) <= missing)

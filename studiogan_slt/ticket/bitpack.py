@@ -1,15 +1,19 @@
-"""Bit-level payloads of a ticket: packed masks and signs, and the optional xz entropy coding of them.
+"""Bit-level payloads of a ticket: packed masks and signs, and the entropy coding of them.
 
-A keep-k mask carries H(k) bits per weight (0.47 at k = 0.1); np.packbits stores 1 bit, and xz brings that to within
-about 3% of H(k). The literal-context options (lc=lp=pb=0) matter: mask bytes have no byte-to-byte structure, and
-the defaults spend about 1% more on modelling one that is not there.
+A keep-k mask carries H(k) bits per weight (0.47 at k = 0.1); np.packbits stores 1 bit. Codecs: "rans" codes the
+masks with a model of k (rans.py, about 0.1% over H(k)) and the other payloads with xz; "xz" codes every payload
+with xz, which brings masks to within about 3% of H(k) (tickets before format version 4); "none" stores them as
+they are. The literal-context options (lc=lp=pb=0) matter: mask bytes have no byte-to-byte structure, and the
+defaults spend about 1% more on modelling one that is not there.
 """
 import lzma
 
 import numpy as np
 import torch
 
-CODECS = ("none", "xz")
+from studiogan_slt.ticket import rans
+
+CODECS = ("none", "xz", "rans")
 _XZ_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9, "lc": 0, "lp": 0, "pb": 0}]
 
 
@@ -34,7 +38,10 @@ def unpack(packed, n):
     return torch.from_numpy(bits[:n].astype(bool))
 
 
-def encode(packed, codec):
+def encode(packed, codec, k=None):
+    """Coded bytes of a payload; k, the kept fraction, when the payload is mask bytes (what "rans" models)."""
+    if codec == "rans":
+        return rans.encode(packed, k) if k is not None else encode(packed, "xz")
     if codec == "none":
         return np.asarray(packed, dtype=np.uint8)
     if codec == "xz":
@@ -44,8 +51,16 @@ def encode(packed, codec):
     raise ValueError(f"codec must be one of {', '.join(CODECS)}; got {codec!r}")
 
 
-def decode(blob, codec, nbytes):
-    """Decode a payload that must expand to exactly nbytes (bounded, so a crafted stream cannot exhaust memory)."""
+def decode(blob, codec, nbytes, k=None):
+    """Decode a payload that must expand to exactly nbytes (bounded, so a crafted stream cannot exhaust memory);
+    k as for encode()."""
+    if codec == "rans" and k is not None:
+        try:
+            return rans.decode(blob, k, nbytes)
+        except rans.StreamError as e:
+            raise PayloadError(f"rANS stream is corrupt ({e})") from None
+    if codec == "rans":
+        codec = "xz"
     if codec == "none":
         return np.asarray(blob, dtype=np.uint8)
     if codec != "xz":

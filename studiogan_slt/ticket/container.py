@@ -1,6 +1,6 @@
-"""The `.slt` container: a safetensors file whose metadata holds one JSON header.
+"""The `.slt` container: a safetensors file of a few payloads and one JSON header.
 
-Layout (format_version 3)::
+Layout (format_version 4)::
 
     tensors       "masks"   uint8: every mask's np.packbits bytes, concatenated in header order, then coded
                   "signs"   uint8: packed signs of the kept weights of "signs"-tier tensors, concatenated (if any)
@@ -9,26 +9,29 @@ Layout (format_version 3)::
                             its entry's "draws" integer type, concatenated, then coded (if any)
                   "state"   uint8: little-endian bytes of every other state_dict entry (BN parameters and running
                             statistics, unmasked layers), concatenated in header order, then coded
-    __metadata__  {"studiogan_slt": "<JSON header>"}
+                  "header"  uint8: the canonical JSON of the header, xz-coded
+    __metadata__  {"studiogan_slt": '{"format": "studiogan-slt-ticket", "format_version": 4, "header_bytes": n}'}
 
-    header = {"format": "studiogan-slt-ticket", "format_version": 3, "plugin_version", "rng",
-              "options" (convert()'s, with k and scope), "codec": "xz"|"none", "values_dtype",
+    header = {"format": "studiogan-slt-ticket", "format_version": 4, "plugin_version", "rng",
+              "options" (convert()'s, with k and scope), "codec": "rans"|"xz"|"none", "values_dtype",
               "architecture": {"builder": registered name | "module:function", "kwargs": {...}} | null,
               "sampler": {...} | null,
               "meta": {...},
               "masked":  [{"name", "type", "shape", "dtype", "kept", "scale", "tier",
                            + "init", "sha256", optional "draws" (seeded) | "constant" (signs) | nothing (values)}],
               "tensors": [{"name", "shape", "dtype"}],
-              "blobs": {tensor name: sha256 of its bytes},
+              "blobs": {tensor name: sha256 of its bytes, for every tensor but "header"},
               "header_sha256": sha256 of the canonical JSON of everything else}
 
-A few large payloads instead of one per tensor keep the header small: at k = 0.1 a ticket is ~1/68 of the dense
-file, so per-tensor bookkeeping would otherwise be a visible share of it. Payload offsets follow from the order and
-shapes in the header. Version 1 named its builder by import path and stored k twice; version 2 names a registered
-builder (builders.py) and keeps k only in "options"; version 3 adds the optional draw counts, so version 2 files
-are still read. safetensors parses no pickle and runs no code. Every payload
-byte is covered by a sha256 in the header, and the header by its own, so a truncated, flipped or edited file is
-rejected before anything is rebuilt from it.
+A few large payloads instead of one per tensor keep the header small: at k = 0.1 a ticket is ~1/67 of the dense
+file, so per-tensor bookkeeping would otherwise be a visible share of it. For the same reason version 4 stores the
+header xz-coded (a fifth of its JSON, which metadata would also escape): with masks coded near their entropy
+(codec "rans", bitpack.py), the header was 2% of a ticket. Payload offsets follow from the order and shapes in the
+header. Version 1 named its builder by import path and stored k twice; version 2 names a registered builder
+(builders.py) and keeps k only in "options"; version 3 adds the optional draw counts; version 4 moves the header
+into the "header" payload. Versions 2 and 3 (the header itself in the metadata) are still read. safetensors parses
+no pickle and runs no code. Every payload byte is covered by a sha256 in the header, and the header by its own, so
+a truncated, flipped or edited file is rejected before anything is rebuilt from it.
 """
 import hashlib
 import json
@@ -41,14 +44,17 @@ from studiogan_slt.digests import sha256 as sha256_tensor
 from studiogan_slt.errors import SLTError
 from studiogan_slt.supermask import options
 from studiogan_slt.ticket import TIERS
+from studiogan_slt.ticket import bitpack
 from studiogan_slt.ticket.bitpack import CODECS
 
 DRAWS_DTYPES = ("uint8", "int16", "int32")  # integer types a seeded entry's draw counts may be stored in
 
 FORMAT = "studiogan-slt-ticket"
-FORMAT_VERSION = 3
-READABLE_VERSIONS = (2, 3)  # a version 2 ticket is a version 3 one without draw counts
+FORMAT_VERSION = 4
+READABLE_VERSIONS = (2, 3, 4)  # a version 2 ticket is a version 3 one without draw counts
 METADATA_KEY = "studiogan_slt"
+HEADER_BLOB = "header"
+_MAX_HEADER_BYTES = 64 << 20  # bounds what a crafted "header_bytes" can make the reader allocate
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64,
            "int64": torch.int64, "int32": torch.int32, "int16": torch.int16, "int8": torch.int8,
@@ -82,13 +88,22 @@ def tensor_from_bytes(buf, dtype_str, shape):
 
 def dumps(header, blobs):
     """Container bytes for a header (without "blobs"/"header_sha256", which are added here) and named tensors."""
-    from safetensors.torch import save
-
     blobs = {name: torch.from_numpy(np.require(b, requirements=["C", "W"])) if isinstance(b, np.ndarray)
              else b.contiguous() for name, b in blobs.items()}
-    header = dict(header, blobs={name: sha256_tensor(b) for name, b in sorted(blobs.items())})
+    header = dict(header, format_version=FORMAT_VERSION,
+                  blobs={name: sha256_tensor(b) for name, b in sorted(blobs.items())})
     header["header_sha256"] = hashlib.sha256(canonical(header)).hexdigest()
-    return save(blobs, metadata={METADATA_KEY: canonical(header).decode()})
+    return assemble(header, blobs)
+
+
+def assemble(header, blobs):
+    """Container bytes of a finished header and its payloads, stored as given (dumps seals the header first)."""
+    from safetensors.torch import save
+
+    body = canonical(header)
+    index = {"format": FORMAT, "format_version": header.get("format_version"), "header_bytes": len(body)}
+    coded = torch.from_numpy(bitpack.encode(np.frombuffer(body, dtype=np.uint8), "xz"))
+    return save(dict(blobs, **{HEADER_BLOB: coded}), metadata={METADATA_KEY: canonical(index).decode()})
 
 
 def _metadata(data):
@@ -109,16 +124,14 @@ def loads(data, source):
         raise SLTError(f"{source}: not a readable ticket (truncated or not a safetensors file: {e})") from None
     if METADATA_KEY not in meta:
         raise SLTError(f"{source}: a safetensors file, but not a studiogan-slt ticket (no {METADATA_KEY!r} header)")
-    try:
-        header = json.loads(meta[METADATA_KEY])
-    except ValueError:
-        raise SLTError(f"{source}: the ticket header is not valid JSON (the file was edited or corrupted)") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise SLTError(f"{source}: the header does not describe a {FORMAT}")
-    version = header.get("format_version")
+    index = _json(meta[METADATA_KEY], source)
+    version = index.get("format_version")
     if version not in READABLE_VERSIONS:
         raise SLTError(f"{source}: ticket format version {version!r} is not supported; this studiogan-slt reads "
                        f"versions {', '.join(map(str, READABLE_VERSIONS))}")
+    header = _json(_inflated(index, blobs, source), source) if version >= 4 else index
+    if header.get("format_version") != version:
+        raise SLTError(f"{source}: the header's format version does not match the container's")
     body = {key: value for key, value in header.items() if key != "header_sha256"}
     if header.get("header_sha256") != hashlib.sha256(canonical(body)).hexdigest():
         raise SLTError(f"{source}: the ticket header was modified or corrupted (header checksum mismatch)")
@@ -131,6 +144,29 @@ def loads(data, source):
         if sha256_tensor(blobs[name]) != digest:
             raise SLTError(f"{source}: payload {name!r} is corrupted (sha256 mismatch)")
     return header, blobs
+
+
+def _json(text, source):
+    try:
+        header = json.loads(text)
+    except ValueError:
+        raise SLTError(f"{source}: the ticket header is not valid JSON (the file was edited or corrupted)") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise SLTError(f"{source}: the header does not describe a {FORMAT}")
+    return header
+
+
+def _inflated(index, blobs, source):
+    """The JSON text of a version 4 header; removes its payload from blobs."""
+    size, coded = index.get("header_bytes"), blobs.pop(HEADER_BLOB, None)
+    if not _is_int(size) or not 0 < size <= _MAX_HEADER_BYTES:
+        raise SLTError(f"{source}: the container's header size {size!r} is invalid")
+    if coded is None or coded.dtype != torch.uint8 or coded.dim() != 1:
+        raise SLTError(f"{source}: the ticket has no {HEADER_BLOB!r} payload")
+    try:
+        return bitpack.decode(coded.numpy(), "xz", size).tobytes()
+    except bitpack.PayloadError as e:
+        raise SLTError(f"{source}: the ticket header is corrupted ({e})") from None
 
 
 def _is_shape(v):

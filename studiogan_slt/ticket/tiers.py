@@ -64,8 +64,8 @@ def _frozen_fields(mt, frozen, mask, tier):
     return {"tier": "values"}, None, kept, None
 
 
-def pack_module(module, tier, values_dtype, codec):
-    """(masked entries, tensor entries, blobs) of a converted module."""
+def pack_module(module, tier, values_dtype, codec, k):
+    """(masked entries, tensor entries, blobs) of a converted module whose masks keep k."""
     if tier not in TIER_CHOICES:
         raise ValueError(f"tier must be one of {', '.join(TIER_CHOICES)}; got {tier!r}")
     masked, tensors, mask_parts, sign_parts, value_parts, state_parts, draw_parts = [], [], [], [], [], [], []
@@ -88,7 +88,7 @@ def pack_module(module, tier, values_dtype, codec):
             if name not in masked_names:
                 tensors.append({"name": name, "shape": list(t.shape), "dtype": fmt.dtype_name(t.dtype)})
                 state_parts.append(tensor_bytes(t))
-    blobs = {"masks": bitpack.encode(_cat(mask_parts), codec), "state": bitpack.encode(_cat(state_parts), codec)}
+    blobs = {"masks": bitpack.encode(_cat(mask_parts), codec, k), "state": bitpack.encode(_cat(state_parts), codec)}
     if sign_parts:
         blobs["signs"] = _cat(sign_parts)
     if draw_parts:
@@ -119,9 +119,9 @@ class _Reader:
             raise SLTError(f"{self.source}: payload {self.what!r} is longer than the header says")
 
 
-def _decoded(blobs, name, codec, nbytes, source):
+def _decoded(blobs, name, codec, nbytes, source, k=None):
     try:
-        return bitpack.decode(_uint8_blob(blobs, name, source), codec, nbytes)
+        return bitpack.decode(_uint8_blob(blobs, name, source), codec, nbytes, k)
     except bitpack.PayloadError as e:
         raise SLTError(f"{source}: payload {name!r}: {e}") from None
 
@@ -191,7 +191,8 @@ def unpack(header, blobs, source):
     """(masks, materialized state_dict) from a header and blobs that ticket_format.loads has verified."""
     check_counts(header, source)
     codec, entries = header["codec"], header["masked"]
-    masks_data = _decoded(blobs, "masks", codec, sum((fmt.numel(e["shape"]) + 7) // 8 for e in entries), source)
+    masks_data = _decoded(blobs, "masks", codec, sum((fmt.numel(e["shape"]) + 7) // 8 for e in entries), source,
+                          header["options"]["k"])
     mask_bits = _Reader(masks_data, "masks", source)
     signs = _Reader(_uint8_blob(blobs, "signs", source, required=False), "signs", source)
     stored = blobs.get("values", torch.zeros(0, dtype=fmt.torch_dtype(header["values_dtype"])))
@@ -229,8 +230,8 @@ def repack_masks(header, masks, blobs, codec):
     """Blobs of the same ticket with masks, state and draw counts in another codec."""
     state_nbytes = sum(fmt.numel(e["shape"]) * fmt.torch_dtype(e["dtype"]).itemsize for e in header["tensors"])
     state = bitpack.decode(blobs["state"].numpy(), header["codec"], state_nbytes)
-    out = dict(blobs, masks=bitpack.encode(_cat([bitpack.pack(masks[e["name"]]) for e in header["masked"]]), codec),
-               state=bitpack.encode(state, codec))
+    packed = _cat([bitpack.pack(masks[e["name"]]) for e in header["masked"]])
+    out = dict(blobs, masks=bitpack.encode(packed, codec, header["options"]["k"]), state=bitpack.encode(state, codec))
     if "draws" in blobs:
         draws = bitpack.decode(blobs["draws"].numpy(), header["codec"], _draws_nbytes(header["masked"]))
         out["draws"] = bitpack.encode(draws, codec)
