@@ -108,6 +108,12 @@ def predict(net, images_uint8, batch_size=256):
     """(features float64 [N, 64], predicted class [N]) for uint8 images [N, 32, 32, C]."""
     import torch
 
+    shape = tuple(np.shape(images_uint8))
+    if len(shape) != 4 or shape[1:3] != (32, 32) or shape[3] not in (1, 3):
+        # e.g. a ticket of a 64x64 generator: the network would fail deep inside a convolution
+        raise SLTError(f"the digits metric scores 32x32 images with 1 or 3 channels, got images of shape "
+                       f"{shape[1:]} (N, H, W, C): it measures generators of the built-in digits only")
+
     feats, classes = [], []
     body, head = net[:-1], net[-1]
     with torch.no_grad():

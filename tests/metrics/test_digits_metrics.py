@@ -83,3 +83,14 @@ def test_compare_and_plot_read_the_new_metrics(net, digits, tmp_path):
         assert result.exit_code == 0, result.output
         (row,) = csv.DictReader(open(tmp_path / "f.csv"))
         assert (row["metric"], float(row["value"])) == (metric, pytest.approx(saved[key]))
+
+
+@pytest.mark.parametrize("shape", [(VALID_SIZE, 64, 64, 3), (VALID_SIZE, 32, 32), (VALID_SIZE, 32, 32, 4)])
+def test_images_of_another_shape_are_one_line(net, shape):
+    """e.g. the samples of a 64x64 ticket: refused before they reach the network's convolutions."""
+    from studiogan_slt.errors import SLTError
+    from studiogan_slt.metrics import digits_eval, digits_metrics
+
+    with pytest.raises(SLTError, match=r"32x32 images with 1 or 3 channels.*" + str(shape[1:]).replace("(", r"\(")
+                       .replace(")", r"\)")):
+        digits_metrics.score(np.zeros(shape, np.uint8), digits_eval.load_eval_net(net))
