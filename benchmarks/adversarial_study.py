@@ -1,0 +1,175 @@
+"""Adversarial score search on digits (issue 13): StudioGAN's DCGAN (configs/digits/DCGAN.yaml), dense against the
+k = 0.1 SLT search with one set of levers per named variant (VARIANTS below).
+
+Every run is an ordinary point of `studiogan-slt sweep` (public CLI) with `SLT.digits_metric: fid_train` (the dense
+points too: a YAML whose SLT section holds only the metric is still a plain dense StudioGAN run): at every save the
+run scores itself on the digits metrics (train-split FID on 1,501 images, KID, class coverage) into
+statistics/<run>/digits_metric.csv, and the report reads the best row of each.
+
+    python benchmarks/adversarial_study.py run --out runs/adv --steps 300 --every 100 --variants dense default
+    python benchmarks/adversarial_study.py report --out runs/adv --docs docs          # docs/adversarial-study.md
+
+`run` is resumable (sweep skips finished points and continues a cut-off one from its checkpoint); variants run one
+after another, each single-threaded.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE_CFG = ROOT / "configs" / "digits" / "DCGAN.yaml"
+METRIC = "fid_train"
+SEEDED = {"weight_init": "signed_kaiming_constant", "scaled": True}  # the moment-matching recipe's frozen weights
+# name: (what it tests, {section: {key: value}} merged into configs/digits/DCGAN.yaml; SLT None: the dense run)
+VARIANTS = {
+    "dense": ("dense DCGAN, 1 D step per G step (the reference of docs/results.md)",
+              {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": None}),
+    "dense-d2": ("dense DCGAN as configs/digits/DCGAN.yaml trains it (2 D steps per G step)", {"SLT": None}),
+    "yaml": ("configs/digits/DCGAN.yaml as shipped: score lr = StudioGAN's g_lr 2e-4, 2 D steps, host init", {}),
+    "lr0.1": ("score lr 0.1, 1 D step, seeded signed constant (docs/results.md's run)",
+              {"OPTIMIZATION": {"d_updates_per_step": 1, "g_lr": 0.1}, "SLT": SEEDED}),
+    "lr2e-3": ("score lr 2e-3, 1 D step, seeded signed constant",
+               {"OPTIMIZATION": {"d_updates_per_step": 1, "g_lr": 2e-3}, "SLT": SEEDED}),
+    "d1": ("score lr 2e-4, 1 D step, host init", {"OPTIMIZATION": {"d_updates_per_step": 1}}),
+    "d1-seeded": ("score lr 2e-4, 1 D step, seeded signed constant",
+                  {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": SEEDED}),
+    "slowD": ("score lr 2e-4, 1 D step, seeded signed constant, D lr 2e-5 (D 10x slower)",
+              {"OPTIMIZATION": {"d_updates_per_step": 1, "d_lr": 2e-5}, "SLT": SEEDED}),
+    "GD": ("G and D both searched as tickets, score lr 2e-4 each, 1 D step, seeded signed constant",
+           {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": {**SEEDED, "targets": ["G", "D"]}}),
+    "hinge": ("hinge loss, score lr 2e-4, 1 D step, seeded signed constant",
+              {"OPTIMIZATION": {"d_updates_per_step": 1}, "LOSS": {"adv_loss": "hinge"}, "SLT": SEEDED}),
+    "diffaug": ("DiffAugment on D's inputs, score lr 2e-4, 1 D step, seeded signed constant",
+                {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": SEEDED,
+                 "AUG": {"apply_diffaug": True, "diffaug_type": "diffaug"}}),
+    "learn_bn": ("BatchNorm affines trained, score lr 2e-4, 1 D step, seeded signed constant",
+                 {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": {**SEEDED, "learn_bn": True}}),
+}
+
+
+def _sections(overrides, steps):
+    base = yaml.safe_load(BASE_CFG.read_text())
+    sections = {key: dict(value) for key, value in base.items()}
+    for key, value in overrides.items():
+        if key == "SLT" and value is None:
+            continue
+        sections[key] = {**sections.get(key, {}), **value}
+    sections["OPTIMIZATION"]["total_steps"] = steps
+    if "SLT" in overrides and overrides["SLT"] is None:
+        sections["SLT"] = {"digits_metric": METRIC}  # no k: a plain dense StudioGAN run that scores itself
+    else:
+        sections["SLT"]["digits_metric"] = METRIC
+    return sections
+
+
+def _cli(args, log=None):
+    cmd = [sys.executable, "-m", "studiogan_slt", *map(str, args)]
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    done = subprocess.run(cmd, env=env, stdout=log, stderr=subprocess.STDOUT if log else None)
+    if done.returncode:
+        raise SystemExit(f"`studiogan-slt {' '.join(map(str, args))}` failed ({done.returncode})")
+
+
+def run(a):
+    out = Path(a.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    data = out / "data"
+    if not (data / "valid").is_dir():
+        _cli(["data", "digits", "-o", data])
+    for name in a.variants:
+        if name not in VARIANTS:
+            raise SystemExit(f"unknown variant {name!r}; known: {', '.join(VARIANTS)}")
+        folder = out / f"{name}-{a.steps}steps"
+        folder.mkdir(exist_ok=True)
+        sections = _sections(VARIANTS[name][1], a.steps)
+        cfg = folder / "DCGAN.yaml"
+        cfg.write_text(yaml.safe_dump(sections, sort_keys=False))
+        dense = "k" not in sections["SLT"]
+        _cli(["sweep", "-cfg", cfg, *(["--dense"] if dense else ["--k", 0.1]), "-data", data,
+              "-save", folder / "points", "--seeds", *a.seeds, "-metrics", "none", "--num_workers", 1,
+              "--print_freq", min(50, a.every), "--save_freq", a.every])
+
+
+def _results(out):
+    """[(variant, steps, seed, rows, ticket bytes or None)] of every point that has written its digits_metric.csv."""
+    sys.path.insert(0, str(ROOT))
+    from studiogan_slt.studiogan.digits_selection import FILE_NAME, read_rows
+
+    found = []
+    for csv in sorted(Path(out).glob(f"*-*steps/points/*/statistics/*/{FILE_NAME}")):
+        m = re.fullmatch(r"(.+)-(\d+)steps", csv.parents[4].name)
+        seed = int(re.search(r"-s(\d+)$", csv.parents[2].name).group(1))
+        ticket = csv.parents[2] / "ticket.slt"
+        found.append((m.group(1), int(m.group(2)), seed, read_rows(str(csv)),
+                      ticket.stat().st_size if ticket.is_file() else None))
+    return found
+
+
+def report(a):
+    sys.path.insert(0, str(ROOT))
+    from studiogan_slt.metrics import digits_eval, digits_metrics
+
+    floors = digits_metrics.floors(digits_eval.load_eval_net())
+    lines = ["# Adversarial score search on digits (StudioGAN DCGAN, k = 0.1)", "",
+             f"Generated by `python benchmarks/adversarial_study.py report --out {a.out} --docs {a.docs}` from the "
+             "runs of `adversarial_study.py run` (its docstring has the commands); every number below is read from "
+             "the runs' `digits_metric.csv` (train-split FID of 1,501 generated images against the 1,501-image "
+             "train split on the digits evaluation network, KID against the same split, classes covered under that "
+             "network), best row by train-split FID. A run still in progress shows `step/total`.", "",
+             "Real-vs-real floors (what a perfect generator would score):"]
+    for name in ("fid_train", "kid"):
+        for f in floors[name]:
+            spread = f" ± {f['std']:.4g}" if f["std"] is not None else ""
+            lines.append(f"- {name}: {f['value']:.4g}{spread} ({f['sample']}, {f['num_fake']} vs {f['num_real']})")
+    lines += ["", "| variant | what | steps | seed | best train-split FID (step) | last | KID at best | classes at best |"
+              " x dense | ticket bytes |", "|---|---|---|---|---|---|---|---|---|---|"]
+    results = _results(a.out)
+    dense = {seed: rows for name, _, seed, rows, _ in results if name == "dense"}
+    verdicts = []
+    for name, steps, seed, rows, ticket in results:
+        best = min(rows, key=lambda r: r["value"])
+        # the dense run's best over the same budget: its rows up to this run's last step
+        ref = min((r["value"] for r in dense.get(seed, []) if r["step"] <= rows[-1]["step"]), default=None)
+        ratio = f"{best['value'] / ref:.2f}" if ref and name != "dense" else "-"
+        lines.append(f"| {name} | {VARIANTS.get(name, ('?',))[0]} | {rows[-1]['step']}/{steps} | {seed} | "
+                     f"{best['value']:.1f} ({best['step']}) | {rows[-1]['value']:.1f} | {best['kid']:.4f} | "
+                     f"{best['classes']} | {ratio} | {ticket if ticket is not None else '-'} |")
+        if ref and ticket is not None:
+            verdicts.append((best["value"] / ref, best["classes"], name, steps, seed))
+    lines += ["", "## Target: ticket train-split FID at most 1.5x the dense DCGAN's, all 10 classes", ""]
+    if verdicts:
+        ratio, classes, name, steps, seed = min(verdicts)
+        met = ratio <= 1.5 and classes == 10
+        lines.append(f"Best ticket: `{name}` ({steps} steps, seed {seed}), {ratio:.2f}x the dense run's train-split "
+                     f"FID, {classes} of 10 classes: target **{'met' if met else 'not met'}**"
+                     + ("" if met else f" (FID {ratio / 1.5:.2f}x the allowed 1.5x)") + ".")
+    text = "\n".join(lines) + "\n"
+    target = Path(a.docs) / "adversarial-study.md"
+    target.with_suffix(".tmp").write_text(text)
+    os.replace(target.with_suffix(".tmp"), target)  # atomic: a killed report leaves the old file
+    print(text)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="train the variants' points (resumable)")
+    r.add_argument("--out", required=True)
+    r.add_argument("--variants", nargs="+", default=["dense", "yaml"], help=f"any of {', '.join(VARIANTS)}")
+    r.add_argument("--steps", type=int, default=300)
+    r.add_argument("--seeds", type=int, nargs="+", default=[0])
+    r.add_argument("--every", type=int, default=100, help="steps between two scores (StudioGAN's save_freq)")
+    rep = sub.add_parser("report", help="docs/adversarial-study.md from the finished rows")
+    rep.add_argument("--out", required=True)
+    rep.add_argument("--docs", default=str(ROOT / "docs"))
+    a = p.parse_args(argv)
+    (run if a.command == "run" else report)(a)
+
+
+if __name__ == "__main__":
+    main()
