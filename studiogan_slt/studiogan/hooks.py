@@ -1,7 +1,7 @@
 """The hooks that turn StudioGAN's own trainer into an SLT trainer, by replacing module attributes at run time.
 
 - config.Configurations._overwrite_cfgs: registers the validated `SLT` section next to DATA/MODEL/... (so StudioGAN
-  logs it), applies the adversarial search's settings the YAML leaves unset (search_defaults.py), and turns
+  logs it), applies the adversarial search's settings (search_defaults.py), and turns
   StudioGAN's own config errors into one-line SLTErrors;
 - config.Configurations.check_compatability: its assertion messages become one-line SLTErrors too;
 - models.model.load_generator_discriminator: converts G (and G_ema identically, and D when targeted) in place right
@@ -14,8 +14,6 @@
 `install` can be called again (a second in-process run, a DDP child): every wrapper wraps StudioGAN's original.
 """
 import logging
-
-import yaml
 
 from studiogan_slt.errors import SLTError
 from studiogan_slt.studiogan import slt_section
@@ -76,10 +74,8 @@ def install_config(config_module, misc, slt, run_checks=None):
         vars(self.SLT).update(slt)
         from studiogan_slt.studiogan import search_defaults
 
-        with open(cfg_file) as f:
-            sections = yaml.load(f, Loader=yaml.FullLoader)  # the loader StudioGAN uses (config.py:402)
         # logged by the worker, which has StudioGAN's logger (SLTWorker.__init__)
-        self.slt_search_changes = search_defaults.apply(self, slt, sections)
+        self.slt_search_changes = search_defaults.apply(self, slt)
 
     def check_compatability(self):
         try:

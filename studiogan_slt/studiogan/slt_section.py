@@ -10,6 +10,7 @@ import re
 
 from studiogan_slt.errors import SLTError
 from studiogan_slt.metrics.digits_metrics import METRICS as DIGITS_METRICS
+from studiogan_slt.studiogan import search_defaults
 from studiogan_slt.supermask import options as supermask_options
 
 ADVERSARIAL, MOMENT_MATCHING, DENSE_MOMENT_MATCHING = "adversarial", "moment_matching", "dense_moment_matching"
@@ -21,7 +22,7 @@ TARGETS = ("G", "D")
 # Every option of studiogan_slt.convert() can be set in the section, with convert()'s own defaults; `types` takes
 # class names there (YAML has no classes).
 DEFAULTS = {"k": NOT_SET, "targets": ["G"], **supermask_options.DEFAULTS, "train_mode": ADVERSARIAL, "moments": {},
-            "digits_metric": None}
+            "digits_metric": None, "keep_host": []}
 
 
 def fail(key, message):
@@ -42,6 +43,10 @@ def _check_plugin_keys(values):
     if values["digits_metric"] not in (None, *DIGITS_METRICS):
         fail("digits_metric", f"{values['digits_metric']!r} is not allowed; use one of {', '.join(DIGITS_METRICS)} "
                               "(the best checkpoint by that digits metric) or null")
+    keep = values["keep_host"]
+    if not isinstance(keep, list) or any(name not in search_defaults.ADVERSARIAL for name in keep):
+        fail("keep_host", f"{keep!r} is not allowed; use a list of the StudioGAN settings an adversarial search "
+                          f"changes: {', '.join(search_defaults.ADVERSARIAL)}")
     seed = values["seed"]
     if isinstance(seed, int) and not isinstance(seed, bool) and seed < 0:
         fail("seed", f"{seed} is not allowed; use an integer >= 0 (the SLT seed is always fixed; StudioGAN's "
@@ -59,7 +64,7 @@ def _check_plugin_keys(values):
 
 def dense_defaults():
     """The values of a YAML without an SLT section: a plain dense StudioGAN run."""
-    return dict(DEFAULTS, targets=list(DEFAULTS["targets"]), moments={})
+    return dict(DEFAULTS, targets=list(DEFAULTS["targets"]), moments={}, keep_host=[])
 
 
 def validate(section):

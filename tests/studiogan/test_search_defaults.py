@@ -1,18 +1,28 @@
 """The StudioGAN settings an adversarial score search changes (studiogan/search_defaults.py): only for an
-adversarial search, only keys the YAML leaves unset, one log line per change. No StudioGAN needed."""
+adversarial search, each unless named in SLT.keep_host, one log line per change. No StudioGAN needed."""
 from types import SimpleNamespace
 
 import pytest
 
+from studiogan_slt.errors import SLTError
 from studiogan_slt.studiogan import search_defaults, slt_section
 
+NAMES = list(search_defaults.ADVERSARIAL)
 
-def _cfgs():
-    """StudioGAN's parsed config as far as the table touches it, at values other than the search's."""
-    sections = {section: SimpleNamespace() for section, _ in search_defaults.ADVERSARIAL}
-    for (section, key), (value, _) in search_defaults.ADVERSARIAL.items():
-        setattr(sections[section], key, ("not", value))
-    return SimpleNamespace(**sections)
+
+def _cfgs(value=lambda v: ("host", v)):
+    """StudioGAN's parsed config as far as the table touches it; by default at values other than the search's."""
+    cfgs = SimpleNamespace()
+    for name, (v, _) in search_defaults.ADVERSARIAL.items():
+        section, key = name.split(".")
+        setattr(cfgs, section, getattr(cfgs, section, SimpleNamespace()))
+        setattr(getattr(cfgs, section), key, value(v))
+    return cfgs
+
+
+def _get(cfgs, name):
+    section, key = name.split(".")
+    return getattr(getattr(cfgs, section), key)
 
 
 def _search(**slt):
@@ -21,20 +31,19 @@ def _search(**slt):
 
 def test_every_setting_changed_and_logged_once():
     cfgs = _cfgs()
-    lines = search_defaults.apply(cfgs, _search(), {"SLT": {"k": 0.1}})
-    assert len(lines) == len(search_defaults.ADVERSARIAL)
-    for ((section, key), (value, why)), line in zip(search_defaults.ADVERSARIAL.items(), lines):
-        assert getattr(getattr(cfgs, section), key) == value
-        assert line.startswith(f"SLT: {section}.{key} ") and f"-> {value} " in line and why in line
+    lines = search_defaults.apply(cfgs, _search())
+    assert len(lines) == len(NAMES)
+    for (name, (value, why)), line in zip(search_defaults.ADVERSARIAL.items(), lines):
+        assert _get(cfgs, name) == value
+        assert line.startswith(f"SLT: {name} ") and f"-> {value} " in line and why in line and "keep_host" in line
         assert "\n" not in line
 
 
-def test_an_explicit_value_in_the_yaml_wins():
-    (section, key), (value, _) = next(iter(search_defaults.ADVERSARIAL.items()))
+def test_keep_host_keeps_the_yaml_value():
     cfgs = _cfgs()
-    lines = search_defaults.apply(cfgs, _search(), {section: {key: ("not", value)}, "SLT": {"k": 0.1}})
-    assert getattr(getattr(cfgs, section), key) == ("not", value)
-    assert not any(line.startswith(f"SLT: {section}.{key} ") for line in lines)
+    lines = search_defaults.apply(cfgs, _search(keep_host=NAMES[:1]))
+    assert _get(cfgs, NAMES[0]) == ("host", search_defaults.ADVERSARIAL[NAMES[0]][0])
+    assert not any(line.startswith(f"SLT: {NAMES[0]} ") for line in lines) and len(lines) == len(NAMES) - 1
 
 
 @pytest.mark.parametrize("slt", [slt_section.dense_defaults(),
@@ -42,12 +51,16 @@ def test_an_explicit_value_in_the_yaml_wins():
                                  {**slt_section.dense_defaults(), "k": 0.1, "train_mode": "moment_matching"}])
 def test_nothing_changes_outside_an_adversarial_search(slt):
     cfgs = _cfgs()
-    assert search_defaults.apply(cfgs, slt, {}) == []
-    assert vars(cfgs) == vars(_cfgs())
+    assert search_defaults.apply(cfgs, slt) == []
+    assert cfgs == _cfgs()
 
 
 def test_a_value_already_right_is_not_logged():
-    cfgs = _cfgs()
-    for (section, key), (value, _) in search_defaults.ADVERSARIAL.items():
-        setattr(getattr(cfgs, section), key, value)
-    assert search_defaults.apply(cfgs, _search(), {}) == []
+    cfgs = _cfgs(value=lambda v: v)
+    assert search_defaults.apply(cfgs, _search()) == []
+
+
+@pytest.mark.parametrize("keep", ["OPTIMIZATION.d_updates_per_step", ["OPTIMIZATION.g_lr_typo"], [3]])
+def test_keep_host_names_only_settings_of_the_table(keep):
+    with pytest.raises(SLTError, match="SLT.keep_host: .* not allowed"):
+        _search(keep_host=keep)
