@@ -30,13 +30,15 @@ VARIANTS = {
     "dense": ("dense DCGAN, 1 D step per G step (the reference of docs/results.md)",
               {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": None}),
     "dense-d2": ("dense DCGAN as configs/digits/DCGAN.yaml trains it (2 D steps per G step)", {"SLT": None}),
-    "yaml": ("configs/digits/DCGAN.yaml as shipped: score lr = StudioGAN's g_lr 2e-4, 2 D steps, host init", {}),
+    "yaml": ("configs/digits/DCGAN.yaml as shipped (score lr = StudioGAN's g_lr 2e-4, host init), with the "
+             "plugin's search settings (d_updates_per_step 2 -> 1)", {}),
+    "yaml-host": ("configs/digits/DCGAN.yaml with its own 2 D steps per G step (SLT.keep_host)",
+                  {"SLT": {"keep_host": ["OPTIMIZATION.d_updates_per_step"]}}),
     "lr0.1": ("score lr 0.1, 1 D step, seeded signed constant (docs/results.md's run)",
               {"OPTIMIZATION": {"d_updates_per_step": 1, "g_lr": 0.1}, "SLT": SEEDED}),
     "lr2e-3": ("score lr 2e-3, 1 D step, seeded signed constant",
                {"OPTIMIZATION": {"d_updates_per_step": 1, "g_lr": 2e-3}, "SLT": SEEDED}),
-    "d1": ("score lr 2e-4, 1 D step, host init", {"OPTIMIZATION": {"d_updates_per_step": 1}}),
-    "d1-seeded": ("score lr 2e-4, 1 D step, seeded signed constant",
+    "d1-seeded": ("as yaml, with the seeded signed constant init (weight_init signed_kaiming_constant, scaled)",
                   {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": SEEDED}),
     "slowD": ("score lr 2e-4, 1 D step, seeded signed constant, D lr 2e-5 (D 10x slower)",
               {"OPTIMIZATION": {"d_updates_per_step": 1, "d_lr": 2e-5}, "SLT": SEEDED}),
@@ -127,7 +129,7 @@ def report(a):
             spread = f" ± {f['std']:.4g}" if f["std"] is not None else ""
             lines.append(f"- {name}: {f['value']:.4g}{spread} ({f['sample']}, {f['num_fake']} vs {f['num_real']})")
     lines += ["", "| variant | what | steps | seed | best train-split FID (step) | last | KID at best | classes at best |"
-              " x dense | ticket bytes |", "|---|---|---|---|---|---|---|---|---|---|"]
+              " x dense at equal steps | ticket bytes |", "|---|---|---|---|---|---|---|---|---|---|"]
     results = _results(a.out)
     dense = {seed: rows for name, _, seed, rows, _ in results if name == "dense"}
     verdicts = []
@@ -148,6 +150,11 @@ def report(a):
         lines.append(f"Best ticket: `{name}` ({steps} steps, seed {seed}), {ratio:.2f}x the dense run's train-split "
                      f"FID, {classes} of 10 classes: target **{'met' if met else 'not met'}**"
                      + ("" if met else f" (FID {ratio / 1.5:.2f}x the allowed 1.5x)") + ".")
+    from studiogan_slt.studiogan import search_defaults
+
+    lines += ["", "## What `SLT: {k: ...}` changes for an adversarial search (studiogan/search_defaults.py)", "",
+              "Each is logged as one line at the start of the run; `SLT.keep_host` keeps the YAML's value.", ""]
+    lines += [f"- `{name}` -> {value}: {why}" for name, (value, why) in search_defaults.ADVERSARIAL.items()]
     text = "\n".join(lines) + "\n"
     target = Path(a.docs) / "adversarial-study.md"
     target.with_suffix(".tmp").write_text(text)
