@@ -64,3 +64,35 @@ def test_a_value_already_right_is_not_logged():
 def test_keep_host_names_only_settings_of_the_table(keep):
     with pytest.raises(SLTError, match="SLT.keep_host: .* not allowed"):
         _search(keep_host=keep)
+
+
+PARSE = """
+import json, sys
+from studiogan_slt.studiogan import hooks, launch, locate, slt_section
+sg = launch.import_studiogan(locate.find_root())
+for cfg in sys.argv[1:]:
+    hooks.install_config(sg["config"], sg["utils.misc"], slt_section.load(cfg))
+    cfgs = sg["config"].Configurations(cfg)
+    print(json.dumps([cfgs.OPTIMIZATION.d_updates_per_step, cfgs.slt_search_changes]))
+"""
+# SLT section: (d_updates_per_step StudioGAN trains with, lines logged); the YAML sets 2, as StudioGAN's DCGAN does
+PARSED = {"{k: 0.1}": (1, 1), "{k: 0.1, keep_host: [OPTIMIZATION.d_updates_per_step]}": (2, 0),
+          "{digits_metric: kid}": (2, 0)}
+
+
+def test_studiogan_parses_the_search_settings(studiogan_root, tmp_path):
+    """Through StudioGAN's own config parsing, in a process of its own (importing StudioGAN patches modules)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    cfgs = []
+    for i, slt in enumerate(PARSED):
+        cfgs.append(tmp_path / f"c{i}.yaml")
+        cfgs[-1].write_text('DATA: {name: "DIGITS", img_size: 32, num_classes: 10}\n'
+                            f"OPTIMIZATION: {{d_updates_per_step: 2}}\nSLT: {slt}\n")
+    out = subprocess.run([sys.executable, "-c", PARSE, *map(str, cfgs)], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root)))
+    rows = [json.loads(line) for line in out.stdout.strip().splitlines()[-len(PARSED):]]
+    assert [(value, len(lines)) for value, lines in rows] == list(PARSED.values())
