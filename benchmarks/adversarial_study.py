@@ -25,20 +25,23 @@ ROOT = Path(__file__).resolve().parents[1]
 BASE_CFG = ROOT / "configs" / "digits" / "DCGAN.yaml"
 METRIC = "fid_train"
 SEEDED = {"weight_init": "signed_kaiming_constant", "scaled": True}  # the moment-matching recipe's frozen weights
+HOST_INIT = {"weight_init": "keep", "scaled": False}
 # name: (what it tests, {section: {key: value}} merged into configs/digits/DCGAN.yaml; SLT None: the dense run)
 VARIANTS = {
     "dense": ("dense DCGAN, 1 D step per G step (the reference of docs/results.md)",
               {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": None}),
     "dense-d2": ("dense DCGAN as configs/digits/DCGAN.yaml trains it (2 D steps per G step)", {"SLT": None}),
-    "yaml": ("configs/digits/DCGAN.yaml as shipped (score lr = StudioGAN's g_lr 2e-4, host init), with the "
-             "plugin's search settings (d_updates_per_step 2 -> 1)", {}),
-    "yaml-host": ("configs/digits/DCGAN.yaml with its own 2 D steps per G step (SLT.keep_host)",
-                  {"SLT": {"keep_host": ["OPTIMIZATION.d_updates_per_step"]}}),
+    "yaml": ("configs/digits/DCGAN.yaml (score lr = StudioGAN's g_lr 2e-4) with StudioGAN's own init (weight_init "
+             "keep, the section's default before this study) and the plugin's d_updates_per_step 2 -> 1",
+             {"SLT": HOST_INIT}),
+    "yaml-host": ("as yaml, with the YAML's own 2 D steps per G step (SLT.keep_host)",
+                  {"SLT": {**HOST_INIT, "keep_host": ["OPTIMIZATION.d_updates_per_step"]}}),
     "lr0.1": ("score lr 0.1, 1 D step, seeded signed constant (docs/results.md's run)",
               {"OPTIMIZATION": {"d_updates_per_step": 1, "g_lr": 0.1}, "SLT": SEEDED}),
     "lr2e-3": ("score lr 2e-3, 1 D step, seeded signed constant",
                {"OPTIMIZATION": {"d_updates_per_step": 1, "g_lr": 2e-3}, "SLT": SEEDED}),
-    "d1-seeded": ("as yaml, with the seeded signed constant init (weight_init signed_kaiming_constant, scaled)",
+    "d1-seeded": ("as yaml, with the seeded signed constant init (weight_init signed_kaiming_constant, scaled: "
+                  "the section's default since this study)",
                   {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": SEEDED}),
     "slowD": ("score lr 2e-4, 1 D step, seeded signed constant, D lr 2e-5 (D 10x slower)",
               {"OPTIMIZATION": {"d_updates_per_step": 1, "d_lr": 2e-5}, "SLT": SEEDED}),
@@ -141,7 +144,7 @@ def report(a):
         lines.append(f"| {name} | {VARIANTS.get(name, ('?',))[0]} | {rows[-1]['step']}/{steps} | {seed} | "
                      f"{best['value']:.1f} ({best['step']}) | {rows[-1]['value']:.1f} | {best['kid']:.4f} | "
                      f"{best['classes']} | {ratio} | {ticket if ticket is not None else '-'} |")
-        if ref and ticket is not None:
+        if ref and ticket is not None and rows[-1]["step"] == steps:  # finished tickets only
             verdicts.append((best["value"] / ref, best["classes"], name, steps, seed))
     lines += ["", "## Target: ticket train-split FID at most 1.5x the dense DCGAN's, all 10 classes", ""]
     if verdicts:
@@ -150,6 +153,22 @@ def report(a):
         lines.append(f"Best ticket: `{name}` ({steps} steps, seed {seed}), {ratio:.2f}x the dense run's train-split "
                      f"FID, {classes} of 10 classes: target **{'met' if met else 'not met'}**"
                      + ("" if met else f" (FID {ratio / 1.5:.2f}x the allowed 1.5x)") + ".")
+        falling = [n for n, st, _, rows, t in results if t is not None and rows[-1]["step"] == st
+                   and min(rows, key=lambda r: r["value"])["step"] == st]
+        if falling:
+            lines.append(f"Finished tickets still improving at their last save (best row = last row): "
+                         f"{', '.join(falling)}; a longer search may lower them further.")
+    lines += ["", "Train-split FID at every save (classes covered in brackets):", "",
+              "| variant | " + " | ".join(f"step {s}" for s in sorted({r["step"] for *_, rows, _ in results
+                                                                         for r in rows})) + " |"]
+    steps_all = sorted({r["step"] for *_, rows, _ in results for r in rows})
+    lines.append("|---|" + "---|" * len(steps_all))
+    for name, _, seed, rows, _ in results:
+        at = {r["step"]: f"{r['value']:.0f} ({r['classes']})" for r in rows}
+        lines.append(f"| {name} (seed {seed}) | " + " | ".join(at.get(s, "") for s in steps_all) + " |")
+    missing = [n for n in VARIANTS if n not in {r[0] for r in results}]
+    if missing:
+        lines += ["", f"Defined in the script but not run in this study: {', '.join(missing)}."]
     from studiogan_slt.studiogan import search_defaults
 
     lines += ["", "## What `SLT: {k: ...}` changes for an adversarial search (studiogan/search_defaults.py)", "",
