@@ -15,11 +15,12 @@ after another, each single-threaded.
 import argparse
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import yaml
+
+from search_curves import _cli  # the sweep's public CLI, single-threaded, as search_curves.py runs it
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE_CFG = ROOT / "configs" / "digits" / "DCGAN.yaml"
@@ -70,14 +71,6 @@ def _sections(overrides, steps):
     else:
         sections["SLT"]["digits_metric"] = METRIC
     return sections
-
-
-def _cli(args, log=None):
-    cmd = [sys.executable, "-m", "studiogan_slt", *map(str, args)]
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    done = subprocess.run(cmd, env=env, stdout=log, stderr=subprocess.STDOUT if log else None)
-    if done.returncode:
-        raise SystemExit(f"`studiogan-slt {' '.join(map(str, args))}` failed ({done.returncode})")
 
 
 def run(a):
@@ -169,6 +162,14 @@ def report(a):
     missing = [n for n in VARIANTS if n not in {r[0] for r in results}]
     if missing:
         lines += ["", f"Defined in the script but not run in this study: {', '.join(missing)}."]
+    lines += ["", "Reading. One seed per variant, at a budget far below docs/results.md's (the study shared two CPU "
+              "cores with other work), and the dense run's own FID swings from save to save (curve above), so the "
+              "table separates variants only coarsely. Tickets covering all 10 classes at their last save: "
+              f"{', '.join(n for n, _, _, rows, t in results if t is not None and rows[-1]['classes'] == 10) or 'none'}"
+              ". Likely cause of the "
+              "gap: the search moves G only by swapping which frozen weights are kept, at the learning rate "
+              "StudioGAN gives weights, while D (in the G-only variants) trains its weights at full speed and is near-perfect from the first "
+              "print on (Dis_loss in each point.log). A mixed loss (adversarial + moment matching) was not built."]
     from studiogan_slt.studiogan import search_defaults
 
     lines += ["", "## What `SLT: {k: ...}` changes for an adversarial search (studiogan/search_defaults.py)", "",
