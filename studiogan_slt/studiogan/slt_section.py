@@ -19,10 +19,13 @@ TRAIN_MODES = (ADVERSARIAL, *MOMENT_MODES)
 NOT_SET = "N/A"
 TARGETS = ("G", "D")
 
-# Every option of studiogan_slt.convert() can be set in the section, with convert()'s own defaults; `types` takes
-# class names there (YAML has no classes).
-DEFAULTS = {"k": NOT_SET, "targets": ["G"], **supermask_options.DEFAULTS, "train_mode": ADVERSARIAL, "moments": {},
-            "digits_metric": None, "keep_host": []}
+# Every option of studiogan_slt.convert() can be set in the section, with convert()'s own defaults but for the frozen
+# weights: a seeded draw (edge-popup's scaled signed constant), so a ticket regenerates them from its seed and stores
+# masks only, where StudioGAN's own init would be stored value by value (8.7x smaller than fp32 instead of ~64x,
+# docs/benchmarks.md); it searches no worse (docs/adversarial-study.md). `types` takes class names (YAML has none).
+SEARCH_INIT = {"weight_init": "signed_kaiming_constant", "scaled": True}
+DEFAULTS = {"k": NOT_SET, "targets": ["G"], **supermask_options.DEFAULTS, **SEARCH_INIT, "train_mode": ADVERSARIAL,
+            "moments": {}, "digits_metric": None, "keep_host": []}
 
 
 def fail(key, message):
