@@ -24,6 +24,7 @@ TARGETS = ("G", "D")
 # masks only, where StudioGAN's own init would be stored value by value (8.7x smaller than fp32 instead of ~64x,
 # docs/benchmarks.md); it searches no worse (docs/adversarial-study.md). `types` takes class names (YAML has none).
 SEARCH_INIT = {"weight_init": "signed_kaiming_constant", "scaled": True}
+HOST_INIT = {"weight_init": "keep", "scaled": False}
 DEFAULTS = {"k": NOT_SET, "targets": ["G"], **supermask_options.DEFAULTS, **SEARCH_INIT, "train_mode": ADVERSARIAL,
             "moments": {}, "digits_metric": None, "keep_host": []}
 
@@ -152,7 +153,15 @@ def load(cfg_file):
         raise SLTError(f"-cfg {cfg_file}: expected a mapping of sections (DATA, MODEL, ..., SLT)")
     if "SLT" not in data:
         return dense_defaults()
+    section = data["SLT"]
+    from studiogan_slt.studiogan.hooks import STYLEGAN_BACKBONES  # hooks imports this module
+
+    if isinstance(section, dict) and section.get("k", NOT_SET) != NOT_SET \
+            and (data.get("MODEL") or {}).get("backbone") in STYLEGAN_BACKBONES:
+        # StyleGAN draws raw N(0, 1) weights and scales them at run time (equalized learning rate): a Kaiming-scaled
+        # draw would be scaled twice, so there the default stays StudioGAN's own init
+        section = {**HOST_INIT, **section}
     try:
-        return validate(data["SLT"])
+        return validate(section)
     except SLTError as err:
         raise SLTError(f"-cfg {cfg_file}: {err}") from None

@@ -96,3 +96,15 @@ def test_studiogan_parses_the_search_settings(studiogan_root, tmp_path):
                          env=dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root)))
     rows = [json.loads(line) for line in out.stdout.strip().splitlines()[-len(PARSED):]]
     assert [(value, len(lines)) for value, lines in rows] == list(PARSED.values())
+
+
+@pytest.mark.parametrize("backbone, slt, init", [
+    ("deep_conv", "{k: 0.1}", ("signed_kaiming_constant", True)),
+    ("stylegan2", "{k: 0.1}", ("keep", False)),  # StyleGAN scales its raw weights at run time
+    ("stylegan2", "{k: 0.1, weight_init: kaiming_normal}", ("kaiming_normal", False)),
+    ("deep_conv", "{k: 0.1, weight_init: keep}", ("keep", True))])
+def test_default_init_per_architecture(tmp_path, backbone, slt, init):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f'MODEL: {{backbone: "{backbone}"}}\nSLT: {slt}\n')
+    values = slt_section.load(cfg)
+    assert (values["weight_init"], values["scaled"]) == init
