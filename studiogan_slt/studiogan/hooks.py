@@ -1,7 +1,8 @@
 """The hooks that turn StudioGAN's own trainer into an SLT trainer, by replacing module attributes at run time.
 
 - config.Configurations._overwrite_cfgs: registers the validated `SLT` section next to DATA/MODEL/... (so StudioGAN
-  logs it), and turns StudioGAN's own config errors into one-line SLTErrors;
+  logs it), applies the adversarial search's settings (search_defaults.py), and turns
+  StudioGAN's own config errors into one-line SLTErrors;
 - config.Configurations.check_compatability: its assertion messages become one-line SLTErrors too;
 - models.model.load_generator_discriminator: converts G (and G_ema identically, and D when targeted) in place right
   after StudioGAN builds them, i.e. before its optimizers, checkpoint loading and DDP wrapping (loader.py:212-287);
@@ -71,6 +72,10 @@ def install_config(config_module, misc, slt, run_checks=None):
         except AttributeError as err:  # config.py:408, an unknown key (or an empty section: None.items())
             raise SLTError(f"-cfg {cfg_file}: {err}") from None
         vars(self.SLT).update(slt)
+        from studiogan_slt.studiogan import search_defaults
+
+        # logged by the worker, which has StudioGAN's logger (SLTWorker.__init__)
+        self.slt_search_changes = search_defaults.apply(self, slt)
 
     def check_compatability(self):
         try:

@@ -29,6 +29,8 @@ class SLTWorker(studiogan_worker.WORKER):
         # loader.py builds the worker after the models and any checkpoint are loaded: the masks now are those the
         # first diagnostics compare against. Only rank 0 logs (loader.py:400).
         if self.RUN.train and self.global_rank == 0:
+            for line in getattr(self.cfgs, "slt_search_changes", ()):
+                self.logger.info(line)
             from studiogan_slt.supermask.diagnostics import SearchMonitor
 
             self._search_monitor = SearchMonitor()

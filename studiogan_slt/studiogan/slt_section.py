@@ -10,6 +10,7 @@ import re
 
 from studiogan_slt.errors import SLTError
 from studiogan_slt.metrics.digits_metrics import METRICS as DIGITS_METRICS
+from studiogan_slt.studiogan import search_defaults
 from studiogan_slt.supermask import options as supermask_options
 
 ADVERSARIAL, MOMENT_MATCHING, DENSE_MOMENT_MATCHING = "adversarial", "moment_matching", "dense_moment_matching"
@@ -18,10 +19,14 @@ TRAIN_MODES = (ADVERSARIAL, *MOMENT_MODES)
 NOT_SET = "N/A"
 TARGETS = ("G", "D")
 
-# Every option of studiogan_slt.convert() can be set in the section, with convert()'s own defaults; `types` takes
-# class names there (YAML has no classes).
-DEFAULTS = {"k": NOT_SET, "targets": ["G"], **supermask_options.DEFAULTS, "train_mode": ADVERSARIAL, "moments": {},
-            "digits_metric": None}
+# Every option of studiogan_slt.convert() can be set in the section, with convert()'s own defaults but for the frozen
+# weights: a seeded draw (edge-popup's scaled signed constant), so a ticket regenerates them from its seed and stores
+# masks only, where StudioGAN's own init would be stored value by value (8.7x smaller than fp32 instead of ~64x,
+# docs/benchmarks.md); it searches no worse (docs/adversarial-study.md). `types` takes class names (YAML has none).
+SEARCH_INIT = {"weight_init": "signed_kaiming_constant", "scaled": True}
+HOST_INIT = {"weight_init": "keep", "scaled": False}
+DEFAULTS = {"k": NOT_SET, "targets": ["G"], **supermask_options.DEFAULTS, **SEARCH_INIT, "train_mode": ADVERSARIAL,
+            "moments": {}, "digits_metric": None, "keep_host": []}
 
 
 def fail(key, message):
@@ -42,6 +47,10 @@ def _check_plugin_keys(values):
     if values["digits_metric"] not in (None, *DIGITS_METRICS):
         fail("digits_metric", f"{values['digits_metric']!r} is not allowed; use one of {', '.join(DIGITS_METRICS)} "
                               "(the best checkpoint by that digits metric) or null")
+    keep = values["keep_host"]
+    if not isinstance(keep, list) or any(name not in search_defaults.ADVERSARIAL for name in keep):
+        fail("keep_host", f"{keep!r} is not allowed; use a list of the StudioGAN settings an adversarial search "
+                          f"changes: {', '.join(search_defaults.ADVERSARIAL)}")
     seed = values["seed"]
     if isinstance(seed, int) and not isinstance(seed, bool) and seed < 0:
         fail("seed", f"{seed} is not allowed; use an integer >= 0 (the SLT seed is always fixed; StudioGAN's "
@@ -59,7 +68,7 @@ def _check_plugin_keys(values):
 
 def dense_defaults():
     """The values of a YAML without an SLT section: a plain dense StudioGAN run."""
-    return dict(DEFAULTS, targets=list(DEFAULTS["targets"]), moments={})
+    return dict(DEFAULTS, targets=list(DEFAULTS["targets"]), moments={}, keep_host=[])
 
 
 def validate(section):
@@ -85,7 +94,9 @@ def validate(section):
     if mode == DENSE_MOMENT_MATCHING:
         if "targets" in section and values["targets"] != ["G"]:
             fail("targets", f"{values['targets']!r} is not allowed with train_mode {mode}; nothing is masked")
-    elif values["k"] == NOT_SET:
+    elif values["k"] == NOT_SET and set(section) != {"digits_metric"}:
+        # A section holding only the digits metric is a plain dense StudioGAN run that scores itself (the dense
+        # reference of an adversarial search, measured the same way).
         fail("k", "required; use a number in (0, 1], the fraction of weights KEPT")
     if mode == MOMENT_MATCHING and values["targets"] != ["G"]:
         fail("targets", f"{values['targets']!r} is not allowed with train_mode {mode}; use [G] "
@@ -142,7 +153,15 @@ def load(cfg_file):
         raise SLTError(f"-cfg {cfg_file}: expected a mapping of sections (DATA, MODEL, ..., SLT)")
     if "SLT" not in data:
         return dense_defaults()
+    section = data["SLT"]
+    from studiogan_slt.studiogan.hooks import STYLEGAN_BACKBONES  # hooks imports this module
+
+    if isinstance(section, dict) and section.get("k", NOT_SET) != NOT_SET \
+            and (data.get("MODEL") or {}).get("backbone") in STYLEGAN_BACKBONES:
+        # StyleGAN draws raw N(0, 1) weights and scales them at run time (equalized learning rate): a Kaiming-scaled
+        # draw would be scaled twice, so there the default stays StudioGAN's own init
+        section = {**HOST_INIT, **section}
     try:
-        return validate(data["SLT"])
+        return validate(section)
     except SLTError as err:
         raise SLTError(f"-cfg {cfg_file}: {err}") from None

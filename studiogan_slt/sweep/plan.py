@@ -35,6 +35,9 @@ def _dense_sections(sections):
     mode = (slt or {}).get("train_mode", slt_section.ADVERSARIAL)
     if mode in slt_section.MOMENT_MODES:
         dense["SLT"] = {"train_mode": slt_section.DENSE_MOMENT_MATCHING, "moments": slt.get("moments", {})}
+    if (slt or {}).get("digits_metric") is not None:
+        # the dense reference scores itself the same way (a section of only the metric is a plain dense run)
+        dense.setdefault("SLT", {})["digits_metric"] = slt["digits_metric"]
     return dense
 
 

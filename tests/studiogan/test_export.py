@@ -51,7 +51,7 @@ OPTIMIZATION: {batch_size: 8, d_updates_per_step: 1, total_steps: 2}
 """
 # StudioGAN's own init (weight_init keep): kept values are stored; D is masked too, so its dense export must keep
 # the fields StudioGAN reads from D's checkpoint.
-DCGAN_SLT = 'SLT: {k: 0.3, targets: ["G", "D"]}\n'
+DCGAN_SLT = 'SLT: {k: 0.3, targets: ["G", "D"], weight_init: "keep", scaled: false}\n'
 
 
 def _train(name, cfg, save, steps, digits):

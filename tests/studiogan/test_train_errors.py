@@ -22,7 +22,7 @@ BAD_CONFIGS = {  # YAML text (None: no file at all), what the error line must na
     "targets": ("SLT: {k: 0.1, targets: [X]}", "SLT.targets"),
     "moments option": ("SLT: {k: 0.1, train_mode: moment_matching, moments: {lr_schedule: step}}",
                        "SLT.moments.lr_schedule", "cosine"),
-    "rerandomize host init": ("SLT: {k: 0.1, rerandomize: {every: 2, fraction: 0.1}}", "rerandomize needs a seeded"),
+    "rerandomize host init": ("SLT: {k: 0.1, weight_init: keep, rerandomize: {every: 2, fraction: 0.1}}", "rerandomize needs a seeded"),
     "k_schedule below k": ("SLT: {k: 0.1, k_schedule: {start: 0.05, steps: 10}}", "k_schedule.start must be >= k"),
     "empty section": ("SLT:", "SLT"),
     "invalid YAML": ("SLT: {k: 0.1", "not valid YAML"),

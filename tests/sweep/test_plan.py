@@ -39,6 +39,19 @@ def test_adversarial_grid_names_and_sections(tmp_path):
     assert not slt_section.masks_generator(slt_section.load(tmp_path / "d.yaml"))
 
 
+def test_adversarial_dense_point_keeps_the_digits_metric(tmp_path):
+    # the dense reference scores itself the same way as the search; a section of only the metric is a dense run
+    cfg = _cfg(tmp_path, "DCGAN", {"k": 0.1, "bias_init": "uniform", "digits_metric": "kid"})
+    (dense,) = plan(cfg, [], [0], dense=True)
+    assert dense.sections["SLT"] == {"digits_metric": "kid"}
+    write_yaml(dense, tmp_path / "d.yaml")
+    values = slt_section.load(tmp_path / "d.yaml")
+    assert values["digits_metric"] == "kid" and not slt_section.masks_generator(values)
+    # any other key without k is still a search missing its k
+    with pytest.raises(SLTError, match="SLT.k: required"):
+        slt_section.validate({"digits_metric": "kid", "bias_init": "uniform"})
+
+
 def test_moment_matching_dense_point_keeps_the_loss(tmp_path):
     cfg = _cfg(tmp_path, "MM", {"k": 0.1, "train_mode": "moment_matching", "weight_init": "signed_kaiming_constant",
                                 "moments": MOMENTS})

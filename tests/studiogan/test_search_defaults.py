@@ -1,0 +1,110 @@
+"""The StudioGAN settings an adversarial score search changes (studiogan/search_defaults.py): only for an
+adversarial search, each unless named in SLT.keep_host, one log line per change. No StudioGAN needed."""
+from types import SimpleNamespace
+
+import pytest
+
+from studiogan_slt.errors import SLTError
+from studiogan_slt.studiogan import search_defaults, slt_section
+
+NAMES = list(search_defaults.ADVERSARIAL)
+
+
+def _cfgs(value=lambda v: ("host", v)):
+    """StudioGAN's parsed config as far as the table touches it; by default at values other than the search's."""
+    cfgs = SimpleNamespace()
+    for name, (v, _) in search_defaults.ADVERSARIAL.items():
+        section, key = name.split(".")
+        setattr(cfgs, section, getattr(cfgs, section, SimpleNamespace()))
+        setattr(getattr(cfgs, section), key, value(v))
+    return cfgs
+
+
+def _get(cfgs, name):
+    section, key = name.split(".")
+    return getattr(getattr(cfgs, section), key)
+
+
+def _search(**slt):
+    return slt_section.validate({"k": 0.1, **slt})
+
+
+def test_every_setting_changed_and_logged_once():
+    cfgs = _cfgs()
+    lines = search_defaults.apply(cfgs, _search())
+    assert len(lines) == len(NAMES)
+    for (name, (value, why)), line in zip(search_defaults.ADVERSARIAL.items(), lines):
+        assert _get(cfgs, name) == value
+        assert line.startswith(f"SLT: {name} ") and f"-> {value} " in line and why in line and "keep_host" in line
+        assert "\n" not in line
+
+
+def test_keep_host_keeps_the_yaml_value():
+    cfgs = _cfgs()
+    lines = search_defaults.apply(cfgs, _search(keep_host=NAMES[:1]))
+    assert _get(cfgs, NAMES[0]) == ("host", search_defaults.ADVERSARIAL[NAMES[0]][0])
+    assert not any(line.startswith(f"SLT: {NAMES[0]} ") for line in lines) and len(lines) == len(NAMES) - 1
+
+
+@pytest.mark.parametrize("slt", [slt_section.dense_defaults(),
+                                 slt_section.validate({"digits_metric": "kid"}),
+                                 {**slt_section.dense_defaults(), "k": 0.1, "train_mode": "moment_matching"}])
+def test_nothing_changes_outside_an_adversarial_search(slt):
+    cfgs = _cfgs()
+    assert search_defaults.apply(cfgs, slt) == []
+    assert cfgs == _cfgs()
+
+
+def test_a_value_already_right_is_not_logged():
+    cfgs = _cfgs(value=lambda v: v)
+    assert search_defaults.apply(cfgs, _search()) == []
+
+
+@pytest.mark.parametrize("keep", ["OPTIMIZATION.d_updates_per_step", ["OPTIMIZATION.g_lr_typo"], [3]])
+def test_keep_host_names_only_settings_of_the_table(keep):
+    with pytest.raises(SLTError, match="SLT.keep_host: .* not allowed"):
+        _search(keep_host=keep)
+
+
+PARSE = """
+import json, sys
+from studiogan_slt.studiogan import hooks, launch, locate, slt_section
+sg = launch.import_studiogan(locate.find_root())
+for cfg in sys.argv[1:]:
+    hooks.install_config(sg["config"], sg["utils.misc"], slt_section.load(cfg))
+    cfgs = sg["config"].Configurations(cfg)
+    print(json.dumps([cfgs.OPTIMIZATION.d_updates_per_step, cfgs.slt_search_changes]))
+"""
+# SLT section: (d_updates_per_step StudioGAN trains with, lines logged); the YAML sets 2, as StudioGAN's DCGAN does
+PARSED = {"{k: 0.1}": (1, 1), "{k: 0.1, keep_host: [OPTIMIZATION.d_updates_per_step]}": (2, 0),
+          "{digits_metric: kid}": (2, 0)}
+
+
+def test_studiogan_parses_the_search_settings(studiogan_root, tmp_path):
+    """Through StudioGAN's own config parsing, in a process of its own (importing StudioGAN patches modules)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    cfgs = []
+    for i, slt in enumerate(PARSED):
+        cfgs.append(tmp_path / f"c{i}.yaml")
+        cfgs[-1].write_text('DATA: {name: "DIGITS", img_size: 32, num_classes: 10}\n'
+                            f"OPTIMIZATION: {{d_updates_per_step: 2}}\nSLT: {slt}\n")
+    out = subprocess.run([sys.executable, "-c", PARSE, *map(str, cfgs)], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root)))
+    rows = [json.loads(line) for line in out.stdout.strip().splitlines()[-len(PARSED):]]
+    assert [(value, len(lines)) for value, lines in rows] == list(PARSED.values())
+
+
+@pytest.mark.parametrize("backbone, slt, init", [
+    ("deep_conv", "{k: 0.1}", ("signed_kaiming_constant", True)),
+    ("stylegan2", "{k: 0.1}", ("keep", False)),  # StyleGAN scales its raw weights at run time
+    ("stylegan2", "{k: 0.1, weight_init: kaiming_normal}", ("kaiming_normal", False)),
+    ("deep_conv", "{k: 0.1, weight_init: keep}", ("keep", True))])
+def test_default_init_per_architecture(tmp_path, backbone, slt, init):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f'MODEL: {{backbone: "{backbone}"}}\nSLT: {slt}\n')
+    values = slt_section.load(cfg)
+    assert (values["weight_init"], values["scaled"]) == init
