@@ -3,6 +3,7 @@
 Imported only after locate.activate() put StudioGAN's src/ on sys.path: `worker` below is StudioGAN's worker.py.
 """
 import os
+import time
 
 import torch
 
@@ -26,6 +27,7 @@ class SLTWorker(studiogan_worker.WORKER):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._progress = Progress()
         # loader.py builds the worker after the models and any checkpoint are loaded: the masks now are those the
         # first diagnostics compare against. Only rank 0 logs (loader.py:400).
         if self.RUN.train and self.global_rank == 0:
@@ -49,6 +51,7 @@ class SLTWorker(studiogan_worker.WORKER):
 
     def log_train_statistics(self, current_step, real_cond_loss, gen_acml_loss, dis_acml_loss):
         super().log_train_statistics(current_step, real_cond_loss, gen_acml_loss, dis_acml_loss)
+        self.logger.info(self._progress.line(current_step + 1, self.OPTIMIZATION.total_steps))
         if self._search_monitor is None:
             return
         from studiogan_slt.supermask import diagnostics
@@ -174,6 +177,32 @@ class SLTWorker(studiogan_worker.WORKER):
             log(f"DDP check at step {step}: G trainable-tensor digests per rank {[g[0] for g in gathered]}, "
                 f"effective-weight digests per rank {[g[1] for g in gathered]} "
                 f"({'identical' if same else 'DIFFERENT'})")
+
+
+class Progress:
+    """Speed and time left at every print_freq, which StudioGAN's own log line lacks; measured from the first
+    line, so set-up time (and a resumed run's earlier steps) does not count."""
+
+    def __init__(self, clock=time.monotonic):
+        self.clock, self.start = clock, None
+
+    def line(self, step, total):
+        now = self.clock()
+        if self.start is None:
+            self.start = (step, now)
+            return f"progress: step {step}/{total}; speed and ETA from the next line on"
+        steps, seconds = step - self.start[0], now - self.start[1]
+        rate = steps / seconds if seconds > 0 else float("inf")
+        left = max(0, total - step) / rate if rate > 0 else float("inf")
+        return f"progress: step {step}/{total}, {rate:.2f} steps/s, ETA {_duration(left)}"
+
+
+def _duration(seconds):
+    if seconds == float("inf"):
+        return "unknown"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
 def _moment_step(worker):
