@@ -99,9 +99,13 @@ def train_digits_cnn(out_path, *, epochs=6, seed=0, batch_size=64, lr=2e-3, widt
     return result
 
 
+def cached_weights_path():
+    return cache_dir() / f"digits_cnn_{VERSION}_seed0_ep6.pt"
+
+
 def cached_weights(log=print):
     """The weights file of the built-in extractor in the user cache, trained (seed 0, 6 epochs) on first use."""
-    path = cache_dir() / f"digits_cnn_{VERSION}_seed0_ep6.pt"
+    path = cached_weights_path()
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         log(f"training the built-in digits extractor {BUILTIN!r} into {path} (once, about half a minute)")

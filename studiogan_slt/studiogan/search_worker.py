@@ -3,7 +3,6 @@
 Imported only after locate.activate() put StudioGAN's src/ on sys.path: `worker` below is StudioGAN's worker.py.
 """
 import os
-import time
 
 import torch
 
@@ -12,6 +11,7 @@ import worker as studiogan_worker  # StudioGAN's src/worker.py
 
 from studiogan_slt.digests import sha256
 from studiogan_slt.studiogan import checkpoints, durable, resume
+from studiogan_slt.studiogan.progress import Progress
 from studiogan_slt.studiogan.slt_section import MOMENT_MODES, masks_generator
 
 
@@ -177,32 +177,6 @@ class SLTWorker(studiogan_worker.WORKER):
             log(f"DDP check at step {step}: G trainable-tensor digests per rank {[g[0] for g in gathered]}, "
                 f"effective-weight digests per rank {[g[1] for g in gathered]} "
                 f"({'identical' if same else 'DIFFERENT'})")
-
-
-class Progress:
-    """Speed and time left at every print_freq, which StudioGAN's own log line lacks; measured from the first
-    line, so set-up time (and a resumed run's earlier steps) does not count."""
-
-    def __init__(self, clock=time.monotonic):
-        self.clock, self.start = clock, None
-
-    def line(self, step, total):
-        now = self.clock()
-        if self.start is None:
-            self.start = (step, now)
-            return f"progress: step {step}/{total}; speed and ETA from the next line on"
-        steps, seconds = step - self.start[0], now - self.start[1]
-        rate = steps / seconds if seconds > 0 else float("inf")
-        left = max(0, total - step) / rate if rate > 0 else float("inf")
-        return f"progress: step {step}/{total}, {rate:.2f} steps/s, ETA {_duration(left)}"
-
-
-def _duration(seconds):
-    if seconds == float("inf"):
-        return "unknown"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
 def _moment_step(worker):
