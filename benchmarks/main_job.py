@@ -87,14 +87,18 @@ def _result(out, name):
             "grid": grids[0] if grids else None}
 
 
+def _load(uptime):
+    return uptime.split("load average: ")[1]
+
+
 def report(out, docs):
     r = {name: _result(out, name) for name in RUNS}
     atomic.write_bytes(docs / "main-job-samples.png", r["main"]["grid"].read_bytes())
     notes = "".join(f"\n- {n}: {r[n]['note']}" for n in RUNS if r[n].get("note"))
     rows = "\n".join(
         f"| {label} | `{r[n]['command']}` | {r[n]['wall_s'] / 60:.1f} | {r[n]['cpu_s'] / 60:.1f} | "
-        f"{r[n]['fid']:.1f} (step {r[n]['step']}) | {r[n]['classes']} | {r[n]['uptime_before'].split('load average: ')[1]} "
-        f"/ {r[n]['uptime_after'].split('load average: ')[1]} |"
+        f"{r[n]['fid']:.1f} (step {r[n]['step']}) | {r[n]['classes']} | {_load(r[n]['uptime_before'])} / "
+        f"{_load(r[n]['uptime_after'])} |"
         for n, label in (("main", "main job: SLT k = 0.1"), ("dense", "dense reference"),
                          ("control", f"random-mask control ({CONTROL_STEPS} steps, lr 0)")))
     text = f"""# The main job, timed

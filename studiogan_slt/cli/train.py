@@ -14,9 +14,10 @@ def train(studiogan_root, nproc, export, studiogan_args):
     """Train with StudioGAN: studiogan-slt train -cfg CFG -data DIR -save DIR [StudioGAN flags].
 
     A YAML with an `SLT:` section trains a strong lottery ticket (only scores are trained); without one this is
-    a plain dense StudioGAN run. -t is implied; -ckpt DIR resumes. On DIGITS data the flags left out are filled in
-    (-data: the built-in data set, made on first use; -metrics none, --num_workers 1, a save every quarter of the
-    steps). Without a StudioGAN checkout the first run clones the pinned commit into the user cache.
+    a plain dense StudioGAN run. -t is implied; -ckpt DIR resumes. A DIGITS config without -data runs on the
+    built-in data set (made in the user cache on first use) with the flags left out filled in (-metrics none,
+    --num_workers 1, a save every quarter of the steps). Without a StudioGAN checkout the first run clones the
+    pinned commit into the user cache.
     """
     from studiogan_slt.studiogan import launch
 

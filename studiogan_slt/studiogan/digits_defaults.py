@@ -1,4 +1,5 @@
-"""The built-in digits as a first run needs them: on a DIGITS config, the flags a user left out are filled in.
+"""The built-in digits as a first run needs them: a DIGITS config without -data runs on the cached data set, and
+the flags a user left out are filled in.
 
 StudioGAN's own defaults do not fit a short CPU run on data it does not know: -metrics fid needs the Inception
 weights (a download), 8 data-loader workers crowd 2 cores, and a checkpoint is saved only every 2,000 steps, so a
@@ -23,13 +24,14 @@ def _read(cfg_file):
 
 
 def fill_in(argv, cfg_file, mode, log=print):
-    """argv with the DIGITS defaults added (the cached data set made on first use); unchanged for other data."""
+    """argv with the DIGITS defaults added (the cached data set made on first use); unchanged for other data and
+    when -data is given."""
     data = _read(cfg_file)
     if (data.get("DATA") or {}).get("name") != "DIGITS":
         return argv
-    added = []
-    if not _given(argv, "-data", "--data_dir"):
-        added += ["-data", str(digits.cached(log))]
+    if _given(argv, "-data", "--data_dir"):
+        return argv  # a StudioGAN-style command: StudioGAN's defaults, as for any data set
+    added = ["-data", str(digits.cached(log))]
     if mode == "train":
         steps = int((data.get("OPTIMIZATION") or {}).get("total_steps", STUDIOGAN_TOTAL_STEPS))
         for names, value in ((("-metrics", "--eval_metrics"), "none"), (("--num_workers",), "1"),

@@ -1,4 +1,4 @@
-"""The progress line the plugin adds to every run at each print_freq: speed and time left, which StudioGAN's own line lacks."""
+"""The progress line the plugin adds to every run at each print_freq: speed and time left (StudioGAN has none)."""
 import time
 
 

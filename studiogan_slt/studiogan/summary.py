@@ -33,8 +33,8 @@ def after_train(cfgs, run_name, slt, export=None, studiogan_root=None, log=print
         return None
     log(f"checkpoint: {folder} (step {step})")
     _digits_metric(cfgs, run_name, slt, log)
-    if not slt_section.masks_generator(slt):
-        log(f"dense run (every weight of G trained, no ticket); evaluate with: studiogan-slt eval -cfg "
+    if not slt_section.masks_generator(slt) or "G" not in slt["targets"]:
+        log(f"G is not masked (no ticket); evaluate with: studiogan-slt eval -cfg "
             f"{shlex.quote(cfgs.RUN.cfg_file)} -save {shlex.quote(cfgs.RUN.save_dir)} -ckpt {shlex.quote(folder)}")
         return None
     from studiogan_slt import report

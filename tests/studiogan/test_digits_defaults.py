@@ -43,11 +43,15 @@ def test_digits_flags_left_out_are_filled_in_and_the_data_set_is_made_once(cache
     assert not any("writing" in line for line in again)  # cached
 
 
-def test_flags_the_user_gives_win_and_other_data_is_left_alone(cache, tmp_path):
-    given = ["-data", "mine", "-metrics", "fid", "--num_workers=4", "--save_freq", "7"]
-    assert digits_defaults.fill_in(given, _cfg(tmp_path / "d.yaml"), "train", print) == given
+def test_flags_the_user_gives_win_and_other_data_is_left_alone(cache, tmp_path, monkeypatch):
+    monkeypatch.setattr(digits, "cached", lambda log: cache / "digits")
+    given = ["-metrics", "fid", "--num_workers=4", "--save_freq", "7"]
+    assert digits_defaults.fill_in(given, _cfg(tmp_path / "d.yaml"), "train", print) == [
+        *given, "-data", str(cache / "digits")]
     # eval needs only the data; its metrics are the user's choice
-    assert digits_defaults.fill_in(["-data", "mine"], tmp_path / "d.yaml", "eval", print) == ["-data", "mine"]
+    assert digits_defaults.fill_in([], tmp_path / "d.yaml", "eval", print) == ["-data", str(cache / "digits")]
+    # with -data given, StudioGAN's own defaults, as for any data set
+    assert digits_defaults.fill_in(["--data_dir=mine"], tmp_path / "d.yaml", "train", print) == ["--data_dir=mine"]
     assert digits_defaults.fill_in([], _cfg(tmp_path / "c.yaml", name="CIFAR10"), "train", print) == []
     assert not cache.exists()
 
