@@ -10,8 +10,9 @@ import math
 from studiogan_slt import strict_yaml
 from studiogan_slt.data import digits
 
-SAVES = 4  # checkpoints over a run (the digits metric, when the config sets it, scores each)
+SAVES = 4  # checkpoints over a run (at most; a multiple of print_freq apart) (the digits metric, when the config sets it, scores each)
 STUDIOGAN_TOTAL_STEPS = 100000  # config.py's default OPTIMIZATION.total_steps
+STUDIOGAN_PRINT_FREQ = 100  # main.py's default --print_freq
 
 
 def _given(argv, *names):
@@ -34,8 +35,14 @@ def fill_in(argv, cfg_file, mode, log=print):
     added = ["-data", str(digits.cached(log))]
     if mode == "train":
         steps = int((data.get("OPTIMIZATION") or {}).get("total_steps", STUDIOGAN_TOTAL_STEPS))
+        # StudioGAN refuses a save_freq that its print_freq does not divide (config.py, for wandb logging).
+        from studiogan_slt.studiogan.launch import flag_value  # launch imports this module
+
+        given = flag_value(argv, "--print_freq")
+        print_freq = int(given) if given and given.isdigit() and int(given) > 0 else STUDIOGAN_PRINT_FREQ
+        save_freq = math.ceil(steps / SAVES / print_freq) * print_freq
         for names, value in ((("-metrics", "--eval_metrics"), "none"), (("--num_workers",), "1"),
-                             (("--save_freq",), str(max(1, math.ceil(steps / SAVES))))):
+                             (("--save_freq",), str(save_freq))):
             if not _given(argv, *names):
                 added += [names[0], value]
     if added:

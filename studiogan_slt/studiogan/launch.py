@@ -36,7 +36,7 @@ def import_studiogan(root):
     return sg
 
 
-def _flag_value(argv, *names):
+def flag_value(argv, *names):
     """Value of the last occurrence of an argparse-style option (`-cfg X`, `--cfg_file=X`) in argv, or None."""
     value = None
     for i, arg in enumerate(argv):
@@ -58,11 +58,11 @@ def _flag_values(argv, *names):
 
 
 def _check_argv(argv, mode):
-    cfg = _flag_value(argv, "-cfg", "--cfg_file")
+    cfg = flag_value(argv, "-cfg", "--cfg_file")
     if cfg is None:
         raise SLTError("-cfg CFG is required: a StudioGAN YAML, with an SLT: section for an SLT run")
     train_flag = any(a in ("-t", "--train") for a in argv)
-    ckpt = _flag_value(argv, "-ckpt", "--ckpt_dir")
+    ckpt = flag_value(argv, "-ckpt", "--ckpt_dir")
     if mode == "eval":
         if train_flag:
             raise SLTError("eval does not train; use `studiogan-slt train ... -ckpt DIR` to resume training")
@@ -75,8 +75,8 @@ def _check_argv(argv, mode):
         if not Path(ckpt).is_dir():
             raise SLTError(f"-ckpt {ckpt}: no such folder")
         durable.check(ckpt, checkpoints.when(any(a in ("-best", "--load_best") for a in argv)))
-    preflight.check_writable_folder(_flag_value(argv, "-save", "--save_dir") or "./", "-save")
-    workers = _flag_value(argv, "--num_workers")
+    preflight.check_writable_folder(flag_value(argv, "-save", "--save_dir") or "./", "-save")
+    workers = flag_value(argv, "--num_workers")
     if workers is not None and workers.lstrip("-").isdigit() and int(workers) < 1:
         # loader.py:193 builds the train DataLoader with persistent_workers=True, which needs a worker process.
         raise SLTError("--num_workers must be >= 1 (StudioGAN's train loader keeps persistent workers)")

@@ -41,6 +41,11 @@ def test_digits_flags_left_out_are_filled_in_and_the_data_set_is_made_once(cache
     again = []
     digits_defaults.fill_in(["-cfg", "x"], tmp_path / "d.yaml", "train", again.append)
     assert not any("writing" in line for line in again)  # cached
+    # StudioGAN refuses a save_freq its print_freq does not divide: 100 steps save once, at print_freq 100
+    short = digits_defaults.fill_in([], _cfg(tmp_path / "s.yaml", steps=100), "train", print)
+    assert short[-2:] == ["--save_freq", "100"]
+    assert digits_defaults.fill_in(["--print_freq", "10"], tmp_path / "s.yaml", "train", print)[-2:] == [
+        "--save_freq", "30"]
 
 
 def test_flags_the_user_gives_win_and_other_data_is_left_alone(cache, tmp_path, monkeypatch):
