@@ -2,7 +2,7 @@
 docs/main-job.md and docs/main-job-samples.png.
 
     python benchmarks/main_job.py --out runs/main-job            # about 3 x 15 min on 2 cores
-    python benchmarks/main_job.py --out runs/main-job --report   # only rewrite the docs from finished runs
+    python benchmarks/main_job.py --out runs/main-job --report   # only rewrite the docs from the runs so far
 
 Each run is the README's command, `studiogan-slt train -cfg CFG -save OUT/<name>`, in its own process with an empty
 user cache (XDG_CACHE_HOME=OUT/<name>/cache), so the time includes the first-use steps (data set, digits extractor,
@@ -56,7 +56,7 @@ def run(out, name, studiogan_root):
     shutil.rmtree(save, ignore_errors=True)
     save.mkdir(parents=True)
     cfg = _config(out, name)
-    command = ["studiogan-slt", "train", "-cfg", os.path.relpath(cfg, ROOT), "-save", str(save / "runs")]
+    command = ["studiogan-slt", "train", "-cfg", str(cfg.relative_to(ROOT) if cfg.is_relative_to(ROOT) else cfg), "-save", str(save / "runs")]
     env = dict(os.environ, XDG_CACHE_HOME=str(save / "cache"), PYTHONUNBUFFERED="1")
     plugin = ["--studiogan-root", studiogan_root] if studiogan_root else []
     before, start = _uptime(), time.time()
@@ -78,13 +78,23 @@ def _result(out, name):
     from studiogan_slt.studiogan import digits_selection
 
     save = out / name
-    timing = json.loads((save / "timing.json").read_text())
+    done = (save / "timing.json").is_file()
+    # A run still going shows its saves so far, marked as such (the study may be cut short by a deadline).
+    timing = json.loads((save / "timing.json").read_text()) if done else {"command": "(still running)"}
     (csv,) = (save / "runs").glob(f"statistics/*/{digits_selection.FILE_NAME}")
     rows = digits_selection.read_rows(str(csv))
     best = min(rows, key=lambda r: r["value"])
     grids = list((save / "runs").glob("figures/*/ticket_samples.png"))
-    return {**timing, "fid": best["fid"], "step": best["step"], "classes": best["classes"],
-            "grid": grids[0] if grids else None}
+    return {**timing, "done": done, "fid": best["fid"], "step": best["step"], "last": rows[-1]["step"],
+            "classes": best["classes"], "grid": grids[0] if grids else None}
+
+
+def _row(label, r):
+    fid = f"{r['fid']:.1f} (step {r['step']})"
+    if not r["done"]:
+        return f"| {label} | in progress: saves up to step {r['last']} | - | - | {fid} so far | {r['classes']} | - |"
+    return (f"| {label} | `{r['command']}` | {r['wall_s'] / 60:.1f} | {r['cpu_s'] / 60:.1f} | {fid} | "
+            f"{r['classes']} | {_load(r['uptime_before'])} / {_load(r['uptime_after'])} |")
 
 
 def _load(uptime):
@@ -95,28 +105,27 @@ def report(out, docs):
     r = {name: _result(out, name) for name in RUNS}
     atomic.write_bytes(docs / "main-job-samples.png", r["main"]["grid"].read_bytes())
     notes = "".join(f"\n- {n}: {r[n]['note']}" for n in RUNS if r[n].get("note"))
-    rows = "\n".join(
-        f"| {label} | `{r[n]['command']}` | {r[n]['wall_s'] / 60:.1f} | {r[n]['cpu_s'] / 60:.1f} | "
-        f"{r[n]['fid']:.1f} (step {r[n]['step']}) | {r[n]['classes']} | {_load(r[n]['uptime_before'])} / "
-        f"{_load(r[n]['uptime_after'])} |"
-        for n, label in (("main", "main job: SLT k = 0.1"), ("dense", "dense reference"),
-                         ("control", f"random-mask control ({CONTROL_STEPS} steps, lr 0)")))
+    rows = "\n".join(_row(label, r[n]) for n, label in (
+        ("main", "main job: SLT k = 0.1"), ("dense", "dense reference"),
+        ("control", f"random-mask control ({CONTROL_STEPS} steps, lr 0)")))
     text = f"""# The main job, timed
 
-Written by `python benchmarks/main_job.py --out {out.name}` (the README's command in a fresh process with an empty
-user cache, so the time includes making the data set and training the two digits networks; StudioGAN from an
-existing checkout). Machine: 2 CPU cores shared with other runs; the load columns are `uptime`'s 1/5/15-minute load
-averages before and after the run (2.0 = both cores busy), so a wall time above the CPU time is the sharing.
+Written by `python benchmarks/main_job.py --out {out}` (the README's command in a fresh process with an empty user
+cache, so the time includes making the data set and training the two digits networks; StudioGAN from an existing
+checkout). Machine: 2 CPU cores shared with other runs; the load columns are `uptime`'s 1/5/15-minute load averages
+before and after the run (2.0 = both cores busy), so a wall time above the CPU time is the sharing. CPU time is
+that of one thread (OMP_NUM_THREADS=1) and, on a loaded machine, includes what contention costs.
 
 | run | command | wall min | CPU min | digits FID (best save) | classes | load before / after |
 |---|---|---|---|---|---|---|
 {rows}
 {notes}
 
-The digits FID compares 296 samples of the best checkpoint with the 296-image valid split on the evaluation network
-of `studiogan-slt digits-fid` (docs/results.md: dense 41.9 ± 9.2, SLT k = 0.1 63.2 ± 8.0 over 3 seeds at this
-budget). The grid below is `SAVE/figures/<run>/ticket_samples.png` of the main job, 64 samples of its exported
-ticket:
+The digits FID (SLT.digits_metric `fid`) compares 296 images of the best checkpoint, drawn from the plugin's seeded
+latents, with the 296-image valid split on the evaluation network of `studiogan-slt digits-fid`; docs/results.md
+(the same recipe, sampled through StudioGAN's `eval -sf`) has dense 41.9 ± 9.2 and SLT k = 0.1 63.2 ± 8.0 over 3
+seeds at this budget, controls 705-870. The grid below is `SAVE/figures/<run>/ticket_samples.png` of the main job,
+64 samples of its exported ticket:
 
 ![main job samples](main-job-samples.png)
 """
@@ -130,14 +139,14 @@ def main(argv=None):
     p.add_argument("--runs", nargs="+", choices=list(RUNS), default=list(RUNS))
     p.add_argument("--studiogan-root", default=None)
     p.add_argument("--docs", default=str(ROOT / "docs"))
-    p.add_argument("--report", action="store_true", help="only write the docs from finished runs")
+    p.add_argument("--report", action="store_true", help="only write the docs from the runs so far")
     args = p.parse_args(argv)
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     if not args.report:
         for name in args.runs:
             run(out, name, args.studiogan_root)
-    if all((out / n / "timing.json").is_file() for n in RUNS):
+    if args.report or all((out / n / "timing.json").is_file() for n in RUNS):
         report(out, Path(args.docs))
 
 
