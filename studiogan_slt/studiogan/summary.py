@@ -6,6 +6,7 @@ import os
 import shlex
 from pathlib import Path
 
+from studiogan_slt.errors import SLTError
 from studiogan_slt.studiogan import checkpoints, digits_selection, durable, slt_section
 
 GRID_IMAGES = 64
@@ -42,7 +43,12 @@ def after_train(cfgs, run_name, slt, export=None, studiogan_root=None, log=print
 
     # The best checkpoint by the digits metric when the run chose one (StudioGAN's choice, as `export -best`).
     best = slt.get("digits_metric") is not None and durable.complete_step(folder, "best") is not None
-    G, sections, path, run = sg_export.converted_generator(folder, best=best, studiogan_root=studiogan_root)
+    try:
+        G, sections, path, run = sg_export.converted_generator(folder, best=best, studiogan_root=studiogan_root)
+    except SLTError as err:
+        # e.g. a resume from a -ckpt folder copied away from its run log: the training itself succeeded
+        log(f"no ticket summary: {err}")
+        return None
     totals = report(G, sizes=False).totals
     log(f"kept parameters of G ({'best' if best else 'last'} checkpoint, {path.name}): {totals['kept']:,} of "
         f"{totals['total']:,} masked ({totals['fraction']:.2%}; k = {slt['k']})")
