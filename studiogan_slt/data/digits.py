@@ -7,11 +7,13 @@ reproduction sees the same images.
 import numpy as np
 
 from studiogan_slt import atomic
+from studiogan_slt.cache import cache_dir
 
 IMG_SIZE = 32
 NUM_CLASSES = 10
 _SPLIT_SEED = 0
 _VALID_FRACTION = 6  # one in six of each class
+VERSION = "v1"  # part of the cached folder's name: change it when the images or the split change
 
 
 def _split_indices(labels):
@@ -58,3 +60,17 @@ def write_digits(out_dir):
                 Image.fromarray(img).save(out / split / str(label) / f"{i:04d}.png", format="PNG")
             counts[split] = len(labels)
     return counts
+
+
+def cached(log=print):
+    """The data set in the user cache (what `train` uses on DIGITS when -data is omitted), written on first use."""
+    folder = cache_dir() / f"digits-{IMG_SIZE}px-{VERSION}"
+    if not (folder / "valid").is_dir():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        log(f"writing the built-in digits data set to {folder} (once)")
+        try:
+            write_digits(folder)
+        except OSError:
+            if not (folder / "valid").is_dir():  # else a concurrent first run wrote it first
+                raise
+    return folder

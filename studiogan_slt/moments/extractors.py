@@ -6,6 +6,8 @@ cache by torchvision's own code) or a dict:
     {"name": "resnet18", "weights": "DEFAULT" | "<enum tag>" | None, "layers": [...]}             # torchvision
     {"network": "pkg.module:function", "weights": "PATH", "kwargs": {...}, "mean": [...], "std": [...],
      "layers": [...]}                                                                           # user network
+    "digits_cnn"                                    # built-in: the digits CNN, trained into the user cache once
+
 
 A user network is `function(**kwargs)` with the plain state_dict at PATH loaded strictly. `mean`/`std` say which
 normalisation the network expects (default 0.5/0.5: images exactly as StudioGAN's loader gives them, in [-1, 1]);
@@ -24,6 +26,7 @@ import torch
 from torch import nn
 
 from studiogan_slt.errors import SLTError
+from studiogan_slt.metrics import digits_net
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -36,6 +39,8 @@ _USER_KEYS = {"network", "weights", "kwargs", "mean", "std", "layers"}
 
 def parse_spec(spec):
     """Normalise one extractor spec (str or dict) to a full dict; ValueError naming the bad key otherwise."""
+    if spec == digits_net.BUILTIN:
+        spec = {"network": digits_net.NETWORK, "weights": str(digits_net.cached_weights())}
     if isinstance(spec, str):
         spec = {"network": spec} if ":" in spec else {"name": spec}
     if not isinstance(spec, dict):

@@ -150,10 +150,14 @@ def _ticket_options(sections, path, run):
 
 
 def export_ticket(ckpt_dir, output, best=False, studiogan_root=None, tier="auto", values_dtype="float32"):
+    atomic.check_writable_file(output)
+    return save_run_ticket(*converted_generator(ckpt_dir, best, studiogan_root), output, tier, values_dtype)
+
+
+def save_run_ticket(G, sections, path, run, output, tier="auto", values_dtype="float32"):
+    """The ticket of converted_generator's result (G, sections, path, run) written to `output`."""
     from studiogan_slt import save_ticket
 
-    atomic.check_writable_file(output)
-    G, sections, path, run = converted_generator(ckpt_dir, best, studiogan_root)
     try:
         return save_ticket(G, output, tier=tier, values_dtype=values_dtype, **_ticket_options(sections, path, run))
     except OSError as e:

@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 
 from studiogan_slt.errors import Interrupted, SLTError
-from studiogan_slt.studiogan import (checkpoints, compat, digits_selection, durable, hooks, locate, preflight,
-                                     slt_section)
+from studiogan_slt.studiogan import (checkpoints, compat, digits_defaults, digits_selection, durable, hooks, locate,
+                                     preflight, slt_section, summary)
 
 _log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def import_studiogan(root):
     return sg
 
 
-def _flag_value(argv, *names):
+def flag_value(argv, *names):
     """Value of the last occurrence of an argparse-style option (`-cfg X`, `--cfg_file=X`) in argv, or None."""
     value = None
     for i, arg in enumerate(argv):
@@ -58,11 +58,11 @@ def _flag_values(argv, *names):
 
 
 def _check_argv(argv, mode):
-    cfg = _flag_value(argv, "-cfg", "--cfg_file")
+    cfg = flag_value(argv, "-cfg", "--cfg_file")
     if cfg is None:
         raise SLTError("-cfg CFG is required: a StudioGAN YAML, with an SLT: section for an SLT run")
     train_flag = any(a in ("-t", "--train") for a in argv)
-    ckpt = _flag_value(argv, "-ckpt", "--ckpt_dir")
+    ckpt = flag_value(argv, "-ckpt", "--ckpt_dir")
     if mode == "eval":
         if train_flag:
             raise SLTError("eval does not train; use `studiogan-slt train ... -ckpt DIR` to resume training")
@@ -75,8 +75,8 @@ def _check_argv(argv, mode):
         if not Path(ckpt).is_dir():
             raise SLTError(f"-ckpt {ckpt}: no such folder")
         durable.check(ckpt, checkpoints.when(any(a in ("-best", "--load_best") for a in argv)))
-    preflight.check_writable_folder(_flag_value(argv, "-save", "--save_dir") or "./", "-save")
-    workers = _flag_value(argv, "--num_workers")
+    preflight.check_writable_folder(flag_value(argv, "-save", "--save_dir") or "./", "-save")
+    workers = flag_value(argv, "--num_workers")
     if workers is not None and workers.lstrip("-").isdigit() and int(workers) < 1:
         # loader.py:193 builds the train DataLoader with persistent_workers=True, which needs a worker process.
         raise SLTError("--num_workers must be >= 1 (StudioGAN's train loader keeps persistent workers)")
@@ -132,16 +132,18 @@ def _device_mode():
     return compat.cpu_mode() if compat.no_gpu() else contextlib.nullcontext()
 
 
-def run(argv, mode="train", studiogan_root=None, nproc=1):
-    """Run StudioGAN in this process with `argv` (its own command-line arguments); mode is "train" or "eval"."""
+def run(argv, mode="train", studiogan_root=None, nproc=1, export=None):
+    """Run StudioGAN in this process with `argv` (its own command-line arguments); mode is "train" or "eval".
+    After training, the summary (summary.after_train; `export` as there)."""
     cfg_file, argv = _check_argv(list(argv), mode)
     slt = slt_section.load(cfg_file)
+    argv = digits_defaults.fill_in(argv, cfg_file, mode)
     if nproc > 1 and not compat.no_gpu():
         raise SLTError("--nproc is for CPU runs; with GPUs, -DDP uses every visible GPU (see CUDA_VISIBLE_DEVICES)")
     if nproc > 1 and not any(a in ("-DDP", "--distributed_data_parallel") for a in argv):
         raise SLTError("--nproc > 1 needs -DDP (StudioGAN's multi-process mode)")
     preflight.check_torch()
-    root = locate.find_root(studiogan_root)
+    root = locate.find_root(studiogan_root, fetch_missing=True)
     sg = import_studiogan(root)
     build = hooks.original(sg["models.model"].load_generator_discriminator)
     hooks.install(sg, slt, run_checks=lambda cfgs: (_check_data(cfgs), _check_optimizer(cfgs),
@@ -168,12 +170,14 @@ def run(argv, mode="train", studiogan_root=None, nproc=1):
                                              run_name=run_name, hdf5_path=hdf5_path)
         except KeyboardInterrupt:
             raise _interrupted(argv, mode, nproc, cfgs, run_name) from None
+    if mode == "train" and cfgs.RUN.current_node == 0:  # only node 0 holds the checkpoints (global rank 0)
+        summary.after_train(cfgs, run_name, slt, export=export, studiogan_root=root)
     return run_name
 
 
 def _interrupted(argv, mode, nproc, cfgs, run_name):
     """Ctrl-C: say which checkpoint is the last complete one and how to resume from it."""
-    folder = cfgs.RUN.ckpt_dir or os.path.join(cfgs.RUN.save_dir, "checkpoints", run_name)
+    folder = summary.checkpoint_folder(cfgs, run_name)
     step = durable.complete_step(folder, "current") if os.path.isdir(folder) else None
     if mode != "train":
         return Interrupted("interrupted")

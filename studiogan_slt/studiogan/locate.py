@@ -45,8 +45,10 @@ def _checked(root, origin):
     return root
 
 
-def find_root(cli_root=None):
-    """The StudioGAN checkout to use, as an absolute Path; SLTError (one line, the three ways) if there is none."""
+def find_root(cli_root=None, fetch_missing=False, log=print):
+    """The StudioGAN checkout to use, as an absolute Path. With none found: SLTError (one line, the three ways), or
+    with fetch_missing (train and eval: a first run needs no separate step) the pinned clone is made, said in one
+    line; a fetch that fails (offline) is still one line."""
     if cli_root:
         return _checked(cli_root, "--studiogan-root")
     if os.environ.get(ENV_VAR):
@@ -54,7 +56,14 @@ def find_root(cli_root=None):
     clone = pinned_clone_dir()
     if clone.is_dir() and not _missing_files(clone):
         return clone.resolve()
-    raise SLTError(f"no PyTorch-StudioGAN checkout found; {HOW_TO_PROVIDE}")
+    if not fetch_missing:
+        raise SLTError(f"no PyTorch-StudioGAN checkout found; {HOW_TO_PROVIDE}")
+    log(f"no PyTorch-StudioGAN checkout found: cloning {REPO_URL} at {PINNED_COMMIT} into {clone} (once; "
+        f"--studiogan-root DIR or {ENV_VAR}=DIR use your own)")
+    try:
+        return fetch(clone).resolve()
+    except SLTError as err:
+        raise SLTError(f"no PyTorch-StudioGAN checkout found and {err}") from None
 
 
 def activate(root):

@@ -11,6 +11,7 @@ import worker as studiogan_worker  # StudioGAN's src/worker.py
 
 from studiogan_slt.digests import sha256
 from studiogan_slt.studiogan import checkpoints, durable, resume
+from studiogan_slt.studiogan.progress import Progress
 from studiogan_slt.studiogan.slt_section import MOMENT_MODES, masks_generator
 
 
@@ -26,6 +27,7 @@ class SLTWorker(studiogan_worker.WORKER):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._progress = Progress()
         # loader.py builds the worker after the models and any checkpoint are loaded: the masks now are those the
         # first diagnostics compare against. Only rank 0 logs (loader.py:400).
         if self.RUN.train and self.global_rank == 0:
@@ -51,6 +53,7 @@ class SLTWorker(studiogan_worker.WORKER):
 
     def log_train_statistics(self, current_step, real_cond_loss, gen_acml_loss, dis_acml_loss):
         super().log_train_statistics(current_step, real_cond_loss, gen_acml_loss, dis_acml_loss)
+        self.logger.info(self._progress.line(current_step + 1, self.OPTIMIZATION.total_steps))
         if self._search_monitor is None:
             return
         from studiogan_slt.supermask import diagnostics

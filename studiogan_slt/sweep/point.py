@@ -101,9 +101,10 @@ class _Point:
         return folders[0], bool(list(folders[0].glob("model=G-best-weights-step=*.pth")))
 
     def train(self):
+        # --no-export: the point exports its ticket itself (export step), to SAVE/<point>/ticket.slt
         job = self.job
         args = ["train", "-cfg", self.yaml, "-data", job.data, "-save", self.folder, "--seed", job.point.seed,
-                "--nproc", job.nproc, *job.plugin_flags, *job.train_flags]
+                "--nproc", job.nproc, "--no-export", *job.plugin_flags, *job.train_flags]
         ckpt, _ = self.checkpoint()
         if ckpt is not None and list(ckpt.glob("model=G-current-weights-step=*.pth")):
             try:

@@ -148,7 +148,9 @@ def _run(job):
 
     hooks.install = install_then_snapshot
     try:
-        launch.run(_expand(job["argv"]), mode=kind)
+        # No export at the end (the default on DIGITS): tests/studiogan/test_main_job.py covers it, and each of
+        # these runs would spend seconds on it.
+        launch.run(_expand(job["argv"]), mode=kind, **({"export": False} if kind == "train" else {}))
     finally:
         hooks.install = install
     return {}
