@@ -13,7 +13,6 @@ statistics/<run>/digits_metric.csv, and the report reads the best row of each.
 `run` is resumable (sweep skips finished points and continues a cut-off one from its checkpoint); variants run one
 after another, each single-threaded.
 """
-import argparse
 import os
 import re
 import sys
@@ -21,9 +20,11 @@ from pathlib import Path
 
 import yaml
 
-from search_curves import _cli  # the sweep's public CLI, single-threaded, as search_curves.py runs it
+from search_curves import _cli, floor_lines, study_main  # the sweep's public CLI, single-threaded, as search_curves.py runs it
 
 ROOT = Path(__file__).resolve().parents[1]
+TABLE_HEAD = ("| variant | what | steps | seed | best train-split FID (step) | last | KID at best | classes at best "
+              "| x dense at equal steps | ticket bytes |")
 BASE_CFG = ROOT / "configs" / "digits" / "DCGAN.yaml"
 METRIC = "fid_train"
 SEEDED = {"weight_init": "signed_kaiming_constant", "scaled": True}  # the moment-matching recipe's frozen weights
@@ -111,6 +112,7 @@ def _results(out):
 
 def report(a):
     sys.path.insert(0, str(ROOT))
+    from studiogan_slt import atomic
     from studiogan_slt.metrics import digits_eval, digits_metrics
 
     floors = digits_metrics.floors(digits_eval.load_eval_net())
@@ -121,14 +123,8 @@ def report(a):
              "on 2 shared CPU cores); every number below is read from "
              "the runs' `digits_metric.csv` (train-split FID of 1,501 generated images against the 1,501-image "
              "train split on the digits evaluation network, KID against the same split, classes covered under that "
-             "network), best row by train-split FID. A run still in progress shows `step/total`.", "",
-             "Real-vs-real floors (what a perfect generator would score):"]
-    for name in ("fid_train", "kid"):
-        for f in floors[name]:
-            spread = f" ± {f['std']:.4g}" if f["std"] is not None else ""
-            lines.append(f"- {name}: {f['value']:.4g}{spread} ({f['sample']}, {f['num_fake']} vs {f['num_real']})")
-    lines += ["", "| variant | what | steps | seed | best train-split FID (step) | last | KID at best | classes at best |"
-              " x dense at equal steps | ticket bytes |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "network), best row by train-split FID. A run still in progress shows `step/total`.", ""]
+    lines += [*floor_lines(floors), "", TABLE_HEAD, "|---" * TABLE_HEAD.count(" | ") + "|---|"]
     results = _results(a.out)
     dense = {seed: rows for name, _, seed, rows, _ in results if name == "dense"}
     verdicts = []
@@ -183,27 +179,13 @@ def report(a):
               "2 D steps). The seeded init (d1-seeded) became the SLT section's default from its row against yaml: "
               "no worse a search, and a ticket of masks only (ticket bytes)."]
     text = "\n".join(lines) + "\n"
-    target = Path(a.docs) / "adversarial-study.md"
-    target.with_suffix(".tmp").write_text(text)
-    os.replace(target.with_suffix(".tmp"), target)  # atomic: a killed report leaves the old file
+    atomic.write_text(Path(a.docs) / "adversarial-study.md", text)
     print(text)
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="train the variants' points (resumable)")
-    r.add_argument("--out", required=True)
+def _arguments(r):
     r.add_argument("--variants", nargs="+", default=["dense", "yaml"], help=f"any of {', '.join(VARIANTS)}")
-    r.add_argument("--steps", type=int, default=300)
-    r.add_argument("--seeds", type=int, nargs="+", default=[0])
-    r.add_argument("--every", type=int, default=100, help="steps between two scores (StudioGAN's save_freq)")
-    rep = sub.add_parser("report", help="docs/adversarial-study.md from the finished rows")
-    rep.add_argument("--out", required=True)
-    rep.add_argument("--docs", default=str(ROOT / "docs"))
-    a = p.parse_args(argv)
-    (run if a.command == "run" else report)(a)
 
 
 if __name__ == "__main__":
-    main()
+    study_main(__doc__, run, report, 300, 100, _arguments)
