@@ -10,7 +10,9 @@ import math
 from studiogan_slt import strict_yaml
 from studiogan_slt.data import digits
 
-SAVES = 4  # checkpoints over a run (at most; a multiple of print_freq apart) (the digits metric, when the config sets it, scores each)
+# checkpoints over a run (at most; a multiple of print_freq apart); the digits metric, when the config sets it,
+# scores each
+SAVES = 4
 STUDIOGAN_TOTAL_STEPS = 100000  # config.py's default OPTIMIZATION.total_steps
 STUDIOGAN_PRINT_FREQ = 100  # main.py's default --print_freq
 

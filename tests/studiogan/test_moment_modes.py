@@ -118,7 +118,7 @@ _STATISTICS = ("running_mean", "running_var", "num_batches_tracked")
 
 def test_moment_matching_trains_only_scores(studiogan_root, small_digits, tmp_path):
     run = _train(studiogan_root, small_digits, tmp_path, 'k: 0.5\ntrain_mode: "moment_matching"\n'
-                                                   'weight_init: "signed_kaiming_constant"\nbias_init: "uniform"', lr=1e-2)
+                 'weight_init: "signed_kaiming_constant"\nscaled: false\nbias_init: "uniform"', lr=1e-2)
     _assert_distance_fell(run["distance"])
     initial, final = run["initial"], run["final"]
     assert initial.keys() == final.keys()
@@ -148,7 +148,8 @@ def _cosine_lr(base, step, total_steps):
 
 def test_resume_restores_ama_and_the_cosine_schedule(studiogan_root, small_digits, tmp_path):
     data, lr = small_digits, 1e-2
-    slt = 'k: 0.5\ntrain_mode: "moment_matching"\nweight_init: "signed_kaiming_constant"\nbias_init: "uniform"'
+    slt = ('k: 0.5\ntrain_mode: "moment_matching"\nweight_init: "signed_kaiming_constant"\nscaled: false\n'
+           'bias_init: "uniform"')
     moments = 'ama: true\nlr_schedule: "cosine"'
     common = ["-data", data / "data", "-save", tmp_path / "save", "--num_workers", "1", "-metrics", "none",
               "--print_freq", "1", "--seed", "0"]
