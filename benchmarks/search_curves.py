@@ -112,17 +112,22 @@ def report(a):
              "progress shows the last step it scored as `step/total`; its numbers are not a result yet.", ""]
     lines += floor_lines(floors)
     lines += ["", "| width | steps | arm | seed | best train-split FID (step) | last | KID at best | classes at best |"
-              " steps to reach dense's best |", "|---|---|---|---|---|---|---|---|---|"]
+              " steps to reach dense's best | dense's first step at or below this best (step ratio) |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     figures = []
     for (width, steps), points in sorted(_curves(a.out).items()):
         fig, ax = plt.subplots(figsize=(6, 4))
-        dense_best = {seed: min(r["value"] for r in rows) for (arm, seed), rows in points.items() if arm == "dense"}
+        dense_rows = {seed: rows for (arm, seed), rows in points.items() if arm == "dense"}
+        dense_best = {seed: min(r["value"] for r in rows) for seed, rows in dense_rows.items()}
         for (arm, seed), rows in sorted(points.items()):
             best = min(rows, key=lambda r: r["value"])
             reach = _first_step_at_or_below(rows, dense_best[seed]) if seed in dense_best else None
+            # the budget ratio the other way round: how much sooner dense got as good as this arm's best
+            dense_at = _first_step_at_or_below(dense_rows[seed], best["value"]) if seed in dense_rows else None
+            sooner = "-" if arm == "dense" or dense_at is None else f"{dense_at} ({best['step'] / dense_at:.2f})"
             lines.append(f"| {width} | {rows[-1]['step']}/{steps} | {arm} | {seed} | {best['value']:.1f} "
                          f"({best['step']}) | {rows[-1]['value']:.1f} | {best['kid']:.4f} | {best['classes']} | "
-                         f"{reach if reach is not None else 'not reached'} |")
+                         f"{reach if reach is not None else 'not reached'} | {sooner} |")
             ax.plot([r["step"] for r in rows], [r["value"] for r in rows], marker=".", label=f"{arm}, seed {seed}")
         ax.axhline(floors["fid_train"][0]["value"], color="grey", linestyle=":", label="real vs real (valid split)")
         ax.set(xlabel="step", ylabel="train-split FID (digits)", yscale="log",
