@@ -112,9 +112,10 @@ def report(out, docs):
 
 Written by `python benchmarks/main_job.py --out {out}` (the README's command in a fresh process with an empty user
 cache, so the time includes making the data set and training the two digits networks; StudioGAN from an existing
-checkout). Machine: 2 CPU cores shared with other runs; the load columns are `uptime`'s 1/5/15-minute load averages
-before and after the run (2.0 = both cores busy), so a wall time above the CPU time is the sharing. CPU time is
-that of one thread (OMP_NUM_THREADS=1) and, on a loaded machine, includes what contention costs.
+checkout). Machine: 2 CPU cores, shared with other runs unless the load says otherwise; the load columns are
+`uptime`'s 1/5/15-minute load averages before and after the run (2.0 = both cores busy). CPU time is user + system
+time of all the run's threads (a run on both cores shows about twice its wall time) and, on a loaded machine,
+includes what contention costs.
 
 | run | command | wall min | CPU min | digits FID (best save) | classes | load before / after |
 |---|---|---|---|---|---|---|
