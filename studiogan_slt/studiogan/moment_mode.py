@@ -1,4 +1,5 @@
-"""The moment-matching training modes inside StudioGAN's loop (SLT.train_mode moment_matching / dense_moment_matching).
+"""The moment-matching training modes inside StudioGAN's loop (SLT.train_mode moment_matching / dense_moment_matching),
+and the moment loss added to the adversarial one (train_mode adversarial with `moments.weight`).
 
 The WORKER subclass builds one MomentMatchingStep and calls its train_generator(step) instead of StudioGAN's; no
 discriminator step runs. The step's own state (AMA vectors and their Adam, the schedule) is saved next to StudioGAN's
@@ -21,6 +22,10 @@ Options (`SLT.moments`), validated here when the config loads:
   stats_batch_size  batch size of the real-statistics pass; null = OPTIMIZATION.batch_size (per rank), which keeps
                     per-batch BatchNorm statistics of real and fake batches alike
   cache_dir         where real statistics are cached; null = <-save>/moments
+  weight            train_mode adversarial only (required there): G's gradient at every update is that of
+                    StudioGAN's adversarial loss plus `weight` times that of the moment loss on a batch of its own
+                    (a mixed loss: the discriminator's signal, with the moments holding the search on the data while
+                    D is far ahead); the moment-matching modes have no other loss, so no weight
 """
 import hashlib
 import itertools
@@ -37,7 +42,7 @@ from studiogan_slt.studiogan import checkpoints
 from studiogan_slt.studiogan.slt_section import fail
 
 DEFAULTS = {"extractors": ["vgg19_bn"], "bn_mode": "train", "ama": True, "ama_lr": 1e-5, "ama_betas": [0.5, 0.999],
-            "ama_init": "zeros", "lr_schedule": "constant", "stats_batch_size": None, "cache_dir": None}
+            "ama_init": "zeros", "lr_schedule": "constant", "stats_batch_size": None, "cache_dir": None, "weight": None}
 LR_SCHEDULES = ("constant", "cosine", "cosine_quirk")
 QUIRK_T_MAX = 10
 STATE_KIND = "MM"  # StudioGAN's misc.save_model names the file model=MM-<when>-weights-step=<step>.pth
@@ -90,6 +95,9 @@ def validate(d):
     size = v["stats_batch_size"]
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 2):
         fail("moments.stats_batch_size", f"{size!r} is not allowed; use an integer >= 2 or null")
+    if v["weight"] is not None and (not _number(v["weight"]) or v["weight"] <= 0):
+        fail("moments.weight", f"{v['weight']!r} is not allowed; use a positive number (the weight of the moment "
+                               "loss added to the adversarial loss)")
     if v["cache_dir"] is not None and not isinstance(v["cache_dir"], str):
         fail("moments.cache_dir", f"{v['cache_dir']!r} is not allowed; use a folder path or null")
     v["ama_betas"] = [float(b) for b in betas]
@@ -135,6 +143,19 @@ class MomentMatchingStep:
                   f"{'on' if self.options['ama'] else 'off'}; extractor BatchNorm in {self.options['bn_mode']} mode")
         self.schedulers = self._schedulers(worker.OPTIMIZATION)
         self._resume(worker)
+        # Optimizer hooks, so that StudioGAN's own adversarial step (any number of G updates per step) gets the
+        # moment gradient and the schedule without a copy of its train_generator; the MM step uses the same ones.
+        g_optimizer = worker.OPTIMIZATION.g_optimizer
+        if self.options["weight"] is not None:
+            g_optimizer.register_step_pre_hook(self._add_moment_gradient)
+        g_optimizer.register_step_post_hook(self._step_schedule)
+
+    def _add_moment_gradient(self, optimizer, args, kwargs):
+        self.backward(self.options["weight"])  # a pre hook returns None: the step's arguments stay as they are
+
+    def _step_schedule(self, optimizer, args, kwargs):
+        for scheduler in self.schedulers:
+            scheduler.step()
 
     def _schedulers(self, OPTIMIZATION):
         schedule = self.options["lr_schedule"]
@@ -186,8 +207,28 @@ class MomentMatchingStep:
         with _seeded(0):
             yield from loader
 
+    def backward(self, weight=1.0):
+        """Adds `weight` times the moment loss's gradient of OPTIMIZATION.acml_steps fresh batches to G's .grad;
+        returns the last batch's moment distance (the logged gen_loss of the moment-matching modes)."""
+        from utils import sample  # StudioGAN's, importable inside its process
+
+        w = self.worker
+        for _ in range(w.OPTIMIZATION.acml_steps):
+            fake_images = sample.generate_images(
+                z_prior=w.MODEL.z_prior, truncation_factor=-1.0, batch_size=w.OPTIMIZATION.batch_size,
+                z_dim=w.MODEL.z_dim, num_classes=w.DATA.num_classes, y_sampler="totally_random",
+                radius=w.LOSS.radius, generator=w.Gen, discriminator=w.Dis, is_train=True, LOSS=w.LOSS,
+                RUN=w.RUN, MODEL=w.MODEL, device=w.local_rank, generator_mapping=w.Gen_mapping,
+                generator_synthesis=w.Gen_synthesis, is_stylegan=w.is_stylegan,
+                style_mixing_p=w.cfgs.STYLEGAN.style_mixing_p, stylegan_update_emas=False,
+                cal_trsp_cost=bool(w.LOSS.apply_lo))[0]
+            result = self.loss(self.extractor(fake_images))
+            (weight * result.loss / w.OPTIMIZATION.acml_steps).backward()
+        self.distance = result.distance
+        return result.distance
+
     def train_generator(self, current_step):
-        from utils import misc, sample  # StudioGAN's, importable inside its process
+        from utils import misc  # StudioGAN's, importable inside its process
 
         w = self.worker
         misc.make_GAN_trainable(w.Gen, w.Gen_ema, w.Dis)
@@ -195,23 +236,11 @@ class MomentMatchingStep:
         w.Gen.apply(misc.track_bn_statistics)
         for _ in range(w.OPTIMIZATION.g_updates_per_step):
             w.OPTIMIZATION.g_optimizer.zero_grad()
-            for _ in range(w.OPTIMIZATION.acml_steps):
-                fake_images = sample.generate_images(
-                    z_prior=w.MODEL.z_prior, truncation_factor=-1.0, batch_size=w.OPTIMIZATION.batch_size,
-                    z_dim=w.MODEL.z_dim, num_classes=w.DATA.num_classes, y_sampler="totally_random",
-                    radius=w.LOSS.radius, generator=w.Gen, discriminator=w.Dis, is_train=True, LOSS=w.LOSS,
-                    RUN=w.RUN, MODEL=w.MODEL, device=w.local_rank, generator_mapping=w.Gen_mapping,
-                    generator_synthesis=w.Gen_synthesis, is_stylegan=w.is_stylegan,
-                    style_mixing_p=w.cfgs.STYLEGAN.style_mixing_p, stylegan_update_emas=False,
-                    cal_trsp_cost=bool(w.LOSS.apply_lo))[0]
-                result = self.loss(self.extractor(fake_images))
-                (result.loss / w.OPTIMIZATION.acml_steps).backward()
-            w.OPTIMIZATION.g_optimizer.step()
-            for scheduler in self.schedulers:
-                scheduler.step()
+            distance = self.backward()
+            w.OPTIMIZATION.g_optimizer.step()  # the post hook steps the schedule
             if w.MODEL.apply_g_ema:
                 w.ema.update(current_step)
-        return result.distance
+        return distance
 
     def state_dict(self):
         """AMA vectors with their Adam state, and the quirk schedulers; save next to the G checkpoint."""

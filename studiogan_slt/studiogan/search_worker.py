@@ -12,7 +12,7 @@ import worker as studiogan_worker  # StudioGAN's src/worker.py
 from studiogan_slt.digests import sha256
 from studiogan_slt.studiogan import checkpoints, durable, resume
 from studiogan_slt.studiogan.progress import Progress
-from studiogan_slt.studiogan.slt_section import MOMENT_MODES, masks_generator
+from studiogan_slt.studiogan.slt_section import MOMENT_MODES, masks_generator, moment_step
 
 
 class SLTWorker(studiogan_worker.WORKER):
@@ -54,6 +54,10 @@ class SLTWorker(studiogan_worker.WORKER):
     def log_train_statistics(self, current_step, real_cond_loss, gen_acml_loss, dis_acml_loss):
         super().log_train_statistics(current_step, real_cond_loss, gen_acml_loss, dis_acml_loss)
         self.logger.info(self._progress.line(current_step + 1, self.OPTIMIZATION.total_steps))
+        if self._moment_step is not None and not self._moment_mode():
+            self.logger.info(f"moment loss added to the adversarial loss with weight "
+                             f"{self._moment_step.options['weight']:g}: moment distance "
+                             f"{self._moment_step.distance.item():.4g}")
         if self._search_monitor is None:
             return
         from studiogan_slt.supermask import diagnostics
@@ -70,7 +74,7 @@ class SLTWorker(studiogan_worker.WORKER):
 
     def prepare_train_iter(self, epoch_counter):
         """Called once, right before the loop's first step (loader.py:389): restore the resume state here."""
-        if self._moment_mode():
+        if moment_step(vars(self.cfgs.SLT)):
             # Built now rather than at the first step: its extractor's init draws from torch's generator, which the
             # resume state restores below.
             self._moment_step = _moment_step(self)
@@ -131,11 +135,9 @@ class SLTWorker(studiogan_worker.WORKER):
     def train_generator(self, current_step):
         self._before_step(current_step)
         if self._moment_mode():
-            if self._moment_step is None:
-                self._moment_step = _moment_step(self)
             loss = self._moment_step.train_generator(current_step)
         else:
-            loss = super().train_generator(current_step)
+            loss = super().train_generator(current_step)  # with the moment loss added, if any: its optimizer hook
         for levers in self._search_levers():
             levers.after_step()  # after the EMA update
         # The loop saves right after this step (loader.py:411); check the ranks still agree before it does.

@@ -101,11 +101,22 @@ def validate(section):
     if mode == MOMENT_MATCHING and values["targets"] != ["G"]:
         fail("targets", f"{values['targets']!r} is not allowed with train_mode {mode}; use [G] "
                          "(there is no discriminator step)")
-    if mode in MOMENT_MODES:
+    if mode in MOMENT_MODES or section.get("moments"):
         values["moments"] = _validate_moments(values["moments"])
-    elif section.get("moments"):
-        fail("moments", f"only used with train_mode {' or '.join(MOMENT_MODES)}, not {mode}")
+        weighted = values["moments"]["weight"] is not None
+        if mode in MOMENT_MODES and weighted:
+            fail("moments.weight", f"only used with train_mode {ADVERSARIAL} (the weight of the moment loss added "
+                                   f"to the adversarial one); {mode} has no other loss")
+        if mode == ADVERSARIAL and not weighted:
+            fail("moments.weight", f"required with train_mode {ADVERSARIAL}: the moment loss is added to the "
+                                   "adversarial one with this weight (or use train_mode moment_matching)")
     return values
+
+
+def moment_step(values):
+    """True when the run builds a moment-matching step: the moment-matching modes, and the adversarial mode with the
+    moment loss added (`moments.weight`)."""
+    return values["train_mode"] in MOMENT_MODES or bool(values.get("moments"))
 
 
 def _validate_moments(moments):

@@ -191,3 +191,54 @@ def test_real_batches_mix_classes_in_a_fixed_order():
     assert all(len(set(y.tolist())) >= 5 for _, y in first)
     assert sorted(torch.cat([x for x, _ in first]).tolist()) == list(range(200))  # every image once
     assert all(torch.equal(a, b) for (a, _), (b, _) in zip(first, step._real_batches(dataset)))
+
+
+@pytest.mark.parametrize("section, message", [
+    ({"k": 0.1, "train_mode": "adversarial", "moments": {"ama": True}}, "SLT.moments.weight: required with"),
+    ({"k": 0.1, "train_mode": "moment_matching", "moments": {"weight": 1.0}}, "SLT.moments.weight: only used with"),
+    ({"k": 0.1, "train_mode": "adversarial", "moments": {"weight": 0}}, "SLT.moments.weight: 0 is not allowed"),
+    ({"k": 0.1, "train_mode": "adversarial", "moments": {"weight": True}}, "SLT.moments.weight: True is not allowed"),
+])
+def test_the_weight_of_the_added_moment_loss_is_checked(section, message, small_digits):
+    from studiogan_slt.errors import SLTError
+    from studiogan_slt.studiogan import slt_section
+
+    extractor = {"network": "studiogan_slt.metrics.digits_net:digits_cnn", "weights": str(small_digits / "extractor.pt")}
+    section = dict(section, moments={**section["moments"], "extractors": [extractor]})
+    with pytest.raises(SLTError) as err:
+        slt_section.validate(section)
+    assert str(err.value).startswith(message) and "\n" not in str(err.value)
+
+
+def test_moment_loss_added_to_the_adversarial_one(studiogan_root, small_digits, tmp_path):
+    """train_mode adversarial with moments.weight: StudioGAN's own G step, whose optimizer gets the moment gradient
+    at every update (the AMA state counts them and is saved for a resume); against the same run without it, the
+    scores differ, the frozen tensors do not."""
+    steps, slt = 5, 'k: 0.5\ntrain_mode: "adversarial"\nweight_init: "signed_kaiming_constant"\nbias_init: "uniform"'
+    finals = {}
+    for name, moments in (("mixed", "weight: 10.0"), ("adversarial", None)):
+        cfg = _config(tmp_path / f"{name}.yaml", small_digits, slt, 1e-2, steps=steps, moments=moments or "")
+        if moments is None:  # no moments section at all: the plain adversarial search
+            cfg.write_text(cfg.read_text().split("  moments:")[0])
+        save = tmp_path / name
+        _child(studiogan_root, tmp_path / f"{name}.pt", ["-cfg", cfg, "-data", small_digits / "data", "-save", save,
+                                                         "--num_workers", "1", "-metrics", "none", "--print_freq",
+                                                         "1", "--save_freq", steps, "--seed", "0"])
+        (run_dir,) = glob.glob(str(save / "checkpoints" / "*"))
+        (ckpt,) = glob.glob(os.path.join(run_dir, f"model=G-current-weights-step={steps}.pth"))
+        finals[name] = torch.load(ckpt, weights_only=False)["state_dict"]
+        state = glob.glob(os.path.join(run_dir, f"model=MM-current-weights-step={steps}.pth"))
+        (log,) = glob.glob(str(save / "logs" / "*.log"))
+        lines = [line for line in open(log) if "moment loss added to the adversarial loss with weight 10" in line]
+        if moments is None:
+            assert not state and not lines
+        else:
+            saved = torch.load(state[0], weights_only=True)
+            # saved after update `steps`; StudioGAN's loop makes one more, logged too
+            assert saved["ama"]["optimizer"]["state"][0]["step"] == steps
+            assert len(lines) == steps + 1 and "moment distance" in lines[-1]
+    mixed, plain = finals["mixed"], finals["adversarial"]
+    scores = [k for k in mixed if k.endswith(".scores")]
+    frozen = [k for k in mixed if not k.endswith(".scores") and not k.endswith(_STATISTICS)]
+    assert scores and all(torch.equal(mixed[k], plain[k]) for k in frozen)
+    assert any(not torch.equal(mixed[k], plain[k]) for k in scores)
