@@ -8,6 +8,7 @@ statistics/<run>/digits_metric.csv, and the report reads the best row of each.
 
     python benchmarks/adversarial_study.py run --out runs/adv --steps 300 --every 100 --variants dense
     python benchmarks/adversarial_study.py run --out runs/adv --steps 200 --every 50 --variants yaml d1-seeded GD
+    python benchmarks/adversarial_study.py run --out runs/adv --steps 200 --every 50 --variants mixed-w1 mixed-w10 mm
     python benchmarks/adversarial_study.py report --out runs/adv --docs docs          # docs/adversarial-study.md
 
 `run` is resumable (sweep skips finished points and continues a cut-off one from its checkpoint); variants run one
@@ -29,6 +30,7 @@ BASE_CFG = ROOT / "configs" / "digits" / "DCGAN.yaml"
 METRIC = "fid_train"
 SEEDED = {"weight_init": "signed_kaiming_constant", "scaled": True}  # the moment-matching recipe's frozen weights
 HOST_INIT = {"weight_init": "keep", "scaled": False}
+MOMENTS = {"extractors": ["digits_cnn"], "ama": True, "ama_lr": 1e-5}  # the built-in extractor, the paper's AMA
 # name: (what it tests, {section: {key: value}} merged into configs/digits/DCGAN.yaml; SLT None: the dense run)
 VARIANTS = {
     "dense": ("dense DCGAN, 1 D step per G step (the reference of docs/results.md)",
@@ -57,6 +59,14 @@ VARIANTS = {
                  "AUG": {"apply_diffaug": True, "diffaug_type": "diffaug"}}),
     "learn_bn": ("BatchNorm affines trained, score lr 2e-4, 1 D step, seeded signed constant",
                  {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": {**SEEDED, "learn_bn": True}}),
+    "mixed-w1": ("adversarial loss + 1 x the moment loss (digits CNN, AMA), score lr 2e-4, 1 D step, seeded",
+                 {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": {**SEEDED, "moments": {**MOMENTS, "weight": 1.0}}}),
+    "mixed-w10": ("adversarial loss + 10 x the moment loss (digits CNN, AMA), score lr 2e-4, 1 D step, seeded",
+                  {"OPTIMIZATION": {"d_updates_per_step": 1},
+                   "SLT": {**SEEDED, "moments": {**MOMENTS, "weight": 10.0}}}),
+    "mm": ("moment matching alone (no D; digits CNN, AMA, cosine), score lr 0.03, seeded: the moment-matching ticket "
+           "of the same generator", {"OPTIMIZATION": {"g_lr": 0.03}, "SLT": {
+               **SEEDED, "train_mode": "moment_matching", "moments": {**MOMENTS, "lr_schedule": "cosine"}}}),
 }
 
 

@@ -1,5 +1,6 @@
-"""The two curves of the moment-matching question (issue 15): FID against step (budget) and the k = 0.1 gap against
-generator width (over-parameterisation), for the SLT search and the dense generator trained with the same loss.
+"""The evidence of the moment-matching question (issue 15): FID against step (budget), the k = 0.1 gap against
+generator width (over-parameterisation), for the SLT search and the dense generator trained with the same loss, and
+the lever ablation (each search lever on, paired by seed with the plain search of the same width and budget).
 
 Every run is an ordinary point of `studiogan-slt sweep` (public CLI; the recipe of the reproduction, digits_plan.py)
 with `SLT.digits_metric: fid_train`: at every save (every --every steps) the run scores itself on the digits metrics
@@ -8,7 +9,8 @@ keeps its best checkpoint by the train-split FID. So one run gives its whole cur
 comparison the paper makes falls out of the same file.
 
     python benchmarks/search_curves.py run --out runs/curves --widths 16 --steps 3200 --seeds 0   # resumable
-    python benchmarks/search_curves.py run --out runs/curves --widths 8 32 --steps 1600 --seeds 0
+    python benchmarks/search_curves.py run --out runs/curves --widths 8 16 32 --steps 800 --seeds 0 1
+    python benchmarks/search_curves.py run --out runs/curves --widths 16 --steps 800 --seeds 0 1 --levers all
     python benchmarks/search_curves.py report --out runs/curves --docs docs                       # md + figures
 
 `run` is resumable (sweep skips finished points, and continues a point cut off half way from its checkpoint,
@@ -26,12 +28,30 @@ import yaml
 from digits_plan import DATA, DENSE_LR, GENERATOR, MOMENTS, PRE, SLT_LR, SLT_RECIPE
 
 METRIC = "fid_train"
+# name: (what it changes, {section: {key: value}} merged into the SLT arm's YAML, given the budget in steps).
+# The settings follow ../shared/docs/search-levers.md, scaled to the budget where the lever has a period.
+LEVERS = {
+    "learn_bn": lambda steps: ("BatchNorm affine trained (+BN, biprop); departs from the pure SLT",
+                               {"SLT": {"learn_bn": True}}),
+    "rerandomize": lambda steps: (f"IteRand: every {steps // 8} steps each pruned weight is redrawn with "
+                                  "probability 0.1", {"SLT": {"rerandomize": {"every": steps // 8, "fraction": 0.1}}}),
+    "k_schedule": lambda steps: (f"kept fraction annealed from 0.5 to 0.1 over the first {steps // 2} steps",
+                                 {"SLT": {"k_schedule": {"start": 0.5, "steps": steps // 2}}}),
+    "sgd": lambda steps: ("edge-popup's score optimiser: SGD lr 0.1, momentum 0.9, weight decay 5e-4 (cosine)",
+                          {"OPTIMIZATION": {"type_": "SGD", "g_lr": 0.1, "momentum": 0.9, "nesterov": False,
+                                            "g_weight_decay": 5e-4}}),
+    "lr0.01": lambda steps: ("score lr 0.01 instead of 0.03 (Adam)", {"OPTIMIZATION": {"g_lr": 0.01}}),
+}
+FOLDER = re.compile(r"w(\d+)-(\d+)steps(?:-(.+))?")
 
 
-def _cfg(width, steps, lr, slt):
-    return {"DATA": dict(DATA), "PRE": dict(PRE), "MODEL": dict(GENERATOR, g_conv_dim=width, d_conv_dim=width),
-            "OPTIMIZATION": {"batch_size": 64, "g_lr": lr, "beta1": 0.5, "beta2": 0.999, "total_steps": steps},
-            "SLT": {**slt, "digits_metric": METRIC}}
+def _cfg(width, steps, lr, slt, lever=None):
+    cfg = {"DATA": dict(DATA), "PRE": dict(PRE), "MODEL": dict(GENERATOR, g_conv_dim=width, d_conv_dim=width),
+           "OPTIMIZATION": {"batch_size": 64, "g_lr": lr, "beta1": 0.5, "beta2": 0.999, "total_steps": steps},
+           "SLT": {**slt, "digits_metric": METRIC}}
+    for section, values in (LEVERS[lever](steps)[1] if lever else {}).items():
+        cfg[section].update(values)
+    return cfg
 
 
 def _cli(args, log=None):
@@ -52,30 +72,41 @@ def run(a):
         _cli(["extractor", "digits", "-o", extractor])
     moments = {**MOMENTS, "extractors": [{"network": "studiogan_slt.metrics.digits_net:digits_cnn",
                                           "weights": str(extractor)}], "cache_dir": str(out / "moments")}
+    levers = list(LEVERS) if a.levers == ["all"] else a.levers
+    unknown = sorted(set(levers) - set(LEVERS))
+    if unknown:
+        raise SystemExit(f"unknown lever {unknown[0]!r}; known: {', '.join(LEVERS)} (or all)")
+    slt_section = {"k": 0.1, "train_mode": "moment_matching", **SLT_RECIPE, "moments": moments}
+    flags = ["-data", data, "--k", 0.1, "--seeds", *a.seeds, "--jobs", a.jobs, "-metrics", "none",
+             "--num_workers", 1, "--print_freq", min(50, a.every), "--save_freq", a.every]
     for width in a.widths:
-        folder = out / f"w{width}-{a.steps}steps"
-        folder.mkdir(exist_ok=True)
-        slt = folder / "MM-SLT.yaml"
-        dense = folder / "MM-dense.yaml"
-        slt.write_text(yaml.safe_dump(_cfg(width, a.steps, SLT_LR, {"k": 0.1, "train_mode": "moment_matching",
-                                                                    **SLT_RECIPE, "moments": moments})))
-        dense.write_text(yaml.safe_dump(_cfg(width, a.steps, DENSE_LR, {"train_mode": "dense_moment_matching",
-                                                                        "moments": moments})))
-        _cli(["sweep", "-cfg", slt, "--dense", "--dense-cfg", dense, "-data", data, "-save", folder / "points",
-              "--k", 0.1, "--seeds", *a.seeds, "--jobs", a.jobs, "-metrics", "none", "--num_workers", 1,
-              "--print_freq", min(50, a.every), "--save_freq", a.every])
+        # the plain search and its dense reference first: every lever is paired with them
+        for lever in [None, *levers]:
+            folder = out / (f"w{width}-{a.steps}steps" + (f"-{lever}" if lever else ""))
+            folder.mkdir(exist_ok=True)
+            slt = folder / "MM-SLT.yaml"
+            slt.write_text(yaml.safe_dump(_cfg(width, a.steps, SLT_LR, slt_section, lever)))
+            dense = []
+            if lever is None:
+                dense = ["--dense", "--dense-cfg", folder / "MM-dense.yaml"]
+                dense[-1].write_text(yaml.safe_dump(_cfg(width, a.steps, DENSE_LR,
+                                                         {"train_mode": "dense_moment_matching", "moments": moments})))
+            _cli(["sweep", "-cfg", slt, *dense, "-save", folder / "points", *flags])
 
 
-def _curves(out):
-    """{(width, steps): {(arm, seed): [rows]}} of every point that has written its digits_metric.csv."""
+def _curves(out, levers=False):
+    """{(width, steps): {(arm, seed): [rows]}} of every point that has written its digits_metric.csv: the plain
+    arms, or with `levers` the lever arms (arm = lever name)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from studiogan_slt.studiogan.digits_selection import FILE_NAME, read_rows
 
     found = {}
-    for csv in sorted(Path(out).glob(f"w*-*steps/points/*/statistics/*/{FILE_NAME}")):
-        m = re.fullmatch(r"w(\d+)-(\d+)steps", csv.parents[4].name)
+    for csv in sorted(Path(out).glob(f"w*-*steps*/points/*/statistics/*/{FILE_NAME}")):
+        m = FOLDER.fullmatch(csv.parents[4].name)
+        if not m or bool(m.group(3)) != levers:
+            continue
         point = re.search(r"-(dense|k[\d.]+)-s(\d+)$", csv.parents[2].name)
-        arm = "dense" if point.group(1) == "dense" else f"SLT {point.group(1)}"
+        arm = m.group(3) or ("dense" if point.group(1) == "dense" else f"SLT {point.group(1)}")
         found.setdefault((int(m.group(1)), int(m.group(2))), {})[(arm, int(point.group(2)))] = read_rows(str(csv))
     return found
 
@@ -134,14 +165,109 @@ def report(a):
                title=f"digits, g_conv_dim {width}: moment matching, FID against step")
         ax.legend(fontsize=7)
         figure = docs / f"search-curve-w{width}-{steps}steps.png"
-        fig.tight_layout()
-        fig.savefig(figure.with_suffix(".tmp.png"), dpi=120)
-        os.replace(figure.with_suffix(".tmp.png"), figure)  # atomic: a killed report leaves the old figure
-        plt.close(fig)
+        _save(fig, figure)
         figures.append(f"![FID against step, width {width}]({figure.name})")
+    lines += _width_gap(a.out, docs, figures, plt)
+    lines += _lever_table(a.out)
     text = "\n".join([*lines, "", *figures]) + "\n"
     atomic.write_text(docs / "search-curves.md", text)
     print(text)
+
+
+def _save(fig, figure):
+    fig.tight_layout()
+    fig.savefig(figure.with_suffix(".tmp.png"), dpi=120)
+    os.replace(figure.with_suffix(".tmp.png"), figure)  # atomic: a killed report leaves the old figure
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def _best(rows):
+    return min(rows, key=lambda r: r["value"])
+
+
+def _finished(rows, steps):
+    return rows[-1]["step"] == steps
+
+
+def _mean_std(values):
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return f"{mean:.3g} (1 seed)"
+    std = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+    return f"{mean:.3g} ± {std:.2g} ({len(values)} seeds)"
+
+
+def _width_gap(out, docs, figures, plt):
+    """The over-parameterisation curve: per budget, the SLT/dense ratio of the best train-split FID and the KID
+    difference against width, paired by seed (finished points only)."""
+    lines = ["", "## The k = 0.1 gap against width (finished points, paired by seed)", "",
+             "| steps | width | seeds | SLT best FID | dense best FID | SLT / dense FID | SLT - dense KID |",
+             "|---|---|---|---|---|---|---|"]
+    curves = {}
+    for (width, steps), points in sorted(_curves(out).items(), key=lambda item: (item[0][1], item[0][0])):
+        pairs = [(_best(slt), _best(points[("dense", seed)])) for (arm, seed), slt in sorted(points.items())
+                 if arm != "dense" and ("dense", seed) in points and _finished(slt, steps)
+                 and _finished(points[("dense", seed)], steps)]
+        if not pairs:
+            continue
+        ratios = [s["value"] / d["value"] for s, d in pairs]
+        curves.setdefault(steps, []).append((width, ratios))
+        lines.append(f"| {steps} | {width} | {len(pairs)} | {_mean_std([s['value'] for s, _ in pairs])} | "
+                     f"{_mean_std([d['value'] for _, d in pairs])} | {_mean_std(ratios)} | "
+                     f"{_mean_std([s['kid'] - d['kid'] for s, d in pairs])} |")
+    if any(len(points) > 1 for points in curves.values()):
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        for steps, points in sorted(curves.items()):
+            for width, ratios in points:
+                ax.scatter([width] * len(ratios), ratios, color="grey", s=10)
+            ax.plot([w for w, _ in points], [sum(r) / len(r) for _, r in points], marker="o", label=f"{steps} steps")
+        ax.axhline(1.1, color="green", linestyle=":", label="target: within 10% of dense")
+        ax.set(xlabel="g_conv_dim (generator width)", ylabel="SLT k=0.1 / dense best train-split FID", xscale="log",
+               title="digits, moment matching: the gap against width")
+        ax.legend(fontsize=7)
+        figure = docs / "search-gap-vs-width.png"
+        _save(fig, figure)
+        figures.append(f"![the k = 0.1 gap against width]({figure.name})")
+    return lines
+
+
+def _lever_table(out):
+    """The ablation: each lever's best train-split FID and KID against the plain search of the same width, budget
+    and seed (paired differences; negative is better)."""
+    levers = _curves(out, levers=True)
+    if not levers:
+        return []
+    plain = _curves(out)
+    lines = ["", "## Lever ablation (each lever on, paired by seed with the plain search; negative is better)", "",
+             "| width | steps | lever | what | seed | best FID (step) | KID at best | classes | FID - plain | "
+             "KID - plain | FID / dense |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    summary = []
+    for (width, steps), points in sorted(levers.items()):
+        base = plain.get((width, steps), {})
+        for lever in sorted({arm for arm, _ in points}):
+            fid_diffs, kid_diffs = [], []
+            for (arm, seed), rows in sorted(points.items()):
+                if arm != lever:
+                    continue
+                best = _best(rows)
+                ref = base.get(("SLT k0.1", seed))
+                dense = base.get(("dense", seed))
+                paired = ref is not None and _finished(ref, steps) and _finished(rows, steps)
+                if paired:
+                    fid_diffs.append(best["value"] - _best(ref)["value"])
+                    kid_diffs.append(best["kid"] - _best(ref)["kid"])
+                what = LEVERS[lever](steps)[0] if lever in LEVERS else "?"
+                lines.append(f"| {width} | {rows[-1]['step']}/{steps} | {lever} | {what} | {seed} | "
+                             f"{best['value']:.1f} ({best['step']}) | {best['kid']:.4f} | {best['classes']} | "
+                             + (f"{fid_diffs[-1]:+.1f} | {kid_diffs[-1]:+.4f} |" if paired else "- | - |")
+                             + (f" {best['value'] / _best(dense)['value']:.2f} |" if dense else " - |"))
+            if fid_diffs:
+                summary.append(f"| {width} | {steps} | {lever} | {_mean_std(fid_diffs)} | {_mean_std(kid_diffs)} |")
+    lines += ["", "Paired differences, mean ± std over seeds:", "",
+              "| width | steps | lever | FID - plain | KID - plain |", "|---|---|---|---|---|", *summary]
+    return lines
 
 
 def study_main(doc, run, report, steps, every, extra_run_arguments, argv=None):
@@ -165,6 +291,8 @@ def study_main(doc, run, report, steps, every, extra_run_arguments, argv=None):
 def _arguments(r):
     r.add_argument("--widths", type=int, nargs="+", default=[16], help="g_conv_dim of the generator")
     r.add_argument("--jobs", type=int, default=2, help="points at a time (each single-threaded)")
+    r.add_argument("--levers", nargs="+", default=[], help=f"also the SLT search with each of: {', '.join(LEVERS)} "
+                                                           "(or all), one at a time")
 
 
 if __name__ == "__main__":
