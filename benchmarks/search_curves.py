@@ -42,6 +42,11 @@ LEVERS = {
                           {"OPTIMIZATION": {"type_": "SGD", "g_lr": 0.1, "momentum": 0.9, "nesterov": False,
                                             "g_weight_decay": 5e-4}}),
     "lr0.01": lambda steps: ("score lr 0.01 instead of 0.03 (Adam)", {"OPTIMIZATION": {"g_lr": 0.01}}),
+    # the masks of a search swing from save to save (docs/search-curves.md): the top-k of averaged scores is the
+    # mask that has been kept most of the recent steps. The dense arm has no EMA here: a gain must beat that.
+    "ema": lambda steps: (f"G_ema scored: scores averaged with decay 0.99 from step {steps // 4} (StudioGAN's "
+                          "apply_g_ema; the dense arm has none)",
+                          {"MODEL": {"apply_g_ema": True, "g_ema_decay": 0.99, "g_ema_start": steps // 4}}),
 }
 COMBINE = "+"  # "learn_bn+lr0.01": both levers at once (a candidate final recipe)
 
