@@ -1,8 +1,7 @@
-"""The reproduction's plan: its recipe constants and the list of runs (see reproduce_digits.py)."""
-from dataclasses import dataclass, field
+"""The reproduction's plan: its recipe constants and its `studiogan-slt sweep` invocations (see reproduce_digits.py)."""
+from dataclasses import dataclass
 
 EXTRACTOR_NETWORK = "studiogan_slt.metrics.digits_net:digits_cnn"
-NUM_IMAGES = 296  # the digits valid split: the metric compares as many generated images as real ones
 CONTROL_STEPS = 100
 LONGER = "moment matching, longer search"
 
@@ -26,13 +25,22 @@ ADVERSARIAL = {"model": {"backbone": "deep_conv", "g_conv_dim": "N/A", "d_conv_d
 
 
 @dataclass
-class Spec:
-    name: str          # config basename, hence StudioGAN's run name
-    group: str         # table section
-    yaml: dict
-    seed: int
-    ticket: bool = False
-    wall: dict = field(default_factory=dict)
+class Sweep:
+    """One `studiogan-slt sweep`: -cfg (the search's YAML; sweep sets SLT.k and SLT.seed per point), --k, --seeds,
+    and the dense points' YAML (--dense --dense-cfg) if any. The YAMLs' file names are the stems below, so sweep
+    names the points <name>-k<k>-s<seed> and <dense_name>-s<seed>."""
+    section: str         # table section of its points
+    name: str
+    cfg: dict
+    ks: tuple
+    seeds: tuple
+    dense_name: str = None
+    dense: dict = None
+    folder: str = "points"  # its -save under --out; the figure is sweep's own, over every point of "points"
+
+    @property
+    def steps(self):
+        return self.cfg["OPTIMIZATION"]["total_steps"]
 
 
 def _moment_cfg(steps, lr, slt):
@@ -41,35 +49,33 @@ def _moment_cfg(steps, lr, slt):
             "SLT": slt}
 
 
+def _dcgan_cfg(steps, lr):
+    a = ADVERSARIAL
+    return {"DATA": dict(DATA), "PRE": dict(PRE), "MODEL": dict(a["model"]),
+            "OPTIMIZATION": {"batch_size": a["batch_size"], "d_updates_per_step": a["d_updates_per_step"],
+                             "g_lr": lr, "total_steps": steps}}
+
+
 def plan(steps, seeds, extractor, adversarial_steps, longer, control_steps=CONTROL_STEPS):
+    """The sweeps of the study, all of equal budget but the longer search (its own -save, out of the figure)."""
     # One cache of the real statistics for every run (the key is the same; writes are atomic).
     moments = {**MOMENTS, "extractors": [{"network": EXTRACTOR_NETWORK, "weights": str(extractor)}],
                "cache_dir": str(extractor.parent / "moments")}
     dense = {"train_mode": "dense_moment_matching", "moments": moments}
-
-    def slt(k, seed):
-        return {"k": k, "train_mode": "moment_matching", "seed": seed, **SLT_RECIPE, "moments": moments}
-
-    specs = [Spec(f"MM-dense-s{s}", "moment matching", _moment_cfg(steps, DENSE_LR, dense), s) for s in seeds]
-    for k in (0.5, 0.3, 0.1, 0.05):
-        for s in (seeds if k == 0.1 else seeds[:1]):
-            specs.append(Spec(f"MM-SLT-k{k}-s{s}", "moment matching", _moment_cfg(steps, SLT_LR, slt(k, s)), s,
-                              ticket=True))
     s = seeds[0]
+    slt = {"k": 0.1, "train_mode": "moment_matching", "seed": s, **SLT_RECIPE, "moments": moments}
+    search = _moment_cfg(steps, SLT_LR, slt)
+    mm = "moment matching"
+    sweeps = [Sweep(mm, "MM-SLT", search, (0.1,), tuple(seeds), "MM-dense", _moment_cfg(steps, DENSE_LR, dense)),
+              Sweep(mm, "MM-SLT", search, (0.5, 0.3, 0.05), (s,))]
     if longer:
-        specs.append(Spec(f"MM-SLT-k0.1-{longer}steps-s{s}", LONGER,
-                          _moment_cfg(longer, SLT_LR, slt(0.1, s)), s, ticket=True))
-    specs.append(Spec(f"MM-dense-untrained-s{s}", "controls", _moment_cfg(control_steps, 0.0, dense), s))
-    specs.append(Spec(f"MM-SLT-k0.1-random-mask-s{s}", "controls", _moment_cfg(control_steps, 0.0, slt(0.1, s)), s,
-                      ticket=True))
+        sweeps.append(Sweep(LONGER, f"MM-SLT-{longer}steps", _moment_cfg(longer, SLT_LR, slt), (0.1,), (s,),
+                            folder="longer"))
+    sweeps.append(Sweep("controls", "MM-SLT-random-mask", _moment_cfg(control_steps, 0.0, slt), (0.1,), (s,),
+                        "MM-dense-untrained", _moment_cfg(control_steps, 0.0, dense)))
     a = ADVERSARIAL
-    for name, lr, section in (("ADV-DCGAN-dense", a["dense_lr"], None),
-                              ("ADV-DCGAN-SLT-k0.1", a["slt_lr"], {"k": 0.1, "train_mode": "adversarial",
-                                                                  "seed": s, **SLT_RECIPE})):
-        cfg = {"DATA": dict(DATA), "PRE": dict(PRE), "MODEL": dict(a["model"]),
-               "OPTIMIZATION": {"batch_size": a["batch_size"], "d_updates_per_step": a["d_updates_per_step"],
-                                "g_lr": lr, "total_steps": adversarial_steps}}
-        if section:
-            cfg["SLT"] = section
-        specs.append(Spec(f"{name}-s{s}", "adversarial (StudioGAN DCGAN)", cfg, s, ticket=section is not None))
-    return specs
+    ticket = {**_dcgan_cfg(adversarial_steps, a["slt_lr"]),
+              "SLT": {"k": 0.1, "train_mode": "adversarial", "seed": s, **SLT_RECIPE}}
+    sweeps.append(Sweep("adversarial (StudioGAN DCGAN)", "ADV-DCGAN-SLT", ticket, (0.1,), (s,), "ADV-DCGAN-dense",
+                        _dcgan_cfg(adversarial_steps, a["dense_lr"])))
+    return sweeps

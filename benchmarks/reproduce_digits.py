@@ -1,4 +1,4 @@
-"""Small-scale reproduction of the paper's claim on real data (digits, 32x32, CPU), through the public CLI only.
+"""Small-scale reproduction of the paper's claim on real data (digits, 32x32, CPU), through `studiogan-slt sweep`.
 
 Claim (Yeo et al., AAAI 2023): a strong lottery ticket at k = 0.1 of a random generator, found by moment matching,
 matches the dense generator trained with the same moment-matching loss. Runs, all with the same step budget:
@@ -8,41 +8,71 @@ matches the dense generator trained with the same moment-matching loss. Runs, al
       generator (the dense run with g_lr 0); both still run CONTROL_STEPS forward passes so that BatchNorm's running
       statistics describe their own outputs, as they do for trained runs;
   (4) StudioGAN's DCGAN (deep_conv) trained adversarially: dense vs SLT k = 0.1 with adversarial search.
-Every run is `studiogan-slt train`, then `studiogan-slt eval -sf` (296 images from the checkpoint, BatchNorm in eval
-mode), then `studiogan-slt digits-fid` (FID on an evaluation network that is not the loss's extractor, against the
-296-image valid split, plus the class histogram); SLT runs are also exported as tickets (`studiogan-slt export`).
-Finally `studiogan-slt compare` and `plot` run over all runs and docs/results.md is written from their output.
+Each group is one `studiogan-slt sweep` (digits_plan.plan: its YAML, --k, --seeds, and the dense points' YAML),
+run one after another into OUT/points (the longer search into OUT/longer, out of the figure). Sweep trains every
+point, evaluates it (`eval -sf`, then `digits-fid` of 296 samples on an evaluation network that is not the loss's
+extractor, the same OUT/digits_eval.pt for every sweep, so the numbers compare), exports its ticket, and runs
+`compare` and `plot`; docs/results.md is written from those files (digits_results.py), the figure and CSV are
+OUT/points' own.
 
     python benchmarks/reproduce_digits.py --out runs/repro            # the full study (about 90 min on 2 cores)
     python benchmarks/reproduce_digits.py --out /tmp/smoke --smoke    # every command once, tiny budgets
 
-The plan (recipe and runs) is digits_plan.py, the commands digits_study.py, the statistics and prose of results.md
-digits_results.py. Runs whose result file exists are not run again, so an interrupted study resumes where it stopped. Needs a
-StudioGAN checkout (STUDIOGAN_ROOT, --studiogan-root or `studiogan-slt studiogan fetch`).
+Resumable as sweep is: finished points are skipped, a point cut off half way continues, so an interrupted study
+resumes where it stopped when run again with the same arguments. Needs a StudioGAN checkout (STUDIOGAN_ROOT,
+--studiogan-root, or the pinned clone that the first run makes).
 """
 import argparse
-import json
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from digits_plan import CONTROL_STEPS, LONGER, plan
+import yaml
+
+from digits_plan import CONTROL_STEPS, plan
 from digits_results import summarize
-from digits_study import Study
+from search_curves import _cli  # the sweep's public CLI, single-threaded, as search_curves.py runs it
 
 ROOT = Path(__file__).resolve().parents[1]
+FIGURE, CSV = "fid_vs_k.png", "fid_vs_k.csv"  # what sweep writes into its -save
+TITLE = "digits, 32x32: FID against kept fraction k"
+EVAL_FLAGS = "--num_workers 1 -ref valid"  # sweep's --digits-fid adds -sf -sf_num 296 -metrics none
+
+
+def _yaml(path, sections):
+    from studiogan_slt import atomic
+
+    atomic.write_text(path, yaml.safe_dump(sections, sort_keys=False))
+    return path
+
+
+def _sweep(sweep, out, data, jobs, root_flag):
+    """The `sweep` command of one group, with its YAMLs written to OUT/configs, and the points it will run."""
+    from studiogan_slt.sweep.plan import plan as sweep_points
+
+    configs = out / "configs"
+    configs.mkdir(exist_ok=True)
+    cfg = _yaml(configs / f"{sweep.name}.yaml", sweep.cfg)
+    dense = _yaml(configs / f"{sweep.dense_name}.yaml", sweep.dense) if sweep.dense is not None else None
+    command = ["sweep", "-cfg", cfg, "-data", data, "-save", out / sweep.folder, "--k", *sweep.ks,
+               "--seeds", *sweep.seeds, *(["--dense", "--dense-cfg", dense] if dense else []), "--jobs", jobs,
+               "--digits-fid", "--digits-net", out / "digits_eval.pt", f"--eval-flags={EVAL_FLAGS}", "--log-y",
+               "--title", TITLE, *root_flag, "-metrics", "none", "--num_workers", 1,
+               "--print_freq", min(sweep.steps, 50), "--save_freq", sweep.steps]
+    return command, sweep_points(cfg, list(sweep.ks), list(sweep.seeds), dense=dense is not None, dense_cfg=dense)
 
 
 def main(argv=None):
+    from studiogan_slt import atomic
+
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--out", required=True, help="work folder (data, extractor, one -save folder per run)")
+    p.add_argument("--out", required=True, help="work folder (data, extractor, configs, the sweeps' -save folders)")
     p.add_argument("--steps", type=int, default=800, help="training steps of every moment-matching run")
     p.add_argument("--adversarial-steps", type=int, default=800, help="training steps of the two DCGAN runs")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--longer", type=int, default=0, help="also search one k = 0.1 ticket for this many steps: how "
                                                          "many more steps parity takes (adds its run time)")
-    p.add_argument("--jobs", type=int, default=2, help="runs at a time (each single-threaded)")
+    p.add_argument("--jobs", type=int, default=2, help="points at a time in each sweep (each single-threaded)")
     p.add_argument("--studiogan-root", default=None)
     p.add_argument("--docs", default=str(ROOT / "docs"), help="where results.md and the figure go")
     p.add_argument("--smoke", action="store_true", help="tiny budgets, results in OUT/docs: check that every "
@@ -56,26 +86,25 @@ def main(argv=None):
     start = time.time()
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    study = Study(out, ["--studiogan-root", args.studiogan_root] if args.studiogan_root else [], threads=1)
-    data, extractor = study.prepare()
-    specs = plan(args.steps, args.seeds, extractor, args.adversarial_steps, args.longer, control_steps)
-    # Longest runs first, so the two lanes finish together.
-    order = sorted(specs, key=lambda s: -s.yaml["OPTIMIZATION"]["total_steps"] * (5 if "ADV" in s.name else 1))
-    with ThreadPoolExecutor(args.jobs) as pool:
-        for done in as_completed([pool.submit(study.run, s, data) for s in order]):
-            spec = done.result()
-            print(f"[{(time.time() - start) / 60:5.1f} min] done {spec.name}", flush=True)
+    data, extractor = out / "data", out / "digits_cnn.pt"
+    if not (data / "valid").is_dir():
+        _cli(["data", "digits", "-o", data])
+    if not extractor.is_file():
+        _cli(["extractor", "digits", "-o", extractor])
+    root_flag = ["--studiogan-root", Path(args.studiogan_root).resolve()] if args.studiogan_root else []
+    commands, planned = [], []
+    for sweep in plan(args.steps, args.seeds, extractor, args.adversarial_steps, args.longer, control_steps):
+        command, points = _sweep(sweep, out, data, args.jobs, root_flag)
+        print(f"[{(time.time() - start) / 60:5.1f} min] {sweep.section}: {len(points)} points", flush=True)
+        _cli(command)
+        commands.append(command)
+        planned.append((sweep, points))
     docs = out / "docs" if args.smoke else Path(args.docs)
     docs.mkdir(parents=True, exist_ok=True)
-    runs = [str(out / "runs" / s.name) for s in specs]
-    compare_rows = json.loads(study.command(["compare", "--json", *runs], out / "summary.log", capture=True))
-    # The figure compares equal budgets: the longer search would be averaged into the k = 0.1 point.
-    equal = [str(out / "runs" / s.name) for s in specs if s.group != LONGER]
-    study.command(["plot", *equal, "--metric", "digits_FID", "-o", docs / "fid_vs_k.png", "--csv",
-                   docs / "fid_vs_k.csv", "--title", "digits, 32x32: FID against kept fraction k", "--log-y"],
-                  out / "summary.log")
-    text = summarize(out, specs, compare_rows, sys.argv[1:] if argv is None else argv)
-    (docs / "results.md").write_text(text)
+    for name in (FIGURE, CSV):
+        atomic.write_bytes(docs / name, (out / "points" / name).read_bytes())
+    text = summarize(out, planned, commands, sys.argv[1:] if argv is None else argv)
+    atomic.write_text(docs / "results.md", text)
     print(text)
 
 
