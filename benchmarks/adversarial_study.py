@@ -14,14 +14,14 @@ statistics/<run>/digits_metric.csv, and the report reads the best row of each.
 `run` is resumable (sweep skips finished points and continues a cut-off one from its checkpoint); variants run one
 after another, each single-threaded.
 """
-import os
 import re
 import sys
 from pathlib import Path
 
 import yaml
 
-from search_curves import _cli, floor_lines, study_main  # the sweep's public CLI, single-threaded, as search_curves.py runs it
+from search_curves import floor_lines, study_main
+from study_cli import cli  # the sweep's public CLI, single-threaded
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE_HEAD = ("| variant | what | steps | seed | best train-split FID (step) | last | KID at best | classes at best "
@@ -90,7 +90,7 @@ def run(a):
     out.mkdir(parents=True, exist_ok=True)
     data = out / "data"
     if not (data / "valid").is_dir():
-        _cli(["data", "digits", "-o", data])
+        cli(["data", "digits", "-o", data])
     for name in a.variants:
         if name not in VARIANTS:
             raise SystemExit(f"unknown variant {name!r}; known: {', '.join(VARIANTS)}")
@@ -100,7 +100,7 @@ def run(a):
         cfg = folder / "DCGAN.yaml"
         cfg.write_text(yaml.safe_dump(sections, sort_keys=False))
         dense = "k" not in sections["SLT"]
-        _cli(["sweep", "-cfg", cfg, *(["--dense"] if dense else ["--k", 0.1]), "-data", data,
+        cli(["sweep", "-cfg", cfg, *(["--dense"] if dense else ["--k", 0.1]), "-data", data,
               "-save", folder / "points", "--seeds", *a.seeds, "-metrics", "none", "--num_workers", 1,
               "--print_freq", min(50, a.every), "--save_freq", a.every])
 

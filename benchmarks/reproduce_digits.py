@@ -31,7 +31,7 @@ import yaml
 
 from digits_plan import CONTROL_STEPS, plan
 from digits_results import summarize
-from search_curves import _cli  # the sweep's public CLI, single-threaded, as search_curves.py runs it
+from study_cli import cli, digits_inputs  # the public CLI, single-threaded
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURE, CSV = "fid_vs_k.png", "fid_vs_k.csv"  # what sweep writes into its -save
@@ -84,19 +84,13 @@ def main(argv=None):
         args.longer = 8 if args.longer else 0
         control_steps = 2
     start = time.time()
-    out = Path(args.out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    data, extractor = out / "data", out / "digits_cnn.pt"
-    if not (data / "valid").is_dir():
-        _cli(["data", "digits", "-o", data])
-    if not extractor.is_file():
-        _cli(["extractor", "digits", "-o", extractor])
+    out, data, extractor = digits_inputs(args.out)
     root_flag = ["--studiogan-root", Path(args.studiogan_root).resolve()] if args.studiogan_root else []
     commands, planned = [], []
     for sweep in plan(args.steps, args.seeds, extractor, args.adversarial_steps, args.longer, control_steps):
         command, points = _sweep(sweep, out, data, args.jobs, root_flag)
         print(f"[{(time.time() - start) / 60:5.1f} min] {sweep.section}: {len(points)} points", flush=True)
-        _cli(command)
+        cli(command)
         commands.append(command)
         planned.append((sweep, points))
     docs = out / "docs" if args.smoke else Path(args.docs)

@@ -20,13 +20,13 @@ exactly: README "Safety"), so a study can be spread over several sittings. Each 
 import argparse
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import yaml
 
 from digits_plan import DATA, DENSE_LR, GENERATOR, MOMENTS, PRE, SLT_LR, SLT_RECIPE
+from study_cli import cli, digits_inputs
 
 METRIC = "fid_train"
 # name: (what it changes, {section: {key: value}} merged into the SLT arm's YAML, given the budget in steps).
@@ -73,22 +73,8 @@ def _cfg(width, steps, lr, slt, name=None):
     return cfg
 
 
-def _cli(args, log=None):
-    cmd = [sys.executable, "-m", "studiogan_slt", *map(str, args)]
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    done = subprocess.run(cmd, env=env, stdout=log, stderr=subprocess.STDOUT if log else None)
-    if done.returncode:
-        raise SystemExit(f"`studiogan-slt {' '.join(map(str, args))}` failed ({done.returncode})")
-
-
 def run(a):
-    out = Path(a.out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    data, extractor = out / "data", out / "digits_cnn.pt"
-    if not (data / "valid").is_dir():
-        _cli(["data", "digits", "-o", data])
-    if not extractor.is_file():
-        _cli(["extractor", "digits", "-o", extractor])
+    out, data, extractor = digits_inputs(a.out)
     moments = {**MOMENTS, "extractors": [{"network": "studiogan_slt.metrics.digits_net:digits_cnn",
                                           "weights": str(extractor)}], "cache_dir": str(out / "moments")}
     levers = list(LEVERS) if a.levers == ["all"] else a.levers
@@ -110,7 +96,7 @@ def run(a):
                 dense = ["--dense", "--dense-cfg", folder / "MM-dense.yaml"]
                 dense[-1].write_text(yaml.safe_dump(_cfg(width, a.steps, DENSE_LR,
                                                          {"train_mode": "dense_moment_matching", "moments": moments})))
-            _cli(["sweep", "-cfg", slt, *dense, "-save", folder / "points", *flags])
+            cli(["sweep", "-cfg", slt, *dense, "-save", folder / "points", *flags])
 
 
 def _curves(out, levers=False):
