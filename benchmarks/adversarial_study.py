@@ -20,8 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from search_curves import floor_lines, study_main
-from study_cli import cli  # the sweep's public CLI, single-threaded
+from study_cli import cli, floor_lines, study_main  # the sweep's public CLI, single-threaded; the shared parts
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE_HEAD = ("| variant | what | steps | seed | best train-split FID (step) | last | KID at best | classes at best "

@@ -17,7 +17,6 @@ comparison the paper makes falls out of the same file.
 `run` is resumable (sweep skips finished points, and continues a point cut off half way from its checkpoint,
 exactly: README "Safety"), so a study can be spread over several sittings. Each point is single-threaded.
 """
-import argparse
 import os
 import re
 import sys
@@ -26,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from digits_plan import DATA, DENSE_LR, GENERATOR, MOMENTS, PRE, SLT_LR, SLT_RECIPE
-from study_cli import cli, digits_inputs
+from study_cli import cli, digits_inputs, floor_lines, study_main
 
 METRIC = "fid_train"
 # name: (what it changes, {section: {key: value}} merged into the SLT arm's YAML, given the budget in steps).
@@ -114,16 +113,6 @@ def _curves(out, levers=False):
         arm = m.group(3) or ("dense" if point.group(1) == "dense" else f"SLT {point.group(1)}")
         found.setdefault((int(m.group(1)), int(m.group(2))), {})[(arm, int(point.group(2)))] = read_rows(str(csv))
     return found
-
-
-def floor_lines(floors):
-    """The markdown list of the train-split FID's and KID's real-vs-real floors (digits_metrics.floors)."""
-    lines = ["Real-vs-real floors of the metrics (what a perfect generator would score):"]
-    for name in ("fid_train", "kid"):
-        for f in floors[name]:
-            spread = f" ± {f['std']:.4g}" if f["std"] is not None else ""
-            lines.append(f"- {name}: {f['value']:.4g}{spread} ({f['sample']}, {f['num_fake']} vs {f['num_real']})")
-    return lines
 
 
 def _first_step_at_or_below(rows, value):
@@ -281,24 +270,6 @@ def _lever_table(out):
               "| width | steps | lever | FID - plain | KID - plain | FID / dense | KID - dense |",
               "|---|---|---|---|---|---|---|", *summary]
     return lines
-
-
-def study_main(doc, run, report, steps, every, extra_run_arguments, argv=None):
-    """The command line both studies share: `run --out --steps --seeds --every` (plus the study's own
-    arguments) and `report --out --docs`."""
-    p = argparse.ArgumentParser(description=doc.split("\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="train the points (resumable)")
-    r.add_argument("--out", required=True)
-    extra_run_arguments(r)
-    r.add_argument("--steps", type=int, default=steps)
-    r.add_argument("--seeds", type=int, nargs="+", default=[0])
-    r.add_argument("--every", type=int, default=every, help="steps between two scores (StudioGAN's save_freq)")
-    rep = sub.add_parser("report", help="the study's markdown (and figures) under --docs from the finished rows")
-    rep.add_argument("--out", required=True)
-    rep.add_argument("--docs", default=str(Path(__file__).resolve().parents[1] / "docs"))
-    a = p.parse_args(argv)
-    (run if a.command == "run" else report)(a)
 
 
 def _arguments(r):
