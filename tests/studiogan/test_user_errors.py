@@ -185,7 +185,14 @@ def test_ctrl_c_exits_130_naming_the_last_checkpoint(studiogan_root, digits, tmp
             assert proc.poll() is None and time.monotonic() < deadline, "the run never saved a checkpoint"
             time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=120)
+        try:
+            _, stderr = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            logs = glob.glob(str(save / "logs" / "*.log"))
+            tail = open(logs[0]).read()[-2000:] if logs else "(no run log)"
+            pytest.fail(f"the run did not stop within 120 s of SIGINT; its stderr: {proc.communicate()[1][-2000:]}; "
+                        f"its log ends: {tail}")
     finally:
         proc.kill()
     last = [line for line in stderr.splitlines() if line.strip()][-1]
