@@ -176,9 +176,13 @@ def test_ctrl_c_exits_130_naming_the_last_checkpoint(studiogan_root, digits, tmp
     cfg = _cfg(tmp_path, "long", {**CFG, "OPTIMIZATION": {**CFG["OPTIMIZATION"], "total_steps": 100000}})
     save = tmp_path / "s"
     env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1", WANDB_MODE="disabled")
+    # A child inherits an ignored SIGINT (POSIX), and Python then installs no KeyboardInterrupt handler: in a full
+    # test run something before this test leaves SIGINT ignored in the pytest process, and the run trained on after
+    # the signal. Start it as a shell starts a user's command, with SIGINT at its default.
     proc = subprocess.Popen([sys.executable, "-m", "studiogan_slt", "train", "-cfg", cfg, "-data", str(digits),
                              "-save", str(save), *QUICK], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 300
         while not glob.glob(str(save / "checkpoints" / "*" / "model=RESUME-current-weights-step=*.pth")):
