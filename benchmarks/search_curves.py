@@ -17,7 +17,6 @@ comparison the paper makes falls out of the same file.
 `run` is resumable (sweep skips finished points, and continues a point cut off half way from its checkpoint,
 exactly: README "Safety"), so a study can be spread over several sittings. Each point is single-threaded.
 """
-import os
 import re
 import sys
 from pathlib import Path
@@ -140,7 +139,8 @@ def report(a):
               " steps to reach dense's best | dense's first step at or below this best (step ratio) |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     figures = []
-    for (width, steps), points in sorted(_curves(a.out).items()):
+    plain = _curves(a.out)
+    for (width, steps), points in sorted(plain.items()):
         fig, ax = plt.subplots(figsize=(6, 4))
         dense_rows = {seed: rows for (arm, seed), rows in points.items() if arm == "dense"}
         dense_best = {seed: min(r["value"] for r in rows) for seed, rows in dense_rows.items()}
@@ -161,18 +161,24 @@ def report(a):
         figure = docs / f"search-curve-w{width}-{steps}steps.png"
         _save(fig, figure)
         figures.append(f"![FID against step, width {width}]({figure.name})")
-    lines += _width_gap(a.out, docs, figures, plt)
-    lines += _lever_table(a.out)
+    lines += _width_gap(plain, docs, figures, plt)
+    lines += _lever_table(a.out, plain)
     text = "\n".join([*lines, "", *figures]) + "\n"
     atomic.write_text(docs / "search-curves.md", text)
     print(text)
 
 
 def _save(fig, figure):
-    fig.tight_layout()
-    fig.savefig(figure.with_suffix(".tmp.png"), dpi=120)
-    os.replace(figure.with_suffix(".tmp.png"), figure)  # atomic: a killed report leaves the old figure
+    import io
+
     import matplotlib.pyplot as plt
+
+    from studiogan_slt import atomic
+
+    fig.tight_layout()
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=120)
+    atomic.write_bytes(figure, png.getvalue())  # a killed report leaves the old figure
 
     plt.close(fig)
 
@@ -193,7 +199,7 @@ def _mean_std(values):
     return f"{mean:.3g} ± {std:.2g} ({len(values)} seeds)"
 
 
-def _width_gap(out, docs, figures, plt):
+def _width_gap(plain, docs, figures, plt):
     """The over-parameterisation curve: per budget, the SLT/dense ratio of the best train-split FID and the KID
     difference against width, paired by seed (finished points only)."""
     lines = ["", "## The k = 0.1 gap against width (finished points, paired by seed)", "",
@@ -201,7 +207,7 @@ def _width_gap(out, docs, figures, plt):
              "SLT / dense KID (means) | within 10% on both (issue 15's target) |",
              "|---|---|---|---|---|---|---|---|---|"]
     curves = {}
-    for (width, steps), points in sorted(_curves(out).items(), key=lambda item: (item[0][1], item[0][0])):
+    for (width, steps), points in sorted(plain.items(), key=lambda item: (item[0][1], item[0][0])):
         pairs = [(_best(slt), _best(points[("dense", seed)])) for (arm, seed), slt in sorted(points.items())
                  if arm != "dense" and ("dense", seed) in points and _finished(slt, steps)
                  and _finished(points[("dense", seed)], steps)]
@@ -231,13 +237,12 @@ def _width_gap(out, docs, figures, plt):
     return lines
 
 
-def _lever_table(out):
+def _lever_table(out, plain):
     """The ablation: each lever's best train-split FID and KID against the plain search of the same width, budget
     and seed (paired differences; negative is better)."""
     levers = _curves(out, levers=True)
     if not levers:
         return []
-    plain = _curves(out)
     lines = ["", "## Lever ablation (each lever on, paired by seed with the plain search; negative is better)", "",
              "| width | steps | lever | what | seed | best FID (step) | KID at best | classes | FID - plain | "
              "KID - plain | FID / dense |", "|---|---|---|---|---|---|---|---|---|---|---|"]
