@@ -1,7 +1,16 @@
 """The public CLI as the digits studies run it (reproduce_digits, search_curves, adversarial_study): one
 `studiogan-slt` command in a single-threaded subprocess, the inputs the moment-matching studies start from, and
-what the two lever studies (search_curves, adversarial_study) share: their command line and their list of floors."""
+what the two lever studies (search_curves, adversarial_study) share: their command line, their list of floors and
+their committed data.
+
+A run folder does not outlive a sitting (a new checkout has none), so each lever study keeps the digits curve of
+every finished point in a folder under docs/ (--data): DATA/<run folder>/<point>.csv, the point's
+digits_metric.csv as it was when the point finished, and <point>.json beside it (the wall seconds of each sweep
+step, the ticket's size). `run` trains only the seeds whose points DATA lacks, and `report` reads DATA, plus the
+points of --out still in progress.
+"""
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -29,6 +38,50 @@ def digits_inputs(out):
     return out, data, extractor
 
 
+def archive(out, data):
+    """Copy every finished point under OUT/<folder>/points/ that DATA does not hold yet into DATA."""
+    from studiogan_slt import atomic
+    from studiogan_slt.studiogan.digits_selection import FILE_NAME
+    from studiogan_slt.sweep.point import DONE
+
+    for done in sorted(Path(out).glob(f"*/points/*/{DONE}")):
+        point = done.parent
+        kept = Path(data) / point.parents[1].name / f"{point.name}.csv"
+        curves = list(point.glob(f"statistics/*/{FILE_NAME}"))
+        if kept.is_file() or len(curves) != 1:
+            continue
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        ticket = point / "ticket.slt"
+        record = {"seconds": json.loads(done.read_text())["seconds"],
+                  "ticket_bytes": ticket.stat().st_size if ticket.is_file() else None}
+        atomic.write_text(kept.with_suffix(".json"), json.dumps(record, indent=1) + "\n")
+        atomic.write_bytes(kept, curves[0].read_bytes())  # last: a point is kept once its CSV is there
+
+
+def points(out, data):
+    """{(run folder, point): (rows, record)}: every point DATA keeps (record: its json, None when it has none),
+    and every point of OUT still in progress (record None)."""
+    from studiogan_slt.studiogan.digits_selection import FILE_NAME, read_rows
+
+    found = {}
+    for csv in sorted(Path(data).glob("*/*.csv")):
+        record = csv.with_suffix(".json")
+        found[csv.parent.name, csv.stem] = (read_rows(str(csv)),
+                                            json.loads(record.read_text()) if record.is_file() else None)
+    for csv in sorted(Path(out).glob(f"*/points/*/statistics/*/{FILE_NAME}")):
+        key = (csv.parents[4].name, csv.parents[2].name)
+        if key not in found:
+            found[key] = (read_rows(str(csv)), None)
+    return found
+
+
+def seeds_to_run(data, folder, seeds, per_seed):
+    """The seeds for which DATA/<folder> holds fewer than `per_seed` finished points (the sweep names its points
+    ...-s<seed>)."""
+    kept = [p.stem for p in (Path(data) / folder).glob("*.csv")]
+    return [s for s in seeds if sum(name.endswith(f"-s{s}") for name in kept) < per_seed]
+
+
 def floor_lines(floors):
     """The markdown list of the train-split FID's and KID's real-vs-real floors (digits_metrics.floors)."""
     lines = ["Real-vs-real floors of the metrics (what a perfect generator would score):"]
@@ -39,19 +92,22 @@ def floor_lines(floors):
     return lines
 
 
-def study_main(doc, run, report, steps, every, extra_run_arguments, argv=None):
+def study_main(doc_file, doc, run, report, steps, every, extra_run_arguments, argv=None):
     """The command line both studies share: `run --out --steps --seeds --every` (plus the study's own
     arguments) and `report --out --docs`."""
     p = argparse.ArgumentParser(description=doc.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="train the points (resumable)")
-    r.add_argument("--out", required=True)
+    data = Path(__file__).resolve().parents[1] / "docs" / f"{Path(doc_file).stem.replace('_', '-')}-data"
+    r = sub.add_parser("run", help="train the points DATA lacks (resumable)")
+    rep = sub.add_parser("report", help="the study's markdown (and figures) under --docs from the finished rows")
+    for command in (r, rep):
+        command.add_argument("--out", required=True, help="the run folders of this sitting")
+        command.add_argument("--data", default=str(data), help="the committed curves of finished points")
     extra_run_arguments(r)
     r.add_argument("--steps", type=int, default=steps)
     r.add_argument("--seeds", type=int, nargs="+", default=[0])
     r.add_argument("--every", type=int, default=every, help="steps between two scores (StudioGAN's save_freq)")
-    rep = sub.add_parser("report", help="the study's markdown (and figures) under --docs from the finished rows")
-    rep.add_argument("--out", required=True)
     rep.add_argument("--docs", default=str(Path(__file__).resolve().parents[1] / "docs"))
     a = p.parse_args(argv)
+    archive(a.out, a.data)  # what an earlier sitting finished
     (run if a.command == "run" else report)(a)
