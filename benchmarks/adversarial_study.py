@@ -25,7 +25,9 @@ from study_cli import archive, cli, floor_lines, points, seeds_to_run, study_mai
 ROOT = Path(__file__).resolve().parents[1]
 TABLE_HEAD = ("| variant | what | steps | seed | best train-split FID (step) | last | KID at best | classes at best "
               "| x dense at equal steps | ticket bytes |")
-BASE_CFG = ROOT / "configs" / "digits" / "DCGAN.yaml"
+CONFIGS = ROOT / "configs" / "digits"
+# a variant's name prefix: the config it changes; its dense reference is the variant PREFIX + "dense"
+FAMILIES = {"sngan-": "SNGAN", "": "DCGAN"}
 METRIC = "fid_train"
 SEEDED = {"weight_init": "signed_kaiming_constant", "scaled": True}  # the moment-matching recipe's frozen weights
 HOST_INIT = {"weight_init": "keep", "scaled": False}
@@ -66,11 +68,25 @@ VARIANTS = {
     "mm": ("moment matching alone (no D; digits CNN, AMA, cosine), score lr 0.03, seeded: the moment-matching ticket "
            "of the same generator", {"OPTIMIZATION": {"g_lr": 0.03}, "SLT": {
                **SEEDED, "train_mode": "moment_matching", "moments": {**MOMENTS, "lr_schedule": "cosine"}}}),
+    "sngan-dense": ("dense SNGAN as configs/digits/SNGAN.yaml trains it (hinge, spectral norm in D, cBN, 2 D steps)",
+                    {"SLT": None}),
+    "sngan-yaml": ("configs/digits/SNGAN.yaml with the section's defaults (seeded init, 1 D step)", {"SLT": {}}),
+    "sngan-mixed-w10": ("SNGAN.yaml + 10 x the moment loss (digits CNN, AMA), 1 D step, seeded",
+                        {"SLT": {**SEEDED, "moments": {**MOMENTS, "weight": 10.0}}}),
 }
 
 
-def _sections(overrides, steps):
-    base = yaml.safe_load(BASE_CFG.read_text())
+def _family(name):
+    return next(prefix for prefix in FAMILIES if name.startswith(prefix))
+
+
+def _base(name):
+    return CONFIGS / f"{FAMILIES[_family(name)]}.yaml"
+
+
+def _sections(name, steps):
+    overrides = VARIANTS[name][1]
+    base = yaml.safe_load(_base(name).read_text())
     sections = {key: dict(value) for key, value in base.items()}
     for key, value in overrides.items():
         if key == "SLT" and value is None:
@@ -99,8 +115,8 @@ def run(a):
             print(f"{folder.name}: seeds {' '.join(map(str, a.seeds))} kept in {a.data}", flush=True)
             continue
         folder.mkdir(exist_ok=True)
-        sections = _sections(VARIANTS[name][1], a.steps)
-        cfg = folder / "DCGAN.yaml"
+        sections = _sections(name, a.steps)
+        cfg = folder / _base(name).name
         cfg.write_text(yaml.safe_dump(sections, sort_keys=False))
         dense = "k" not in sections["SLT"]
         cli(["sweep", "-cfg", cfg, *(["--dense"] if dense else ["--k", 0.1]), "-data", data,
@@ -134,30 +150,21 @@ def report(a):
              "network), best row by train-split FID. A run still in progress shows `step/total`.", ""]
     lines += [*floor_lines(floors), "", TABLE_HEAD, "|---" * TABLE_HEAD.count(" | ") + "|---|"]
     results = _results(a)
-    dense = {seed: rows for name, _, seed, rows, _ in results if name == "dense"}
-    verdicts = []
+    dense = {(name, seed): rows for name, _, seed, rows, _ in results if name in {f + "dense" for f in FAMILIES}}
+    verdicts = {}
     for name, steps, seed, rows, ticket in results:
         best = min(rows, key=lambda r: r["value"])
         # the dense run's best over the same budget: its rows up to this run's last step
-        ref = min((r["value"] for r in dense.get(seed, []) if r["step"] <= rows[-1]["step"]), default=None)
-        ratio = f"{best['value'] / ref:.2f}" if ref and name != "dense" else "-"
+        ref = min((r["value"] for r in dense.get((_family(name) + "dense", seed), []) if r["step"] <= rows[-1]["step"]),
+                  default=None)
+        ratio = f"{best['value'] / ref:.2f}" if ref and (name, seed) not in dense else "-"
         lines.append(f"| {name} | {VARIANTS.get(name, ('?',))[0]} | {rows[-1]['step']}/{steps} | {seed} | "
                      f"{best['value']:.1f} ({best['step']}) | {rows[-1]['value']:.1f} | {best['kid']:.4f} | "
                      f"{best['classes']} | {ratio} | {ticket if ticket is not None else '-'} |")
         if ref and ticket is not None and rows[-1]["step"] == steps:  # finished tickets only
-            verdicts.append((best["value"] / ref, best["classes"], name, steps, seed))
-    lines += ["", "## Target: ticket train-split FID at most 1.5x the dense DCGAN's, all 10 classes", ""]
-    if verdicts:
-        ratio, classes, name, steps, seed = min(verdicts)
-        met = ratio <= 1.5 and classes == 10
-        lines.append(f"Best ticket: `{name}` ({steps} steps, seed {seed}), {ratio:.2f}x the dense run's train-split "
-                     f"FID, {classes} of 10 classes: target **{'met' if met else 'not met'}**"
-                     + ("" if met else f" (FID {ratio / 1.5:.2f}x the allowed 1.5x)") + ".")
-        falling = [n for n, st, _, rows, t in results if t is not None and rows[-1]["step"] == st
-                   and min(rows, key=lambda r: r["value"])["step"] == st]
-        if falling:
-            lines.append(f"Finished tickets still improving at their last save (best row = last row): "
-                         f"{', '.join(falling)}; a longer search may lower them further.")
+            dense_kid = min(dense[_family(name) + "dense", seed], key=lambda r: r["value"])["kid"]
+            verdicts.setdefault((name, steps), []).append((best["value"] / ref, best["classes"], best["kid"] - dense_kid))
+    lines += _verdicts(verdicts, dense)
     lines += ["", "Train-split FID at every save (classes covered in brackets):", "",
               "| variant | " + " | ".join(f"step {s}" for s in sorted({r["step"] for *_, rows, _ in results
                                                                          for r in rows})) + " |"]
@@ -169,14 +176,13 @@ def report(a):
     missing = [n for n in VARIANTS if n not in {r[0] for r in results}]
     if missing:
         lines += ["", f"Defined in the script but not run in this study: {', '.join(missing)}."]
-    lines += ["", "Reading. One seed per variant, at a budget far below docs/results.md's (the study shared two CPU "
-              "cores with other work), and the dense run's own FID swings from save to save (curve above), so the "
-              "table separates variants only coarsely. Tickets covering all 10 classes at their last save: "
-              f"{', '.join(n for n, _, _, rows, t in results if t is not None and rows[-1]['classes'] == 10) or 'none'}"
-              ". Likely cause of the "
-              "gap: the search moves G only by swapping which frozen weights are kept, at the learning rate "
-              "StudioGAN gives weights, while D (in the G-only variants) trains its weights at full speed and is near-perfect from the first "
-              "print on (Dis_loss in each point.log). A mixed loss (adversarial + moment matching) was not built."]
+    lines += ["", "Reading. The budget is far below StudioGAN's (2 shared CPU cores), and the dense runs' own FID swings "
+              "from save to save (table above), so a ratio to dense carries the dense run's noise as well as the "
+              "ticket's. Tickets covering all 10 classes at their last save: "
+              f"{', '.join(sorted({n for n, _, _, rows, t in results if t is not None and rows[-1]['classes'] == 10})) or 'none'}."
+              " In the G-only adversarial variants D trains its weights at full speed while the search moves G only "
+              "by swapping which frozen weights are kept; D is near-perfect from the first print on (Dis_loss in "
+              "each point.log)."]
     from studiogan_slt.studiogan import search_defaults
 
     lines += ["", "## What `SLT: {k: ...}` changes for an adversarial search (studiogan/search_defaults.py)", "",
@@ -189,6 +195,34 @@ def report(a):
     text = "\n".join(lines) + "\n"
     atomic.write_text(Path(a.docs) / "adversarial-study.md", text)
     print(text)
+
+
+def _mean_std(values, digits):
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5:.{digits}f}"
+
+
+def _verdicts(verdicts, dense):
+    """Issue 13's target per variant: the ticket's best train-split FID at most 1.5x its dense reference's (same
+    seed, same budget) on average, all 10 classes at every seed, over 3 seeds for DCGAN and 1 for SNGAN."""
+    lines = ["", "## Target: ticket train-split FID at most 1.5x the dense run's, all 10 classes (DCGAN: 3 seeds, "
+             "SNGAN: 1)", "", "The dense references themselves, best train-split FID over seeds (their own spread is "
+             "the noise any ticket/dense ratio carries):", ""]
+    for (name, seed), rows in sorted(dense.items()):
+        lines.append(f"- {name}, seed {seed}: {min(r['value'] for r in rows):.1f}")
+    lines += ["", "| variant | steps | seeds | ticket / dense FID, per seed | mean ± std | classes (fewest) | "
+              "KID ticket - dense | target |", "|---|---|---|---|---|---|---|---|"]
+    for (name, steps), rows in sorted(verdicts.items(), key=lambda item: sum(r[0] for r in item[1]) / len(item[1])):
+        ratios = [r[0] for r in rows]
+        needed = 1 if _family(name) == "sngan-" else 3
+        met = sum(ratios) / len(ratios) <= 1.5 and min(r[1] for r in rows) == 10
+        verdict = ("met" if met else "not met") + ("" if len(rows) >= needed else f" ({len(rows)} of {needed} seeds)")
+        lines.append(f"| {name} | {steps} | {len(rows)} | {', '.join(f'{x:.2f}' for x in ratios)} | "
+                     f"{_mean_std(ratios, 2)} | {min(r[1] for r in rows)} | {_mean_std([r[2] for r in rows], 4)} | "
+                     f"**{verdict}** |")
+    return lines
 
 
 def _arguments(r):

@@ -110,4 +110,6 @@ def study_main(doc_file, doc, run, report, steps, every, extra_run_arguments, ar
     rep.add_argument("--docs", default=str(Path(__file__).resolve().parents[1] / "docs"))
     a = p.parse_args(argv)
     archive(a.out, a.data)  # what an earlier sitting finished
+    if a.command == "report":
+        Path(a.docs).mkdir(parents=True, exist_ok=True)
     (run if a.command == "run" else report)(a)
