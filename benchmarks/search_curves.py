@@ -168,6 +168,7 @@ def report(a):
         figures.append(f"![FID against step, width {width}]({figure.name})")
     lines += _width_gap(plain, docs, figures, plt)
     lines += _lever_table(a, plain)
+    lines += _wall_times(a)
     text = "\n".join([*lines, "", *figures]) + "\n"
     atomic.write_text(docs / "search-curves.md", text)
     print(text)
@@ -284,6 +285,18 @@ def _lever_table(a, plain):
               "| width | steps | lever | FID - plain | KID - plain | FID / dense | KID - dense |",
               "|---|---|---|---|---|---|---|", *summary]
     return lines
+
+
+def _wall_times(a):
+    """The train step's wall time of each kept point, as its sweep recorded it (points kept before the records
+    were kept have none)."""
+    timed = [(folder, point, record["seconds"]["train"]) for (folder, point), (_, record) in
+             sorted(points(a.out, a.data).items()) if record and "train" in record["seconds"]]
+    if not timed:
+        return []
+    return ["", "## Wall time of each point (train step, single-threaded, 2 shared cores, several points at once)", "",
+            "| run folder | point | minutes |", "|---|---|---|",
+            *(f"| {folder} | {point} | {seconds / 60:.1f} |" for folder, point, seconds in timed)]
 
 
 def _arguments(r):
