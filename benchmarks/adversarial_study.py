@@ -32,11 +32,22 @@ METRIC = "fid_train"
 SEEDED = {"weight_init": "signed_kaiming_constant", "scaled": True}  # the moment-matching recipe's frozen weights
 HOST_INIT = {"weight_init": "keep", "scaled": False}
 MOMENTS = {"extractors": ["digits_cnn"], "ama": True, "ama_lr": 1e-5}  # the built-in extractor, the paper's AMA
-# name: (what it tests, {section: {key: value}} merged into configs/digits/DCGAN.yaml; SLT None: the dense run)
+
+
+def dense(**slt):
+    """A dense variant's SLT override: the YAML's section replaced by `slt`, which has no k (slt_section.DENSE_KEYS):
+    a plain dense StudioGAN run, with the moment loss added when `slt` holds moments with a weight."""
+    return ("dense", slt)
+
+
+# name: (what it tests, {section: {key: value}} merged into configs/digits/DCGAN.yaml; SLT dense(...): a dense run)
 VARIANTS = {
     "dense": ("dense DCGAN, 1 D step per G step (the reference of docs/results.md)",
-              {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": None}),
-    "dense-d2": ("dense DCGAN as configs/digits/DCGAN.yaml trains it (2 D steps per G step)", {"SLT": None}),
+              {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": dense()}),
+    "dense-d2": ("dense DCGAN as configs/digits/DCGAN.yaml trains it (2 D steps per G step)", {"SLT": dense()}),
+    "dense-mixed-w10": ("dense DCGAN, 1 D step, adversarial loss + 10 x the moment loss: the dense reference trained "
+                        "with mixed-w10's loss", {"OPTIMIZATION": {"d_updates_per_step": 1},
+                                                   "SLT": dense(moments={**MOMENTS, "weight": 10.0})}),
     "yaml": ("configs/digits/DCGAN.yaml (score lr = StudioGAN's g_lr 2e-4) with StudioGAN's own init (weight_init "
              "keep, the section's default before this study) and the plugin's d_updates_per_step 2 -> 1",
              {"SLT": HOST_INIT}),
@@ -69,11 +80,14 @@ VARIANTS = {
            "of the same generator", {"OPTIMIZATION": {"g_lr": 0.03}, "SLT": {
                **SEEDED, "train_mode": "moment_matching", "moments": {**MOMENTS, "lr_schedule": "cosine"}}}),
     "sngan-dense": ("dense SNGAN as configs/digits/SNGAN.yaml trains it (hinge, spectral norm in D, cBN, 2 D steps)",
-                    {"SLT": None}),
+                    {"SLT": dense()}),
     "sngan-yaml": ("configs/digits/SNGAN.yaml with the section's defaults (seeded init, 1 D step)", {"SLT": {}}),
     "sngan-mixed-w10": ("SNGAN.yaml + 10 x the moment loss (digits CNN, AMA), 1 D step, seeded",
                         {"SLT": {**SEEDED, "moments": {**MOMENTS, "weight": 10.0}}}),
 }
+
+# a ticket variant: the dense variant trained with the same loss (a fairer reference than the adversarial dense run)
+SAME_LOSS = {"mixed-w10": "dense-mixed-w10"}
 
 
 def _family(name):
@@ -89,14 +103,9 @@ def _sections(name, steps):
     base = yaml.safe_load(_base(name).read_text())
     sections = {key: dict(value) for key, value in base.items()}
     for key, value in overrides.items():
-        if key == "SLT" and value is None:
-            continue
-        sections[key] = {**sections.get(key, {}), **value}
+        sections[key] = dict(value[1]) if isinstance(value, tuple) else {**sections.get(key, {}), **value}
     sections["OPTIMIZATION"]["total_steps"] = steps
-    if "SLT" in overrides and overrides["SLT"] is None:
-        sections["SLT"] = {"digits_metric": METRIC}  # no k: a plain dense StudioGAN run that scores itself
-    else:
-        sections["SLT"]["digits_metric"] = METRIC
+    sections["SLT"]["digits_metric"] = METRIC
     return sections
 
 
@@ -151,7 +160,7 @@ def report(a):
     lines += [*floor_lines(floors), "", TABLE_HEAD, "|---" * TABLE_HEAD.count(" | ") + "|---|"]
     results = _results(a)
     dense = {(name, seed): rows for name, _, seed, rows, _ in results if name in {f + "dense" for f in FAMILIES}}
-    verdicts = {}
+    verdicts, by_name = {}, {(name, seed): rows for name, _, seed, rows, _ in results}
     for name, steps, seed, rows, ticket in results:
         best = min(rows, key=lambda r: r["value"])
         # the dense run's best over the same budget: its rows up to this run's last step
@@ -163,7 +172,10 @@ def report(a):
                      f"{best['classes']} | {ratio} | {ticket if ticket is not None else '-'} |")
         if ref and ticket is not None and rows[-1]["step"] == steps:  # finished tickets only
             dense_kid = min(dense[_family(name) + "dense", seed], key=lambda r: r["value"])["kid"]
-            verdicts.setdefault((name, steps), []).append((best["value"] / ref, best["classes"], best["kid"] - dense_kid))
+            same = by_name.get((SAME_LOSS.get(name), seed))
+            same_ratio = best["value"] / min(r["value"] for r in same) if same else None
+            verdicts.setdefault((name, steps), []).append((best["value"] / ref, best["classes"], best["kid"] - dense_kid,
+                                                           same_ratio))
     lines += _verdicts(verdicts, dense)
     lines += ["", "Train-split FID at every save (classes covered in brackets):", "",
               "| variant | " + " | ".join(f"step {s}" for s in sorted({r["step"] for *_, rows, _ in results
@@ -204,6 +216,11 @@ def _mean_std(values, digits):
     return f"{mean:.{digits}f} ± {(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5:.{digits}f}"
 
 
+def _same_loss(name, rows):
+    ratios = [r[3] for r in rows if r[3] is not None]
+    return f"{SAME_LOSS[name]}: {_mean_std(ratios, 2)} ({len(ratios)} seeds)" if ratios else "-"
+
+
 def _verdicts(verdicts, dense):
     """Issue 13's target per variant: the ticket's best train-split FID at most 1.5x its dense reference's (same
     seed, same budget) on average, all 10 classes at every seed, over 3 seeds for DCGAN and 1 for SNGAN."""
@@ -213,7 +230,8 @@ def _verdicts(verdicts, dense):
     for (name, seed), rows in sorted(dense.items()):
         lines.append(f"- {name}, seed {seed}: {min(r['value'] for r in rows):.1f}")
     lines += ["", "| variant | steps | seeds | ticket / dense FID, per seed | mean ± std | classes (fewest) | "
-              "KID ticket - dense | target |", "|---|---|---|---|---|---|---|---|"]
+              "KID ticket - dense | target | ticket / dense with the same loss (SAME_LOSS) |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for (name, steps), rows in sorted(verdicts.items(), key=lambda item: sum(r[0] for r in item[1]) / len(item[1])):
         ratios = [r[0] for r in rows]
         needed = 1 if _family(name) == "sngan-" else 3
@@ -221,7 +239,7 @@ def _verdicts(verdicts, dense):
         verdict = ("met" if met else "not met") + ("" if len(rows) >= needed else f" ({len(rows)} of {needed} seeds)")
         lines.append(f"| {name} | {steps} | {len(rows)} | {', '.join(f'{x:.2f}' for x in ratios)} | "
                      f"{_mean_std(ratios, 2)} | {min(r[1] for r in rows)} | {_mean_std([r[2] for r in rows], 4)} | "
-                     f"**{verdict}** |")
+                     f"**{verdict}** | {_same_loss(name, rows)} |")
     return lines
 
 

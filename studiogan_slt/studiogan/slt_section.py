@@ -29,6 +29,12 @@ DEFAULTS = {"k": NOT_SET, "targets": ["G"], **supermask_options.DEFAULTS, **SEAR
             "moments": {}, "digits_metric": None, "keep_host": []}
 
 
+# A section of only these keys, without k, is a plain dense StudioGAN run that scores itself and (moments, with a
+# weight) adds the moment loss to its adversarial one: the dense references of an adversarial search, measured the
+# same way and trained with the same loss.
+DENSE_KEYS = {"digits_metric", "moments"}
+
+
 def fail(key, message):
     """The one-line error for a bad value of SLT.<key>."""
     raise SLTError(f"SLT.{key}: {message}")
@@ -94,9 +100,7 @@ def validate(section):
     if mode == DENSE_MOMENT_MATCHING:
         if "targets" in section and values["targets"] != ["G"]:
             fail("targets", f"{values['targets']!r} is not allowed with train_mode {mode}; nothing is masked")
-    elif values["k"] == NOT_SET and set(section) != {"digits_metric"}:
-        # A section holding only the digits metric is a plain dense StudioGAN run that scores itself (the dense
-        # reference of an adversarial search, measured the same way).
+    elif values["k"] == NOT_SET and not set(section) <= DENSE_KEYS:
         fail("k", "required; use a number in (0, 1], the fraction of weights KEPT")
     if mode == MOMENT_MATCHING and values["targets"] != ["G"]:
         fail("targets", f"{values['targets']!r} is not allowed with train_mode {mode}; use [G] "

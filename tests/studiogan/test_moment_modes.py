@@ -216,8 +216,10 @@ def test_moment_loss_added_to_the_adversarial_one(studiogan_root, small_digits, 
     scores differ, the frozen tensors do not."""
     steps, slt = 5, 'k: 0.5\ntrain_mode: "adversarial"\nweight_init: "signed_kaiming_constant"\nbias_init: "uniform"'
     finals = {}
-    for name, moments in (("mixed", "weight: 10.0"), ("adversarial", None)):
-        cfg = _config(tmp_path / f"{name}.yaml", small_digits, slt, 1e-2, steps=steps, moments=moments or "")
+    # dense: no k, the section holds only the moments: the dense generator trained with the same mixed loss
+    for name, moments in (("mixed", "weight: 10.0"), ("adversarial", None), ("dense", "weight: 10.0")):
+        cfg = _config(tmp_path / f"{name}.yaml", small_digits, "" if name == "dense" else slt, 1e-2, steps=steps,
+                      moments=moments or "")
         if moments is None:  # no moments section at all: the plain adversarial search
             cfg.write_text(cfg.read_text().split("  moments:")[0])
         save = tmp_path / name
@@ -237,6 +239,7 @@ def test_moment_loss_added_to_the_adversarial_one(studiogan_root, small_digits, 
             # saved after update `steps`; StudioGAN's loop makes one more, logged too
             assert saved["ama"]["optimizer"]["state"][0]["step"] == steps
             assert len(lines) == steps + 1 and "moment distance" in lines[-1]
+    assert not any(k.endswith(".scores") for k in finals["dense"])
     mixed, plain = finals["mixed"], finals["adversarial"]
     scores = [k for k in mixed if k.endswith(".scores")]
     frozen = [k for k in mixed if not k.endswith(".scores") and not k.endswith(_STATISTICS)]
