@@ -236,7 +236,8 @@ def _verdicts(verdicts, dense):
         ratios = [r[0] for r in rows]
         needed = 1 if _family(name) == "sngan-" else 3
         met = sum(ratios) / len(ratios) <= 1.5 and min(r[1] for r in rows) == 10
-        verdict = ("met" if met else "not met") + ("" if len(rows) >= needed else f" ({len(rows)} of {needed} seeds)")
+        verdict = ("met" if met else "not met") if len(rows) >= needed else \
+            f"pending: {len(rows)} of {needed} seeds ({'within' if met else 'outside'} the target so far)"
         lines.append(f"| {name} | {steps} | {len(rows)} | {', '.join(f'{x:.2f}' for x in ratios)} | "
                      f"{_mean_std(ratios, 2)} | {min(r[1] for r in rows)} | {_mean_std([r[2] for r in rows], 4)} | "
                      f"**{verdict}** | {_same_loss(name, rows)} |")
