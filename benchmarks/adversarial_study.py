@@ -173,7 +173,8 @@ def report(a):
         if ref and ticket is not None and rows[-1]["step"] == steps:  # finished tickets only
             dense_kid = min(dense[_family(name) + "dense", seed], key=lambda r: r["value"])["kid"]
             same = by_name.get((SAME_LOSS.get(name), seed))
-            same_ratio = best["value"] / min(r["value"] for r in same) if same else None
+            finished = same and same[-1]["step"] == steps
+            same_ratio = best["value"] / min(r["value"] for r in same) if finished else None
             verdicts.setdefault((name, steps), []).append((best["value"] / ref, best["classes"], best["kid"] - dense_kid,
                                                            same_ratio))
     lines += _verdicts(verdicts, dense)
