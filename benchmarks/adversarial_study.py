@@ -48,8 +48,9 @@ VARIANTS = {
     "dense-mixed-w10": ("dense DCGAN, 1 D step, adversarial loss + 10 x the moment loss: the dense reference trained "
                         "with mixed-w10's loss", {"OPTIMIZATION": {"d_updates_per_step": 1},
                                                    "SLT": dense(moments={**MOMENTS, "weight": 10.0})}),
-    "yaml": ("configs/digits/DCGAN.yaml without its moment loss (score lr = StudioGAN's g_lr 2e-4) with StudioGAN's own init (weight_init "
-             "keep, the section's default before this study) and the plugin's d_updates_per_step 2 -> 1",
+    "yaml": ("configs/digits/DCGAN.yaml without its moment loss (score lr = StudioGAN's g_lr 2e-4) with StudioGAN's "
+             "own init (weight_init keep, the section's default before this study) and the plugin's "
+             "d_updates_per_step 2 -> 1",
              {"SLT": HOST_INIT}),
     "yaml-host": ("as yaml, with the YAML's own 2 D steps per G step (SLT.keep_host)",
                   {"SLT": {**HOST_INIT, "keep_host": ["OPTIMIZATION.d_updates_per_step"]}}),
