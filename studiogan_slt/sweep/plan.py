@@ -2,7 +2,8 @@
 
 A point's YAML is the user's YAML with SLT.k and SLT.seed set; a dense point is what the same search mode calls
 dense (see studiogan/slt_section.py): for the adversarial mode the YAML without its SLT section (a plain StudioGAN run),
-for the moment-matching modes train_mode dense_moment_matching with the same `moments:` options (same loss,
+keeping only its `moments` (a mixed search's dense reference trains with the same loss) and `digits_metric`; for the
+moment-matching modes train_mode dense_moment_matching with the same `moments:` options (same loss,
 G's weights trained, nothing masked). The YAML's file name becomes StudioGAN's run name (main.py:136), so every
 point gets its own name: <config>-k<k>-s<seed>, or <config>-dense-s<seed>.
 """
@@ -30,14 +31,17 @@ def _read(cfg_file):
 
 
 def _dense_sections(sections):
-    slt = sections.get("SLT")
+    slt = sections.get("SLT") or {}
     dense = {key: value for key, value in sections.items() if key != "SLT"}
-    mode = (slt or {}).get("train_mode", slt_section.ADVERSARIAL)
-    if mode in slt_section.MOMENT_MODES:
-        dense["SLT"] = {"train_mode": slt_section.DENSE_MOMENT_MATCHING, "moments": slt.get("moments", {})}
-    if (slt or {}).get("digits_metric") is not None:
-        # the dense reference scores itself the same way (a section of only the metric is a plain dense run)
-        dense.setdefault("SLT", {})["digits_metric"] = slt["digits_metric"]
+    if slt.get("train_mode", slt_section.ADVERSARIAL) in slt_section.MOMENT_MODES:
+        kept = {"train_mode": slt_section.DENSE_MOMENT_MATCHING, "moments": slt.get("moments", {})}
+    else:
+        # a mixed search's reference trains with the same moment loss (a section without k: slt_section.DENSE_KEYS)
+        kept = {"moments": slt["moments"]} if slt.get("moments") else {}
+    if slt.get("digits_metric") is not None:
+        kept["digits_metric"] = slt["digits_metric"]  # the dense reference scores itself the same way
+    if kept:
+        dense["SLT"] = kept
     return dense
 
 

@@ -52,6 +52,18 @@ def test_adversarial_dense_point_keeps_the_digits_metric(tmp_path):
         slt_section.validate({"digits_metric": "kid", "bias_init": "uniform"})
 
 
+def test_mixed_search_dense_point_keeps_the_moment_loss(tmp_path):
+    # the dense reference of adversarial + moment loss trains with the same loss: a section without k, of moments
+    mixed = {**MOMENTS, "weight": 10.0}
+    cfg = _cfg(tmp_path, "DCGAN", {"k": 0.1, "moments": mixed, "digits_metric": "kid"})
+    (dense,) = plan(cfg, [], [0], dense=True)
+    assert dense.sections["SLT"] == {"moments": mixed, "digits_metric": "kid"}
+    write_yaml(dense, tmp_path / "d.yaml")
+    values = slt_section.load(tmp_path / "d.yaml")
+    assert not slt_section.masks_generator(values) and slt_section.moment_step(values)
+    assert values["moments"]["weight"] == 10.0
+
+
 def test_moment_matching_dense_point_keeps_the_loss(tmp_path):
     cfg = _cfg(tmp_path, "MM", {"k": 0.1, "train_mode": "moment_matching", "weight_init": "signed_kaiming_constant",
                                 "moments": MOMENTS})
