@@ -207,8 +207,9 @@ def report(a):
     lines += [f"- `{name}` -> {value}: {why}" for name, (value, why) in search_defaults.ADVERSARIAL.items()]
     lines += ["", "Every ticket above ran with it; the evidence for it is the first study noted in "
               "benchmarks/digits_plan.py (ADVERSARIAL), not re-measured here (variant yaml-host keeps the YAML's "
-              "2 D steps). The seeded init (d1-seeded) became the SLT section's default from its row against yaml: "
-              "no worse a search, and a ticket of masks only (ticket bytes)."]
+              "2 D steps). The seeded init (d1-seeded) became the SLT section's default from its row against yaml in "
+              "an earlier run of this study at 200 steps, whose run folders did not outlive their sitting: no worse a "
+              "search, and a ticket of masks only (sizes: docs/benchmarks.md); at 300 steps neither is rerun yet."]
     text = "\n".join(lines) + "\n"
     atomic.write_text(Path(a.docs) / "adversarial-study.md", text)
     print(text)
