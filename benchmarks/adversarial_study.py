@@ -34,20 +34,17 @@ HOST_INIT = {"weight_init": "keep", "scaled": False}
 MOMENTS = {"extractors": ["digits_cnn"], "ama": True, "ama_lr": 1e-5}  # the built-in extractor, the paper's AMA
 
 
-def dense(**slt):
-    """A dense variant's SLT override: the YAML's section replaced by `slt`, which has no k (slt_section.DENSE_KEYS):
-    a plain dense StudioGAN run, with the moment loss added when `slt` holds moments with a weight."""
-    return ("dense", slt)
+DENSE = {"dense": True}  # a variant's override that trains its YAML's dense reference (sweep --dense derives it)
 
 
-# name: (what it tests, {section: {key: value}} merged into configs/digits/DCGAN.yaml; SLT dense(...): a dense run)
+# name: (what it tests, {section: {key: value}} merged into configs/digits/DCGAN.yaml, **DENSE: its dense reference)
 VARIANTS = {
     "dense": ("dense DCGAN, 1 D step per G step (the reference of docs/results.md)",
-              {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": dense()}),
-    "dense-d2": ("dense DCGAN as configs/digits/DCGAN.yaml trains it (2 D steps per G step)", {"SLT": dense()}),
+              {"OPTIMIZATION": {"d_updates_per_step": 1}, **DENSE}),
+    "dense-d2": ("dense DCGAN as configs/digits/DCGAN.yaml trains it (2 D steps per G step)", DENSE),
     "dense-mixed-w10": ("dense DCGAN, 1 D step, adversarial loss + 10 x the moment loss: the dense reference trained "
                         "with mixed-w10's loss", {"OPTIMIZATION": {"d_updates_per_step": 1},
-                                                   "SLT": dense(moments={**MOMENTS, "weight": 10.0})}),
+                                                   "SLT": {"moments": {**MOMENTS, "weight": 10.0}}, **DENSE}),
     "yaml": ("configs/digits/DCGAN.yaml without its moment loss (score lr = StudioGAN's g_lr 2e-4) with StudioGAN's "
              "own init (weight_init keep, the section's default before this study) and the plugin's "
              "d_updates_per_step 2 -> 1",
@@ -81,7 +78,7 @@ VARIANTS = {
            "of the same generator", {"OPTIMIZATION": {"g_lr": 0.03}, "SLT": {
                **SEEDED, "train_mode": "moment_matching", "moments": {**MOMENTS, "lr_schedule": "cosine"}}}),
     "sngan-dense": ("dense SNGAN as configs/digits/SNGAN.yaml trains it (hinge, spectral norm in D, cBN, 2 D steps)",
-                    {"SLT": dense()}),
+                    DENSE),
     "sngan-yaml": ("configs/digits/SNGAN.yaml without its moment loss (the adversarial search alone; seeded init, "
                    "1 D step)", {"SLT": {}}),
     "sngan-mixed-w10": ("SNGAN.yaml + 10 x the moment loss (digits CNN, AMA), 1 D step, seeded",
@@ -107,7 +104,8 @@ def _sections(name, steps):
     # the shipped YAMLs search with the mixed loss; here every variant names its own loss (none: adversarial alone)
     sections["SLT"].pop("moments", None)
     for key, value in overrides.items():
-        sections[key] = dict(value[1]) if isinstance(value, tuple) else {**sections.get(key, {}), **value}
+        if key not in DENSE:
+            sections[key] = {**sections.get(key, {}), **value}
     sections["OPTIMIZATION"]["total_steps"] = steps
     sections["SLT"]["digits_metric"] = METRIC
     return sections
@@ -131,7 +129,7 @@ def run(a):
         sections = _sections(name, a.steps)
         cfg = folder / _base(name).name
         cfg.write_text(yaml.safe_dump(sections, sort_keys=False))
-        dense = "k" not in sections["SLT"]
+        dense = VARIANTS[name][1].get("dense", False)
         cli(["sweep", "-cfg", cfg, *(["--dense"] if dense else ["--k", 0.1]), "-data", data,
               "-save", folder / "points", "--seeds", *seeds, "-metrics", "none", "--num_workers", 1,
               "--print_freq", min(50, a.every), "--save_freq", a.every])

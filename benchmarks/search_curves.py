@@ -26,7 +26,8 @@ from pathlib import Path
 import yaml
 
 from digits_plan import DATA, DENSE_LR, GENERATOR, MOMENTS, PRE, SLT_LR, SLT_RECIPE
-from study_cli import archive, cli, digits_inputs, floor_lines, points, seeds_to_run, study_main
+from study_cli import archive, cli, digits_inputs, floor_lines, points as kept_points, seeds_to_run, study_main, \
+    wall_time_lines
 
 METRIC = "fid_train"
 # name: (what it changes, {section: {key: value}} merged into the SLT arm's YAML, given the budget in steps).
@@ -104,11 +105,11 @@ def run(a):
             archive(out, a.data)
 
 
-def _curves(a, levers=False):
-    """{(width, steps): {(arm, seed): [rows]}} of every point kept in --data or in progress in --out: the plain
-    arms, or with `levers` the lever arms (arm = lever name)."""
+def _curves(kept, levers=False):
+    """{(width, steps): {(arm, seed): [rows]}} of study_cli.points: the plain arms, or with `levers` the lever
+    arms (arm = lever name)."""
     found = {}
-    for (folder, point), (rows, _) in points(a.out, a.data).items():
+    for (folder, point), (rows, _) in kept.items():
         m = FOLDER.fullmatch(folder)
         if not m or bool(m.group(3)) != levers:
             continue
@@ -144,7 +145,8 @@ def report(a):
               " steps to reach dense's best | dense's first step at or below this best (step ratio) |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     figures = []
-    plain = _curves(a)
+    kept = kept_points(a.out, a.data)
+    plain = _curves(kept)
     for (width, steps), points in sorted(plain.items()):
         fig, ax = plt.subplots(figsize=(6, 4))
         dense_rows = {seed: rows for (arm, seed), rows in points.items() if arm == "dense"}
@@ -167,8 +169,8 @@ def report(a):
         _save(fig, figure)
         figures.append(f"![FID against step, width {width}]({figure.name})")
     lines += _width_gap(plain, docs, figures, plt)
-    lines += _lever_table(a, plain)
-    lines += _wall_times(a)
+    lines += _lever_table(kept, plain)
+    lines += wall_time_lines(kept)
     text = "\n".join([*lines, "", *figures]) + "\n"
     atomic.write_text(docs / "search-curves.md", text)
     print(text)
@@ -243,10 +245,10 @@ def _width_gap(plain, docs, figures, plt):
     return lines
 
 
-def _lever_table(a, plain):
+def _lever_table(kept, plain):
     """The ablation: each lever's best train-split FID and KID against the plain search of the same width, budget
     and seed (paired differences; negative is better)."""
-    levers = _curves(a, levers=True)
+    levers = _curves(kept, levers=True)
     if not levers:
         return []
     lines = ["", "## Lever ablation (each lever on, paired by seed with the plain search; negative is better)", "",
@@ -285,18 +287,6 @@ def _lever_table(a, plain):
               "| width | steps | lever | FID - plain | KID - plain | FID / dense | KID - dense |",
               "|---|---|---|---|---|---|---|", *summary]
     return lines
-
-
-def _wall_times(a):
-    """The train step's wall time of each kept point, as its sweep recorded it (points kept before the records
-    were kept have none)."""
-    timed = [(folder, point, record["seconds"]["train"]) for (folder, point), (_, record) in
-             sorted(points(a.out, a.data).items()) if record and "train" in record["seconds"]]
-    if not timed:
-        return []
-    return ["", "## Wall time of each point (train step, single-threaded, 2 shared cores, several points at once)", "",
-            "| run folder | point | minutes |", "|---|---|---|",
-            *(f"| {folder} | {point} | {seconds / 60:.1f} |" for folder, point, seconds in timed)]
 
 
 def _arguments(r):

@@ -75,6 +75,17 @@ def points(out, data):
     return found
 
 
+def wall_time_lines(kept):
+    """The markdown table of the train step's wall time of each point of `points` whose sweep recorded it."""
+    timed = [(folder, point, record["seconds"]["train"]) for (folder, point), (_, record) in sorted(kept.items())
+             if record and "train" in record["seconds"]]
+    if not timed:
+        return []
+    return ["", "## Wall time of each point (train step, single-threaded, 2 shared cores, several points at once)", "",
+            "| run folder | point | minutes |", "|---|---|---|",
+            *(f"| {folder} | {point} | {seconds / 60:.1f} |" for folder, point, seconds in timed)]
+
+
 def seeds_to_run(data, folder, seeds, per_seed):
     """The seeds for which DATA/<folder> holds fewer than `per_seed` finished points (the sweep names its points
     ...-s<seed>)."""
