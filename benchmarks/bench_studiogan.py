@@ -33,8 +33,10 @@ def write_configs(folder, total_steps):
     with open(CONFIG) as f:
         base = yaml.safe_load(f)
     base["OPTIMIZATION"]["total_steps"] = total_steps
-    # the same work per step as dense: without keep_host a search takes 1 D step per G step (search_defaults.py)
-    slt = dict(base, SLT=dict(base["SLT"], k=0.1, keep_host=["OPTIMIZATION.d_updates_per_step"]))
+    # the same work per step as dense: without keep_host a search takes 1 D step per G step and, on digits, adds
+    # the moment loss (search_defaults.py); the YAML's own moment loss is dropped for the same reason
+    search = {key: value for key, value in base["SLT"].items() if key != "moments"}
+    slt = dict(base, SLT=dict(search, k=0.1, keep_host=["OPTIMIZATION.d_updates_per_step", "SLT.moments"]))
     dense = {key: value for key, value in base.items() if key != "SLT"}
     paths = {}
     for variant, file_name, cfg in zip(VARIANTS, ("dense.yaml", "slt.yaml"), (dense, slt)):

@@ -5,9 +5,9 @@ their committed data.
 
 A run folder does not outlive a sitting (a new checkout has none), so each lever study keeps the digits curve of
 every finished point in a folder under docs/ (--data): DATA/<run folder>/<point>.csv, the point's
-digits_metric.csv as it was when the point finished, and <point>.json beside it (the wall seconds of each sweep
-step, the ticket's size). `run` trains only the seeds whose points DATA lacks, and `report` reads DATA, plus the
-points of --out still in progress.
+digits_metric.csv as it was when the point finished, <point>.json beside it (the wall seconds of each sweep
+step, the ticket's size), and <point>.png, StudioGAN's canvas of generated images at the point's best save. `run`
+trains only the seeds whose points DATA lacks, and `report` reads DATA, plus the points of --out still in progress.
 """
 import argparse
 import json
@@ -39,18 +39,25 @@ def digits_inputs(out):
 
 
 def archive(out, data):
-    """Copy every finished point under OUT/<folder>/points/ that DATA does not hold yet into DATA."""
+    """Copy every finished point under OUT/<folder>/points/ into DATA, but for the files DATA holds already."""
     from studiogan_slt import atomic
-    from studiogan_slt.studiogan.digits_selection import FILE_NAME
+    from studiogan_slt.studiogan.digits_selection import FILE_NAME, read_rows
     from studiogan_slt.sweep.point import DONE
 
     for done in sorted(Path(out).glob(f"*/points/*/{DONE}")):
         point = done.parent
         kept = Path(data) / point.parents[1].name / f"{point.name}.csv"
         curves = list(point.glob(f"statistics/*/{FILE_NAME}"))
-        if kept.is_file() or len(curves) != 1:
+        if len(curves) != 1:
             continue
         kept.parent.mkdir(parents=True, exist_ok=True)
+        best = min(read_rows(str(curves[0])), key=lambda row: row["value"])["step"]
+        # StudioGAN draws a canvas at every save (loader.py:417), named by the same step as the digits metric's row
+        for canvas in point.glob(f"figures/*/generated_canvas_{best}.png"):
+            if not kept.with_suffix(".png").is_file():
+                atomic.write_bytes(kept.with_suffix(".png"), canvas.read_bytes())
+        if kept.is_file():
+            continue
         ticket = point / "ticket.slt"
         record = {"seconds": json.loads(done.read_text())["seconds"],
                   "ticket_bytes": ticket.stat().st_size if ticket.is_file() else None}
@@ -91,6 +98,28 @@ def seeds_to_run(data, folder, seeds, per_seed):
     ...-s<seed>)."""
     kept = [p.stem for p in (Path(data) / folder).glob("*.csv")]
     return [s for s in seeds if sum(name.endswith(f"-s{s}") for name in kept) < per_seed]
+
+
+def _markers(name):
+    return f"<!-- begin {name} (generated: edit the script, not this block) -->", f"<!-- end {name} -->"
+
+
+def splice(text, name, block):
+    """`text` with the block `name` (between its markers) replaced by `block`, or appended where it has none: how a
+    study writes its section of a page that another script generates (docs/results.md)."""
+    begin, end = _markers(name)
+    new = f"{begin}\n{block.strip()}\n{end}\n"
+    if begin in text and end in text:
+        return text[:text.index(begin)] + new + text[text.index(end) + len(end):].lstrip("\n")
+    return text.rstrip("\n") + "\n\n" + new
+
+
+def blocks(text):
+    """{name: block} of every spliced block in `text`: what the page's own script keeps when it rewrites the page."""
+    import re
+
+    return {m.group(1): m.group(2) for m in re.finditer(r"<!-- begin (\S+) \(generated[^>]*-->\n(.*?)\n<!-- end \1 -->",
+                                                       text, re.S)}
 
 
 def floor_lines(floors):

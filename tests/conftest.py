@@ -20,3 +20,17 @@ def empty_hub(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setattr(torch.hub, "_hub_dir", None)  # forget a set_dir() made elsewhere
     return tmp_path / "torch" / "hub" / "checkpoints"
+
+
+@pytest.fixture
+def builtin_extractor(tmp_path, monkeypatch):
+    """The built-in extractor's weights already in an empty user cache (untrained: validation only loads them)."""
+    import torch
+
+    from studiogan_slt.metrics import digits_net
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = digits_net.cached_weights_path()
+    path.parent.mkdir(parents=True)
+    torch.save(digits_net.digits_cnn().state_dict(), path)
+    return path

@@ -54,9 +54,9 @@ def _check_plugin_keys(values):
         fail("digits_metric", f"{values['digits_metric']!r} is not allowed; use one of {', '.join(DIGITS_METRICS)} "
                               "(the best checkpoint by that digits metric) or null")
     keep = values["keep_host"]
-    if not isinstance(keep, list) or any(name not in search_defaults.ADVERSARIAL for name in keep):
-        fail("keep_host", f"{keep!r} is not allowed; use a list of the StudioGAN settings an adversarial search "
-                          f"changes: {', '.join(search_defaults.ADVERSARIAL)}")
+    if not isinstance(keep, list) or any(name not in search_defaults.CHANGED for name in keep):
+        fail("keep_host", f"{keep!r} is not allowed; use a list of the settings an adversarial search "
+                          f"changes: {', '.join(search_defaults.CHANGED)}")
     seed = values["seed"]
     if isinstance(seed, int) and not isinstance(seed, bool) and seed < 0:
         fail("seed", f"{seed} is not allowed; use an integer >= 0 (the SLT seed is always fixed; StudioGAN's "

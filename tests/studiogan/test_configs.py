@@ -26,18 +26,6 @@ def _uses_imagenet_vgg(data):
     return "vgg19_bn" in (data.get("SLT") or {}).get("moments", {}).get("extractors", [])
 
 
-@pytest.fixture
-def builtin_extractor(tmp_path, monkeypatch):
-    """The built-in extractor's weights already in an empty user cache (untrained: validation only loads them)."""
-    from studiogan_slt.metrics import digits_net
-
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    path = digits_net.cached_weights_path()
-    path.parent.mkdir(parents=True)
-    torch.save(digits_cnn().state_dict(), path)
-    return path
-
-
 @pytest.mark.parametrize("name", sorted(str(p.relative_to(CONFIGS)) for p in CONFIGS.rglob("*.yaml")))
 def test_every_config_passes_slt_validation(name, empty_hub, builtin_extractor, tmp_path):
     path = CONFIGS / name

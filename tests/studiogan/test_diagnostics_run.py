@@ -16,6 +16,7 @@ from studiogan_slt.cli import main
 from studiogan_slt.supermask import diagnostics
 from studiogan_slt.reporting.runlog import find_runs
 from tests.studiogan.driving import run_jobs
+from tests.studiogan.tiny_config import ADVERSARIAL_ONLY
 
 COMMON = {"DATA": {"name": "DIGITS", "img_size": 32, "num_classes": 10}, "PRE": {"apply_rflip": False}}
 ADVERSARIAL = {
@@ -24,7 +25,7 @@ ADVERSARIAL = {
     "LOSS": {"adv_loss": "hinge"},
     # large learning rates, so that 4 updates move some masks
     "OPTIMIZATION": {"batch_size": 8, "g_lr": 0.05, "d_lr": 0.05, "d_updates_per_step": 1, "total_steps": 3},
-    "SLT": {"k": 0.3, "targets": ["G", "D"], "bias_init": "uniform"}}
+    "SLT": {"k": 0.3, "targets": ["G", "D"], "bias_init": "uniform", **ADVERSARIAL_ONLY}}
 MOMENTS = {
     "MODEL": {"g_cond_mtd": "W/O", "d_cond_mtd": "W/O", "g_conv_dim": 8, "d_conv_dim": 8, "z_dim": 32},
     "OPTIMIZATION": {"batch_size": 16, "g_lr": 0.05, "total_steps": 3},

@@ -42,7 +42,7 @@ MODEL:
 OPTIMIZATION: {batch_size: 8, d_updates_per_step: 1, g_lr: 0.01, total_steps: 4}
 """
 # The seeded init: every frozen tensor regenerates from (seed, name), so the ticket stores masks only.
-RESNET_SLT = 'SLT: {k: 0.1, weight_init: "signed_kaiming_constant", bias_init: "uniform"}\n'
+RESNET_SLT = 'SLT: {k: 0.1, weight_init: "signed_kaiming_constant", bias_init: "uniform", keep_host: [SLT.moments]}\n'
 DCGAN = """\
 DATA: {name: "DIGITS", img_size: 32, num_classes: 10}
 PRE: {apply_rflip: false}
@@ -51,7 +51,7 @@ OPTIMIZATION: {batch_size: 8, d_updates_per_step: 1, total_steps: 2}
 """
 # StudioGAN's own init (weight_init keep): kept values are stored; D is masked too, so its dense export must keep
 # the fields StudioGAN reads from D's checkpoint.
-DCGAN_SLT = 'SLT: {k: 0.3, targets: ["G", "D"], weight_init: "keep", scaled: false}\n'
+DCGAN_SLT = 'SLT: {k: 0.3, targets: ["G", "D"], weight_init: "keep", scaled: false, keep_host: [SLT.moments]}\n'
 
 
 def _train(name, cfg, save, steps, digits):

@@ -16,13 +16,14 @@ import yaml
 from studiogan_slt.ticket.save_load import read_ticket
 
 from tests.studiogan.driving import run_jobs
+from tests.studiogan.tiny_config import ADVERSARIAL_ONLY
 
 KILLS = 20
 CFG = {"DATA": {"name": "DIGITS", "img_size": 32, "num_classes": 10}, "PRE": {"apply_rflip": False},
        "MODEL": {"g_cond_mtd": "W/O", "d_cond_mtd": "W/O", "g_conv_dim": 8, "d_conv_dim": 8, "z_dim": 16,
                  "apply_g_ema": True, "g_ema_decay": 0.5, "g_ema_start": 0},
        "OPTIMIZATION": {"batch_size": 8, "d_updates_per_step": 1, "total_steps": 50},
-       "SLT": {"k": 0.3, "bias_init": "uniform"}}
+       "SLT": {"k": 0.3, "bias_init": "uniform", **ADVERSARIAL_ONLY}}
 # A wider generator for the export: a ticket of a few MB takes milliseconds to write, a window kills can hit.
 WIDE = {**CFG, "MODEL": {**CFG["MODEL"], "g_conv_dim": 48}, "OPTIMIZATION": {**CFG["OPTIMIZATION"], "total_steps": 1}}
 QUICK = ["-metrics", "none", "--num_workers", "1", "--print_freq", "1", "--save_freq", "1", "--seed", "0"]

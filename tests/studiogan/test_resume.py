@@ -15,6 +15,7 @@ import torch
 import yaml
 
 from tests.studiogan.driving import run_jobs
+from tests.studiogan.tiny_config import ADVERSARIAL_ONLY
 
 BASE = {"DATA": {"name": "DIGITS", "img_size": 32, "num_classes": 10}, "PRE": {"apply_rflip": False},
         "MODEL": {"g_cond_mtd": "W/O", "d_cond_mtd": "W/O", "g_conv_dim": 8, "d_conv_dim": 8, "z_dim": 16,
@@ -26,7 +27,7 @@ FINAL = 6
 
 def _modes(extractor):
     return {
-        "adversarial": {**BASE, "SLT": {"k": 0.3, "bias_init": "uniform"}},
+        "adversarial": {**BASE, "SLT": {"k": 0.3, "bias_init": "uniform", **ADVERSARIAL_ONLY}},
         "moment_matching": {**BASE, "SLT": {"k": 0.3, "bias_init": "uniform", "train_mode": "moment_matching",
                                             "moments": {"extractors": [{
                                                 "network": "studiogan_slt.metrics.digits_net:digits_cnn",

@@ -1,5 +1,6 @@
-"""The StudioGAN settings an adversarial score search changes (studiogan/search_defaults.py): only for an
-adversarial search, each unless named in SLT.keep_host, one log line per change. No StudioGAN needed."""
+"""The settings an adversarial score search changes (studiogan/search_defaults.py): only for an adversarial search,
+each unless named in SLT.keep_host, one log line per change; on DIGITS the mixed loss where the YAML gives no
+moments. No StudioGAN needed, but for the test that parses through StudioGAN's own config."""
 from types import SimpleNamespace
 
 import pytest
@@ -10,9 +11,9 @@ from studiogan_slt.studiogan import search_defaults, slt_section
 NAMES = list(search_defaults.ADVERSARIAL)
 
 
-def _cfgs(value=lambda v: ("host", v)):
-    """StudioGAN's parsed config as far as the table touches it; by default at values other than the search's."""
-    cfgs = SimpleNamespace()
+def _cfgs(value=lambda v: ("host", v), data="CIFAR10", moments=None):
+    """StudioGAN's parsed config as far as the tables touch it; by default at values other than the search's."""
+    cfgs = SimpleNamespace(DATA=SimpleNamespace(name=data), SLT=SimpleNamespace(moments=moments or {}))
     for name, (v, _) in search_defaults.ADVERSARIAL.items():
         section, key = name.split(".")
         setattr(cfgs, section, getattr(cfgs, section, SimpleNamespace()))
@@ -60,6 +61,24 @@ def test_a_value_already_right_is_not_logged():
     assert search_defaults.apply(cfgs, _search()) == []
 
 
+def test_on_digits_a_search_without_moments_gets_the_mixed_loss(builtin_extractor):
+    from studiogan_slt.studiogan import moment_mode
+
+    value, why = search_defaults.ON_DIGITS["SLT.moments"]
+    cfgs = _cfgs(data="DIGITS")
+    lines = search_defaults.apply(cfgs, _search())
+    assert cfgs.SLT.moments == moment_mode.validate(value) and cfgs.SLT.moments["weight"] == 10.0
+    assert cfgs.SLT.moments["extractors"][0]["weights"] == str(builtin_extractor)
+    assert lines[-1].startswith("SLT: SLT.moments {} -> ") and why in lines[-1] and len(lines) == len(NAMES) + 1
+    # the user's own moment loss, keep_host, and other data sets are left alone
+    own = {"extractors": ["digits_cnn"], "weight": 1.0}
+    for cfgs, slt in ((_cfgs(data="DIGITS", moments=own), _search(moments=own)),
+                      (_cfgs(data="DIGITS"), _search(keep_host=["SLT.moments"])), (_cfgs(), _search())):
+        before = dict(cfgs.SLT.moments)
+        assert not any("SLT.moments" in line for line in search_defaults.apply(cfgs, slt))
+        assert cfgs.SLT.moments == before
+
+
 @pytest.mark.parametrize("keep", ["OPTIMIZATION.d_updates_per_step", ["OPTIMIZATION.g_lr_typo"], [3]])
 def test_keep_host_names_only_settings_of_the_table(keep):
     with pytest.raises(SLTError, match="SLT.keep_host: .* not allowed"):
@@ -76,11 +95,11 @@ for cfg in sys.argv[1:]:
     print(json.dumps([cfgs.OPTIMIZATION.d_updates_per_step, cfgs.slt_search_changes]))
 """
 # SLT section: (d_updates_per_step StudioGAN trains with, lines logged); the YAML sets 2, as StudioGAN's DCGAN does
-PARSED = {"{k: 0.1}": (1, 1), "{k: 0.1, keep_host: [OPTIMIZATION.d_updates_per_step]}": (2, 0),
+PARSED = {"{k: 0.1}": (1, 2), "{k: 0.1, keep_host: [OPTIMIZATION.d_updates_per_step, SLT.moments]}": (2, 0),
           "{digits_metric: kid}": (2, 0)}
 
 
-def test_studiogan_parses_the_search_settings(studiogan_root, tmp_path):
+def test_studiogan_parses_the_search_settings(studiogan_root, tmp_path, builtin_extractor):
     """Through StudioGAN's own config parsing, in a process of its own (importing StudioGAN patches modules)."""
     import json
     import os

@@ -22,12 +22,13 @@ from click.testing import CliRunner
 from studiogan_slt.cli import main
 
 from tests.studiogan.driving import run_jobs
+from tests.studiogan.tiny_config import ADVERSARIAL_ONLY
 
 CFG = {"DATA": {"name": "DIGITS", "img_size": 32, "num_classes": 10}, "PRE": {"apply_rflip": False},
        "MODEL": {"g_cond_mtd": "W/O", "d_cond_mtd": "W/O", "g_conv_dim": 8, "d_conv_dim": 8, "z_dim": 16,
                  "apply_g_ema": True, "g_ema_decay": 0.5, "g_ema_start": 0},
        "OPTIMIZATION": {"batch_size": 8, "d_updates_per_step": 1, "total_steps": 1},
-       "SLT": {"k": 0.3}}
+       "SLT": {"k": 0.3, **ADVERSARIAL_ONLY}}
 QUICK = ["-metrics", "none", "--num_workers", "1", "--print_freq", "1", "--save_freq", "1", "--seed", "0"]
 
 

@@ -3,6 +3,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.studiogan.tiny_config import ADVERSARIAL_ONLY
+
 DRIVER = Path(__file__).with_name("driver.py")
 DATA = {"name": "DIGITS", "img_size": 32, "num_classes": 10}
 PRE = {"apply_rflip": False}  # a mirrored digit is not a digit; the plugin warns when flips are on
@@ -11,20 +13,20 @@ BACKBONES = {
     # ConvTranspose2d generator, unconditional
     "DCGAN": {"MODEL": {"backbone": "deep_conv", "g_conv_dim": "N/A", "d_conv_dim": "N/A", **EMA},
               "OPTIMIZATION": {"batch_size": 8, "d_updates_per_step": 1, "total_steps": 1},
-              "SLT": {"k": 0.3, "bias_init": "uniform"}},
+              "SLT": {"k": 0.3, "bias_init": "uniform", **ADVERSARIAL_ONLY}},
     # resnet with cBN in G and spectral norm in D; D is converted too
     "SNGAN": {"MODEL": {"g_cond_mtd": "cBN", "d_cond_mtd": "PD", "apply_d_sn": True, "g_conv_dim": 16,
                         "d_conv_dim": 16, "z_dim": 32, **EMA},
               "LOSS": {"adv_loss": "hinge"},
               "OPTIMIZATION": {"batch_size": 8, "d_updates_per_step": 1, "total_steps": 1},
-              "SLT": {"k": 0.3, "targets": ["G", "D"], "bias_init": "uniform"}},
+              "SLT": {"k": 0.3, "targets": ["G", "D"], "bias_init": "uniform", **ADVERSARIAL_ONLY}},
     # big_resnet: shared class embedding, self-attention, spectral norm in G and D
     "BigGAN": {"MODEL": {"backbone": "big_resnet", "g_cond_mtd": "cBN", "d_cond_mtd": "PD", "apply_g_sn": True,
                          "apply_d_sn": True, "apply_attn": True, "attn_g_loc": [2], "attn_d_loc": [1],
                          "z_dim": 40, "g_shared_dim": 16, "g_conv_dim": 16, "d_conv_dim": 16, **EMA},
                "LOSS": {"adv_loss": "hinge"},
                "OPTIMIZATION": {"batch_size": 8, "d_updates_per_step": 1, "total_steps": 1},
-               "SLT": {"k": 0.3, "bias_init": "uniform"}},
+               "SLT": {"k": 0.3, "bias_init": "uniform", **ADVERSARIAL_ONLY}},
     # custom raw-weight layers, no BatchNorm (rescale); widths fixed at 512 channels, so batch 2. EmaStylegan2's
     # decay is 0.5 ** (batch / (g_ema_kimg * 1000)) = 0.5 without ramp-up (ema.py:59-63).
     "StyleGAN2": {"MODEL": {"backbone": "stylegan2", "g_cond_mtd": "W/O", "d_cond_mtd": "W/O", "g_act_fn": "Auto",
@@ -36,7 +38,7 @@ BACKBONES = {
                   "STYLEGAN": {"g_reg_interval": 4, "d_reg_interval": 16, "mapping_network": 2, "style_mixing_p": 0.0, "g_ema_kimg": 0.002,
                                "g_ema_rampup": "N/A", "apply_pl_reg": False, "pl_weight": 0,
                                "d_architecture": "orig", "d_epilogue_mbstd_group_size": 2},
-                  "SLT": {"k": 0.3, "mask_bias": False, "rescale": True}},
+                  "SLT": {"k": 0.3, "mask_bias": False, "rescale": True, **ADVERSARIAL_ONLY}},
 }
 # Buffers StudioGAN updates on purpose: BN statistics, spectral norm's power-iteration vectors, StyleGAN2's
 # running mean of w. Every other non-score tensor must stay exactly as converted.
