@@ -248,7 +248,8 @@ def report(a):
     results_md = Path(a.docs) / "results.md"
     block = ["## Adversarial search (StudioGAN DCGAN and SNGAN, k = 0.1)", "",
              "From [adversarial-study.md](adversarial-study.md) (`benchmarks/adversarial_study.py`), which has every "
-             "run and curve; best train-split FID per run.", "", *floor_lines(floors), *summary]
+             "run and curve; best train-split FID per run.", "", *floor_lines(floors),
+             *(f"#{line}" if line.startswith("## ") else line for line in summary)]  # a level below the block's
     old = results_md.read_text() if results_md.is_file() else ""
     atomic.write_text(results_md, splice(old, "adversarial-study", "\n".join(block)))
     print(text)

@@ -14,7 +14,6 @@ import numpy as np
 
 from studiogan_slt import csv_rows
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan.hooks import STYLEGAN_BACKBONES
 
 FILE_NAME = "digits_metric.csv"
 FIELDS = ("step", "metric", "value", "fid", "fid_train", "kid", "kid_std", "classes")
@@ -25,17 +24,14 @@ LATENT_SEED = 0
 
 
 def check(cfgs):
-    """Run check (before -save is written): the metric needs digits data, a G(z, label) generator, and no competing
-    choice of the best checkpoint."""
+    """Run check (before -save is written): the metric needs digits data and no competing choice of the best
+    checkpoint."""
     metric = cfgs.SLT.digits_metric
     if metric is None:
         return
     if cfgs.DATA.name != "DIGITS":
         raise SLTError(f"SLT.digits_metric: scores the built-in digits; this run's DATA.name is {cfgs.DATA.name!r} "
                        "(use StudioGAN's -metrics there)")
-    if cfgs.MODEL.backbone in STYLEGAN_BACKBONES:
-        raise SLTError("SLT.digits_metric: StyleGAN generators sample through mapping/synthesis, which the digits "
-                       "metric does not drive")
     if [m for m in cfgs.RUN.eval_metrics if m != "none"]:
         raise SLTError(f"SLT.digits_metric: it picks the best checkpoint itself; run with -metrics none, not "
                        f"-metrics {' '.join(cfgs.RUN.eval_metrics)}")

@@ -126,10 +126,10 @@ def _generator_file(files, sections):
 
 
 def sampler_spec(sections):
-    if sections["MODEL"].get("backbone") in hooks.STYLEGAN_BACKBONES:
-        return None  # StyleGAN samples through mapping/synthesis with one-hot labels, not G(z, label)
+    # StyleGAN's G(z, c) maps (z, one-hot c) to styles and synthesises them (stylegan2.py Generator.forward)
     return {"z_dim": int(sections["MODEL"]["z_dim"]), "prior": sections["MODEL"].get("z_prior", "gaussian"),
-            "num_classes": int(sections["DATA"]["num_classes"]), "pass_label": True, "kwargs": {"eval": True}}
+            "num_classes": int(sections["DATA"]["num_classes"]), "pass_label": True,
+            "one_hot": sections["MODEL"].get("backbone") in hooks.STYLEGAN_BACKBONES, "kwargs": {"eval": True}}
 
 
 def converted_generator(ckpt_dir, best=False, studiogan_root=None):
@@ -205,7 +205,5 @@ def checkpoint_report(ckpt_dir, best=False, studiogan_root=None):
 
     G, sections, path, run = converted_generator(ckpt_dir, best, studiogan_root)
     options = _ticket_options(sections, path, run)
-    if options["sampler"] is None:
-        return report(G, ticket_options=options)
     args, kwargs = sample.example_inputs(sample.check_sampler(options["sampler"]))
     return report(G, args, kwargs, ticket_options=options)

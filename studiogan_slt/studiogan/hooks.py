@@ -19,7 +19,7 @@ from studiogan_slt.errors import SLTError
 from studiogan_slt.studiogan import slt_section
 
 _ORIGINAL = "_slt_original"
-STYLEGAN_BACKBONES = ("stylegan2", "stylegan3")  # no BatchNorm; sampled through mapping/synthesis
+STYLEGAN_BACKBONES = ("stylegan2", "stylegan3")  # no BatchNorm; a one-hot label
 _log = logging.getLogger(__name__)
 
 

@@ -59,13 +59,9 @@ def after_train(cfgs, run_name, slt, export=None, studiogan_root=None, log=print
         ticket.parent.mkdir(parents=True, exist_ok=True)
         sg_export.save_run_ticket(G, sections, path, run, ticket)
         log(f"ticket: {ticket} ({ticket.stat().st_size:,} bytes)")
-        sampler = sg_export.sampler_spec(sections)
-        if sampler is None:  # StyleGAN samples through mapping/synthesis, not G(z, label)
-            grid = None
-        else:
-            grid.parent.mkdir(parents=True, exist_ok=True)
-            _write_grid(G, sampler, grid)
-            log(f"{GRID_IMAGES} samples of the ticket: {grid}")
+        grid.parent.mkdir(parents=True, exist_ok=True)
+        _write_grid(G, sg_export.sampler_spec(sections), grid)
+        log(f"{GRID_IMAGES} samples of the ticket: {grid}")
     else:
         log(f"export the ticket: studiogan-slt export -ckpt {shlex.quote(folder)}{' -best' if best else ''} -o "
             f"{shlex.quote(str(ticket))}")

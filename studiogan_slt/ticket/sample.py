@@ -16,12 +16,13 @@ from studiogan_slt.errors import SLTError
 from studiogan_slt.supermask import rng
 
 PRIORS = ("gaussian", "uniform")
-_SAMPLER_DEFAULTS = {"prior": "gaussian", "num_classes": 0, "pass_label": False, "kwargs": {}}
+_SAMPLER_DEFAULTS = {"prior": "gaussian", "num_classes": 0, "pass_label": False, "one_hot": False, "kwargs": {}}
 
 
 def check_sampler(spec):
     """A complete sampler spec: {"z_dim": int, "prior": gaussian|uniform, "num_classes": int, "pass_label": bool
-    (call model(z, label, **kwargs) instead of model(z, **kwargs)), "kwargs": {...}}. Raises ValueError."""
+    (call model(z, label, **kwargs) instead of model(z, **kwargs)), "one_hot": bool (the label as a one-hot float
+    row, as StyleGAN's mapping network takes it), "kwargs": {...}}. Raises ValueError."""
     if not isinstance(spec, dict):
         raise ValueError(f"sampler must be a dict with z_dim and optional {', '.join(_SAMPLER_DEFAULTS)}")
     unknown = sorted(set(spec) - {"z_dim", *_SAMPLER_DEFAULTS})
@@ -35,10 +36,13 @@ def check_sampler(spec):
         raise ValueError("sampler z_dim must be at least 1")
     if out["prior"] not in PRIORS:
         raise ValueError(f"sampler prior must be one of {', '.join(PRIORS)}; got {out['prior']!r}")
-    if not isinstance(out["pass_label"], bool) or not isinstance(out["kwargs"], dict):
-        raise ValueError("sampler pass_label must be true/false and kwargs a dict")
+    if not isinstance(out["pass_label"], bool) or not isinstance(out["one_hot"], bool) \
+            or not isinstance(out["kwargs"], dict):
+        raise ValueError("sampler pass_label and one_hot must be true/false and kwargs a dict")
     if out["pass_label"] and out["num_classes"] < 1:
         raise ValueError("sampler pass_label needs num_classes >= 1")
+    if out["one_hot"] and not out["pass_label"]:
+        raise ValueError("sampler one_hot encodes the label: it needs pass_label true")
     return {**out, "z_dim": int(out["z_dim"]), "num_classes": int(out["num_classes"]), "kwargs": dict(out["kwargs"])}
 
 
@@ -68,7 +72,11 @@ def latents(spec, n, seed):
 
 
 def call(model, spec, z, labels):
-    return model(z, labels, **spec["kwargs"]) if spec["pass_label"] else model(z, **spec["kwargs"])
+    if not spec["pass_label"]:
+        return model(z, **spec["kwargs"])
+    if spec["one_hot"]:
+        labels = torch.nn.functional.one_hot(labels, spec["num_classes"]).to(z.dtype)
+    return model(z, labels, **spec["kwargs"])
 
 
 def example_inputs(spec, batch=1):

@@ -76,8 +76,8 @@ def save_ticket(module, path, *, builder=None, builder_kwargs=None, sampler=None
     builder / builder_kwargs: how to rebuild the plain generator (a name registered in ticket/builders.py, whose
     kwargs are checked against its schema, or a user's own "module:function" / module-level function, which loads
     only with trust_builder), plus JSON kwargs; without them, load_ticket needs `model=`. sampler: how
-    `studiogan-slt sample` calls the generator ({"z_dim", "prior", "num_classes", "pass_label", "kwargs"}, see
-    ticket/sample.py). tier: "auto" (the smallest exact tier per tensor) or one of seeded/signs/values for all. values_dtype: float32 (exact) or float16.
+    `studiogan-slt sample` calls the generator ({"z_dim", "prior", "num_classes", "pass_label", "one_hot",
+    "kwargs"}, see ticket/sample.py). tier: "auto" (the smallest exact tier per tensor) or one of seeded/signs/values for all. values_dtype: float32 (exact) or float16.
     codec: "rans" codes the masks with a model of k (0.47 bit per weight at k = 0.1, 0.1% over the entropy bound)
     and the state with xz; "xz" codes both with xz (about 3% over the bound); "none" stores 1 bit per weight.
     meta: any other JSON values, kept in the header (the StudioGAN adapter stores its run's config here).

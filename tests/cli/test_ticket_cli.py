@@ -72,6 +72,15 @@ def test_sample_grid(ticket, tmp_path):
     assert np.array_equal(grid[2:10, 2:10], first)
 
 
+def test_a_one_hot_sampler_passes_each_label_as_a_one_hot_row_and_needs_a_label():
+    spec = sampling.check_sampler({"z_dim": 3, "num_classes": 4, "pass_label": True, "one_hot": True})
+    z, labels = sampling.latents(spec, 6, 0)
+    seen = sampling.call(lambda z, c: c, spec, z, labels)
+    assert seen.dtype == z.dtype and torch.equal(seen.argmax(1), labels) and torch.equal(seen.sum(1), torch.ones(6))
+    with pytest.raises(ValueError, match="one_hot"):
+        sampling.check_sampler({"z_dim": 3, "one_hot": True})
+
+
 def test_report_table_and_json(ticket):
     result = run("report", ticket, "--trust-builder")
     assert result.exit_code == 0, result.output

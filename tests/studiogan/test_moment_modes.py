@@ -220,8 +220,8 @@ def test_moment_loss_added_to_the_adversarial_one(studiogan_root, small_digits, 
     for name, moments in (("mixed", "weight: 10.0"), ("adversarial", None), ("dense", "weight: 10.0")):
         cfg = _config(tmp_path / f"{name}.yaml", small_digits, "" if name == "dense" else slt, 1e-2, steps=steps,
                       moments=moments or "")
-        if moments is None:  # no moments section at all: the plain adversarial search
-            cfg.write_text(cfg.read_text().split("  moments:")[0])
+        if moments is None:  # no moments section, and none from the digits default: the plain adversarial search
+            cfg.write_text(cfg.read_text().split("  moments:")[0] + '  keep_host: ["SLT.moments"]\n')
         save = tmp_path / name
         _child(studiogan_root, tmp_path / f"{name}.pt", ["-cfg", cfg, "-data", small_digits / "data", "-save", save,
                                                          "--num_workers", "1", "-metrics", "none", "--print_freq",
