@@ -2,9 +2,8 @@
 k = 0.1 SLT search with one set of levers per named variant (VARIANTS below).
 
 Every run is an ordinary point of `studiogan-slt sweep` (public CLI) with `SLT.digits_metric: fid_train` (the dense
-points too: a YAML whose SLT section holds only the metric is still a plain dense StudioGAN run): at every save the
-run scores itself on the digits metrics (train-split FID on 1,501 images, KID, class coverage) into
-statistics/<run>/digits_metric.csv, and the report reads the best row of each.
+points too): at every save the run scores itself on the digits metrics (train-split FID on 1,501 images, KID, class
+coverage) into statistics/<run>/digits_metric.csv, and the report reads the best row of each.
 
     python benchmarks/adversarial_study.py run --out runs/adv --steps 300 --every 50 --variants dense --seeds 0 1 2
     python benchmarks/adversarial_study.py run --out runs/adv --steps 300 --every 50 --variants d1-seeded mixed-w1 mixed-w10 mm
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from digits_plan import DENSE_LR
 from study_cli import archive, cli, floor_lines, points, seeds_to_run, splice, study_main  # the shared parts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +34,7 @@ HOST_INIT = {"weight_init": "keep", "scaled": False}
 MOMENTS = {"extractors": ["digits_cnn"], "ama": True, "ama_lr": 1e-5}  # the built-in extractor, the paper's AMA
 
 
+MM = {"train_mode": "moment_matching", "moments": {**MOMENTS, "lr_schedule": "cosine"}}  # no discriminator
 DENSE = {"dense": True}  # a variant's override that trains its YAML's dense reference (sweep --dense derives it)
 
 
@@ -75,8 +76,9 @@ VARIANTS = {
                   {"OPTIMIZATION": {"d_updates_per_step": 1},
                    "SLT": {**SEEDED, "moments": {**MOMENTS, "weight": 10.0}}}),
     "mm": ("moment matching alone (no D; digits CNN, AMA, cosine), score lr 0.03, seeded: the moment-matching ticket "
-           "of the same generator", {"OPTIMIZATION": {"g_lr": 0.03}, "SLT": {
-               **SEEDED, "train_mode": "moment_matching", "moments": {**MOMENTS, "lr_schedule": "cosine"}}}),
+           "of the same generator", {"OPTIMIZATION": {"g_lr": 0.03}, "SLT": {**SEEDED, **MM}}),
+    "dense-mm": ("dense DCGAN trained by mm's loss, Adam on the weights at the digits recipe's dense lr (not tuned "
+                 "for DCGAN)", {"OPTIMIZATION": {"g_lr": DENSE_LR}, "SLT": MM, **DENSE}),
     "sngan-dense": ("dense SNGAN as configs/digits/SNGAN.yaml trains it (hinge, spectral norm in D, cBN, 2 D steps)",
                     DENSE),
     "sngan-yaml": ("configs/digits/SNGAN.yaml without its moment loss (the adversarial search alone; seeded init, "
@@ -89,7 +91,7 @@ VARIANTS = {
 }
 
 # a ticket variant: the dense variant trained with the same loss (a fairer reference than the adversarial dense run)
-SAME_LOSS = {"mixed-w10": "dense-mixed-w10", "sngan-mixed-w10": "sngan-dense-mixed-w10"}
+SAME_LOSS = {"mixed-w10": "dense-mixed-w10", "sngan-mixed-w10": "sngan-dense-mixed-w10", "mm": "dense-mm"}
 
 
 def _family(name):
