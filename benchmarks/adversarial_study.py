@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from digits_plan import DENSE_LR
-from study_cli import archive, cli, floor_lines, points, seeds_to_run, splice, study_main  # the shared parts
+from study_cli import archive, cli, floor_lines, mean_std, points, seeds_to_run, splice, study_main  # shared
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE_HEAD = ("| variant | what | steps | seed | best train-split FID (step) | last | KID at best | classes at best "
@@ -79,6 +79,9 @@ VARIANTS = {
            "of the same generator", {"OPTIMIZATION": {"g_lr": 0.03}, "SLT": {**SEEDED, **MM}}),
     "dense-mm": ("dense DCGAN trained by mm's loss, Adam on the weights at the digits recipe's dense lr (not tuned "
                  "for DCGAN)", {"OPTIMIZATION": {"g_lr": DENSE_LR}, "SLT": MM, **DENSE}),
+    # dense-mm's lr bracket: a ticket at par with dense-mm means little if dense-mm's lr handicaps it
+    **{f"dense-mm-lr{lr:g}": (f"as dense-mm at lr {lr:g}", {"OPTIMIZATION": {"g_lr": lr}, "SLT": MM, **DENSE})
+       for lr in (DENSE_LR / 4, DENSE_LR * 4)},
     "sngan-dense": ("dense SNGAN as configs/digits/SNGAN.yaml trains it (hinge, spectral norm in D, cBN, 2 D steps)",
                     DENSE),
     "sngan-yaml": ("configs/digits/SNGAN.yaml without its moment loss (the adversarial search alone; seeded init, "
@@ -154,13 +157,14 @@ def _results(a):
 
 
 def _grids(a):
-    """{(variant, seed): path of its canvas at its best save, relative to --docs} of the points --data keeps."""
+    """{(variant, steps, seed): path of its canvas at its best save, relative to --docs} of the points --data keeps."""
     import os
 
     found = {}
     for png in Path(a.data).glob("*/*.png"):
         m = re.fullmatch(r"(.+)-(\d+)steps", png.parent.name)
-        found[m.group(1), int(re.search(r"-s(\d+)$", png.stem).group(1))] = os.path.relpath(png, a.docs)
+        seed = int(re.search(r"-s(\d+)$", png.stem).group(1))
+        found[m.group(1), int(m.group(2)), seed] = os.path.relpath(png, a.docs)
     return found
 
 
@@ -169,11 +173,11 @@ def _sample_lines(results, grids):
     lines = ["", "## Samples at each run's best save (StudioGAN's canvas; same seed across a row)", "",
              "| ticket (seed) | ticket | dense reference | dense with the same loss |", "|---|---|---|---|"]
     shown = 0
-    for name, _, seed, _, ticket in results:
-        if ticket is None or (name, seed) not in grids:
+    for name, steps, seed, _, ticket in results:
+        if ticket is None or (name, steps, seed) not in grids:
             continue
-        refs = [grids.get((ref, seed)) for ref in (_family(name) + "dense", SAME_LOSS.get(name))]
-        lines.append(f"| {name} ({seed}) | ![{name}]({grids[name, seed]}) | "
+        refs = [grids.get((ref, steps, seed)) for ref in (_family(name) + "dense", SAME_LOSS.get(name))]
+        lines.append(f"| {name} ({seed}, {steps} steps) | ![{name}]({grids[name, steps, seed]}) | "
                      + " | ".join(f"![dense]({ref})" if ref else "-" for ref in refs) + " |")
         shown += 1
     return lines if shown else []
@@ -194,20 +198,21 @@ def report(a):
              "network), best row by train-split FID. A run still in progress shows `step/total`.", ""]
     lines += [*floor_lines(floors), "", TABLE_HEAD, "|---" * TABLE_HEAD.count(" | ") + "|---|"]
     results = _results(a)
-    dense = {(name, seed): rows for name, _, seed, rows, _ in results if name in {f + "dense" for f in FAMILIES}}
-    verdicts, by_name = {}, {(name, seed): rows for name, _, seed, rows, _ in results}
+    dense = {(name, steps, seed): rows for name, steps, seed, rows, _ in results
+             if name in {f + "dense" for f in FAMILIES}}
+    verdicts, by_name = {}, {(name, steps, seed): rows for name, steps, seed, rows, _ in results}
     for name, steps, seed, rows, ticket in results:
         best = min(rows, key=lambda r: r["value"])
         # the dense run's best over the same budget: its rows up to this run's last step
-        ref = min((r["value"] for r in dense.get((_family(name) + "dense", seed), []) if r["step"] <= rows[-1]["step"]),
-                  default=None)
-        ratio = f"{best['value'] / ref:.2f}" if ref and (name, seed) not in dense else "-"
+        ref = min((r["value"] for r in dense.get((_family(name) + "dense", steps, seed), [])
+                   if r["step"] <= rows[-1]["step"]), default=None)
+        ratio = f"{best['value'] / ref:.2f}" if ref and (name, steps, seed) not in dense else "-"
         lines.append(f"| {name} | {VARIANTS.get(name, ('?',))[0]} | {rows[-1]['step']}/{steps} | {seed} | "
                      f"{best['value']:.1f} ({best['step']}) | {rows[-1]['value']:.1f} | {best['kid']:.4f} | "
                      f"{best['classes']} | {ratio} | {ticket if ticket is not None else '-'} |")
         if ref and ticket is not None and rows[-1]["step"] == steps:  # finished tickets only
-            dense_kid = min(dense[_family(name) + "dense", seed], key=lambda r: r["value"])["kid"]
-            same = by_name.get((SAME_LOSS.get(name), seed))
+            dense_kid = min(dense[_family(name) + "dense", steps, seed], key=lambda r: r["value"])["kid"]
+            same = by_name.get((SAME_LOSS.get(name), steps, seed))
             finished = same and same[-1]["step"] == steps
             same_ratio = best["value"] / min(r["value"] for r in same) if finished else None
             verdicts.setdefault((name, steps), []).append((best["value"] / ref, best["classes"], best["kid"] - dense_kid,
@@ -258,10 +263,8 @@ def report(a):
 
 
 def _mean_std(values, digits):
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5:.{digits}f}"
+    mean, std = mean_std(values)
+    return f"{mean:.{digits}f}" + ("" if std is None else f" ± {std:.{digits}f}")
 
 
 def _same_loss(name, rows):
@@ -275,8 +278,8 @@ def _verdicts(verdicts, dense):
     lines = ["", "## Target: ticket train-split FID at most 1.5x the dense run's, all 10 classes (DCGAN: 3 seeds, "
              "SNGAN: 1)", "", "The dense references themselves, best train-split FID over seeds (their own spread is "
              "the noise any ticket/dense ratio carries):", ""]
-    for (name, seed), rows in sorted(dense.items()):
-        lines.append(f"- {name}, seed {seed}: {min(r['value'] for r in rows):.1f}")
+    for (name, steps, seed), rows in sorted(dense.items()):
+        lines.append(f"- {name}, {steps} steps, seed {seed}: {min(r['value'] for r in rows):.1f}")
     lines += ["", "| variant | steps | seeds | ticket / dense FID, per seed | mean ± std | classes (fewest) | "
               "KID ticket - dense | target | ticket / dense with the same loss (SAME_LOSS) |",
               "|---|---|---|---|---|---|---|---|---|"]

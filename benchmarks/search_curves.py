@@ -26,8 +26,8 @@ from pathlib import Path
 import yaml
 
 from digits_plan import DATA, DENSE_LR, GENERATOR, MOMENTS, PRE, SLT_LR, SLT_RECIPE
-from study_cli import archive, cli, digits_inputs, floor_lines, points as kept_points, seeds_to_run, study_main, \
-    wall_time_lines
+from study_cli import TARGET_SEEDS, archive, best as _best, cli, digits_inputs, floor_lines, gap, mean_std, \
+    points as kept_points, seeds_to_run, study_main, wall_time_lines
 
 METRIC = "fid_train"
 # name: (what it changes, {section: {key: value}} merged into the SLT arm's YAML, given the budget in steps).
@@ -191,20 +191,13 @@ def _save(fig, figure):
     plt.close(fig)
 
 
-def _best(rows):
-    return min(rows, key=lambda r: r["value"])
-
-
 def _finished(rows, steps):
     return rows[-1]["step"] == steps
 
 
 def _mean_std(values):
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return f"{mean:.3g} (1 seed)"
-    std = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
-    return f"{mean:.3g} ± {std:.2g} ({len(values)} seeds)"
+    mean, std = mean_std(values)
+    return f"{mean:.3g} (1 seed)" if std is None else f"{mean:.3g} ± {std:.2g} ({len(values)} seeds)"
 
 
 def _width_gap(plain, docs, figures, plt):
@@ -221,14 +214,13 @@ def _width_gap(plain, docs, figures, plt):
                  and _finished(points[("dense", seed)], steps)]
         if not pairs:
             continue
-        ratios = [s["value"] / d["value"] for s, d in pairs]
+        ratios, kid_ratio, within = gap(pairs)
         curves.setdefault(steps, []).append((width, ratios))
-        kid_ratio = sum(s["kid"] for s, _ in pairs) / sum(d["kid"] for _, d in pairs)
-        within = sum(ratios) / len(ratios) <= 1.1 and kid_ratio <= 1.1
         lines.append(f"| {steps} | {width} | {len(pairs)} | {_mean_std([s['value'] for s, _ in pairs])} | "
                      f"{_mean_std([d['value'] for _, d in pairs])} | {_mean_std(ratios)} | "
                      f"{_mean_std([s['kid'] - d['kid'] for s, d in pairs])} | {kid_ratio:.2f} | "
-                     f"{'yes' if within else 'no'}{'' if len(pairs) >= 5 else f' ({len(pairs)} of 5 seeds)'} |")
+                     f"{'yes' if within else 'no'}"
+                     f"{'' if len(pairs) >= TARGET_SEEDS else f' ({len(pairs)} of {TARGET_SEEDS} seeds)'} |")
     if any(len(points) > 1 for points in curves.values()):
         fig, ax = plt.subplots(figsize=(5, 3.5))
         for steps, points in sorted(curves.items()):

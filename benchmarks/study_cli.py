@@ -67,7 +67,7 @@ def archive(out, data):
 
 def points(out, data):
     """{(run folder, point): (rows, record)}: every point DATA keeps (record: its json, None when it has none),
-    and every point of OUT still in progress (record None)."""
+    and every point of OUT (None: no run folders) still in progress (record None)."""
     from studiogan_slt.studiogan.digits_selection import FILE_NAME, read_rows
 
     found = {}
@@ -75,7 +75,7 @@ def points(out, data):
         record = csv.with_suffix(".json")
         found[csv.parent.name, csv.stem] = (read_rows(str(csv)),
                                             json.loads(record.read_text()) if record.is_file() else None)
-    for csv in sorted(Path(out).glob(f"*/points/*/statistics/*/{FILE_NAME}")):
+    for csv in sorted(Path(out).glob(f"*/points/*/statistics/*/{FILE_NAME}")) if out else []:
         key = (csv.parents[4].name, csv.parents[2].name)
         if key not in found:
             found[key] = (read_rows(str(csv)), None)
@@ -120,6 +120,30 @@ def blocks(text):
 
     return {m.group(1): m.group(2) for m in re.finditer(r"<!-- begin (\S+) \(generated[^>]*-->\n(.*?)\n<!-- end \1 -->",
                                                        text, re.S)}
+
+
+TARGET, TARGET_SEEDS = 1.1, 5  # issue 15: the ticket within 10% of the dense generator, over 5 seeds each
+
+
+def best(rows):
+    """The best save of a digits curve (lowest train-split FID): the checkpoint a search keeps."""
+    return min(rows, key=lambda r: r["value"])
+
+
+def mean_std(values):
+    """(mean, sample std; None for a single value)."""
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, None
+    return mean, (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+
+
+def gap(pairs):
+    """Issue 15's comparison of [(SLT best row, dense best row)] paired by seed: (the per-seed FID ratios, the
+    ratio of the mean KIDs, whether both are within TARGET)."""
+    ratios = [s["value"] / d["value"] for s, d in pairs]
+    kid_ratio = sum(s["kid"] for s, _ in pairs) / sum(d["kid"] for _, d in pairs)
+    return ratios, kid_ratio, mean_std(ratios)[0] <= TARGET and kid_ratio <= TARGET
 
 
 def floor_lines(floors):

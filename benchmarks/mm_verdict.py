@@ -1,0 +1,208 @@
+"""Issue 15's verdict, the block `mm-gap` of docs/results.md: is the k = 0.1 moment-matching ticket within 10% of
+the dense generator trained with the same loss (same generator, budget and metric, 5 seeds each), on train-split
+FID and on KID?
+
+No run of its own: it reads the points the two studies keep under docs/ (study_cli.py), StudioGAN's resnet G at
+g_conv_dim 8-32 from search_curves.py (plain search against dense, and the levers) and StudioGAN's DCGAN from
+adversarial_study.py (variant mm against dense-mm, and dense-mm's lr bracket), and draws docs/mm-gap-dcgan.png.
+
+    python benchmarks/mm_verdict.py            # after search_curves.py report and adversarial_study.py report
+
+Each arm's score is its best save by train-split FID (the best checkpoint a search keeps) and the KID of that save.
+"""
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import search_curves
+from study_cli import TARGET, TARGET_SEEDS as SEEDS, best as _best, floor_lines, gap, mean_std as _stats, points, \
+    splice
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+DCGAN_SLT, DCGAN_DENSE = "mm", "dense-mm"
+FIGURE = "mm-gap-dcgan.png"
+
+
+def _fmt(values, spec=".3g"):
+    mean, std = _stats(values)
+    return f"{mean:{spec}}" + (f" ± {std:{spec}}" if std is not None else "")
+
+
+def _minutes(records):
+    """The summed train minutes, or None where a point's record has none (kept before sweeps timed their steps)."""
+    timed = [r["seconds"]["train"] for r in records if r and "train" in r["seconds"]]
+    return sum(timed) / 60 if timed and len(timed) == len(records) else None
+
+
+def _resnet(kept):
+    """[(generator, steps, {seed: (SLT rows, dense rows)}, train minutes)] of search_curves' finished plain points."""
+    groups = []
+    for (width, steps), arms in sorted(search_curves._curves(kept).items(), key=lambda i: (i[0][1], i[0][0])):
+        pairs = {seed: (rows, arms[("dense", seed)]) for (arm, seed), rows in arms.items()
+                 if arm != "dense" and ("dense", seed) in arms and rows[-1]["step"] == steps
+                 and arms[("dense", seed)][-1]["step"] == steps}
+        records = [record for (folder, _), (_, record) in kept.items() if folder == f"w{width}-{steps}steps"]
+        if pairs:
+            groups.append((f"resnet, g_conv_dim {width}", steps, pairs, _minutes(records)))
+    return groups
+
+
+def _dcgan(kept):
+    """{variant: {steps: {seed: rows}}} of adversarial_study's finished mm and dense-mm points, the same for the
+    lr bracket (dense-mm-lr*)."""
+    found = {}
+    for (folder, point), (rows, record) in kept.items():
+        m = re.fullmatch(r"(.+)-(\d+)steps", folder)
+        if m and m.group(1).startswith((DCGAN_SLT, DCGAN_DENSE)) and record is not None:
+            seed = int(re.search(r"-s(\d+)$", point).group(1))
+            found.setdefault(m.group(1), {}).setdefault(int(m.group(2)), {})[seed] = (rows, record)
+    return found
+
+
+def _row(generator, steps, pairs, minutes):
+    """One line of the verdict table and whether it meets the target (None: too few seeds to say)."""
+    seeds = sorted(pairs)
+    slt = [_best(pairs[s][0]) for s in seeds]
+    dense = [_best(pairs[s][1]) for s in seeds]
+    ratios, kid_ratio, within = gap(list(zip(slt, dense)))
+    diffs = ", ".join(f"{s['value'] - d['value']:+.1f}" for s, d in zip(slt, dense))
+    mean, std = _stats(ratios)
+    interval = "-"
+    if std is not None:  # the seeds' own spread: how far the mean ratio could sit from the one measured
+        from scipy.stats import t
+
+        half = t.ppf(0.975, len(ratios) - 1) * std / len(ratios) ** 0.5
+        interval = f"{mean - half:.2f}-{mean + half:.2f}"
+    verdict = ("yes" if within else "no") + ("" if len(seeds) >= SEEDS else f" ({len(seeds)} of {SEEDS} seeds)")
+    line = (f"| {generator} | {steps} | {len(seeds)} | {_fmt([s['value'] for s in slt], '.1f')} | "
+            f"{_fmt([d['value'] for d in dense], '.1f')} | {_fmt(ratios, '.2f')} | {interval} | "
+            f"{diffs} | "
+            f"{_fmt([s['kid'] for s in slt], '.4f')} | {_fmt([d['kid'] for d in dense], '.4f')} | {kid_ratio:.2f} | "
+            f"**{verdict}** | {'-' if minutes is None else f'{minutes:.0f}'} |")
+    return line, (within if len(seeds) >= SEEDS else None), mean, interval
+
+
+def _dcgan_figure(dcgan, floor, plt):
+    """FID against step of each DCGAN point: colour the arm, line style the budget, one line per seed."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    budgets = sorted({steps for variant in (DCGAN_SLT, DCGAN_DENSE) for steps in dcgan.get(variant, {})})
+    for variant, colour, arm in ((DCGAN_SLT, "C0", "SLT k0.1"), (DCGAN_DENSE, "C1", "dense")):
+        for steps, seeds in sorted(dcgan.get(variant, {}).items()):
+            style = ["-", "--", ":", "-."][budgets.index(steps) % 4]
+            for i, (seed, (rows, _)) in enumerate(sorted(seeds.items())):
+                ax.plot([r["step"] for r in rows], [r["value"] for r in rows], style, color=colour, marker=".",
+                        alpha=0.7, label=f"{arm}, {steps} steps ({len(seeds)} seeds)" if i == 0 else None)
+    ax.axhline(floor, color="grey", linestyle=":", label="real vs real (valid split)")
+    ax.set(xlabel="step", ylabel="train-split FID (digits)", yscale="log",
+           title="digits, StudioGAN DCGAN: moment matching, FID against step")
+    ax.legend(fontsize=7)
+    search_curves._save(fig, DOCS / FIGURE)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--docs", default=str(DOCS))
+    a = p.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from studiogan_slt import atomic
+    from studiogan_slt.metrics import digits_eval, digits_metrics
+
+    floors = digits_metrics.floors(digits_eval.load_eval_net())
+    curves = points(None, DOCS / "search-curves-data")
+    dcgan = _dcgan(points(None, DOCS / "adversarial-study-data"))
+    groups = _resnet(curves)
+    for steps, seeds in sorted(dcgan.get(DCGAN_SLT, {}).items()):
+        dense = dcgan.get(DCGAN_DENSE, {}).get(steps, {})
+        pairs = {seed: (seeds[seed][0], dense[seed][0]) for seed in seeds if seed in dense}
+        if pairs:
+            minutes = _minutes([r for s in pairs for r in (seeds[s][1], dense[s][1])])
+            groups.append(("StudioGAN DCGAN (deep_conv)", steps, pairs, minutes))
+    lines = ["## Issue 15: the k = 0.1 moment-matching ticket against the dense generator trained with the same loss",
+             "", "Written by `python benchmarks/mm_verdict.py` from the points that `benchmarks/search_curves.py` and "
+             "`benchmarks/adversarial_study.py` keep ([search-curves.md](search-curves.md), "
+             "[adversarial-study.md](adversarial-study.md): every run, curve and command). Each arm's score is its "
+             "best save by train-split FID (1,501 generated images against the 1,501-image train split) and the KID "
+             "of that save. Same generator, budget and metric for both "
+             "arms; the ratios are paired by seed. Target: SLT / dense at most "
+             f"{TARGET} on both FID (mean of the per-seed ratios) and KID (ratio of the means), over {SEEDS} seeds.", "",
+             *floor_lines(floors), "",
+             "| generator | steps | seeds | SLT FID | dense FID | SLT / dense FID | its 95% interval (t, over seeds) | "
+             "SLT - dense FID, per seed | SLT KID | dense KID | SLT / dense KID | within 10% on both | train minutes "
+             "(both arms) |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    verdicts = []
+    for group in groups:
+        line, within, ratio, interval = _row(*group)
+        lines.append(line)
+        verdicts.append((group[0], group[1], within, ratio, interval))
+    lines += ["", "### Verdict", "", *_verdict_lines(verdicts), *_bracket_lines(dcgan), *_lever_lines(curves)]
+    _dcgan_figure(dcgan, floors["fid_train"][0]["value"], plt)
+    lines += ["", f"![the DCGAN search and its dense reference against step]({FIGURE})",
+              "![the k = 0.1 gap against width (resnet)](search-gap-vs-width.png)",
+              "![FID against step, resnet width 16, 3200 steps](search-curve-w16-3200steps.png)"]
+    results = Path(a.docs) / "results.md"
+    atomic.write_text(results, splice(results.read_text(), "mm-gap", "\n".join(lines)))
+    print("\n".join(lines))
+
+
+def _verdict_lines(verdicts):
+    met = [f"{g}, {s} steps (mean FID ratio {r:.2f}, 95% interval {i})" for g, s, within, r, i in verdicts if within]
+    lines = [f"- **Target met** ({SEEDS} seeds, both metrics) at: {'; '.join(met)}." if met else
+             f"- **Target not met** at any generator and budget with {SEEDS} seeds on both metrics."]
+    lines += [f"- {g}, {s} steps: within 10% so far, on fewer than {SEEDS} seeds." for g, s, within, r, _ in verdicts
+              if within is None and r <= TARGET]
+    by_steps = {}
+    for g, s, _, r, _ in verdicts:
+        m = re.search(r"g_conv_dim (\d+)", g)
+        if m:
+            by_steps.setdefault(s, []).append((int(m.group(1)), r))
+    for steps, curve in sorted(by_steps.items()):
+        if len(curve) > 1:
+            trend = "grows" if curve[-1][1] > curve[0][1] else "shrinks"
+            lines.append(f"- resnet, {steps} steps: SLT / dense FID against width "
+                         f"{', '.join(f'{w}: {r:.2f}' for w, r in sorted(curve))}; the gap {trend} with width.")
+    for g in sorted({g for g, *_ in verdicts}):
+        budget = sorted((s, r) for gg, s, _, r, _ in verdicts if gg == g)
+        if len(budget) > 1:
+            trend = "grows" if budget[-1][1] > budget[0][1] else "shrinks"
+            lines.append(f"- {g}: SLT / dense FID against budget {', '.join(f'{s} steps: {r:.2f}' for s, r in budget)}"
+                         f"; the gap {trend} with the budget.")
+    return lines
+
+
+def _bracket_lines(dcgan):
+    """Whether dense-mm's lr handicaps it: each bracket lr's best FID against dense-mm's, same seed and budget."""
+    lines = []
+    for variant in sorted(v for v in dcgan if v.startswith(DCGAN_DENSE + "-lr")):
+        for steps, seeds in sorted(dcgan[variant].items()):
+            for seed, (rows, _) in sorted(seeds.items()):
+                ref = dcgan.get(DCGAN_DENSE, {}).get(steps, {}).get(seed)
+                if ref:
+                    lines.append(f"- DCGAN dense lr bracket, {steps} steps, seed {seed}: {variant} {_best(rows)['value']:.1f}"
+                                 f" against {DCGAN_DENSE}'s {_best(ref[0])['value']:.1f}.")
+    return lines
+
+
+def _lever_lines(curves):
+    """Each lever's best FID over the dense run's (same width, budget and seed): what the ablation bought."""
+    lines = []
+    plain = search_curves._curves(curves)
+    for (width, steps), arms in sorted(search_curves._curves(curves, levers=True).items()):
+        for lever in sorted({arm for arm, _ in arms}):
+            ratios = [_best(rows)["value"] / _best(plain[width, steps][("dense", seed)])["value"]
+                      for (arm, seed), rows in sorted(arms.items())
+                      if arm == lever and rows[-1]["step"] == steps and ("dense", seed) in plain.get((width, steps), {})]
+            if ratios:
+                lines.append(f"- lever {lever} (resnet, g_conv_dim {width}, {steps} steps): SLT / dense FID "
+                             f"{_fmt(ratios, '.2f')} over {len(ratios)} seeds.")
+    return lines
+
+
+if __name__ == "__main__":
+    main()
