@@ -183,9 +183,13 @@ def _bracket_lines(dcgan):
         for steps, seeds in sorted(dcgan[variant].items()):
             for seed, (rows, _) in sorted(seeds.items()):
                 ref = dcgan.get(DCGAN_DENSE, {}).get(steps, {}).get(seed)
-                if ref:
-                    lines.append(f"- DCGAN dense lr bracket, {steps} steps, seed {seed}: {variant} {_best(rows)['value']:.1f}"
-                                 f" against {DCGAN_DENSE}'s {_best(ref[0])['value']:.1f}.")
+                ticket = dcgan.get(DCGAN_SLT, {}).get(steps, {}).get(seed)
+                if ref and ticket:
+                    value, kid = _best(rows)["value"], _best(rows)["kid"]
+                    lines.append(f"- DCGAN dense lr bracket, {steps} steps, seed {seed}: {variant} {value:.1f} "
+                                 f"(KID {kid:.4f}) against {DCGAN_DENSE}'s {_best(ref[0])['value']:.1f}; the ticket "
+                                 f"is {_best(ticket[0])['value'] / value:.2f} of it on FID, "
+                                 f"{_best(ticket[0])['kid'] / kid:.2f} on KID.")
     return lines
 
 
