@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from digits_plan import DENSE_LR
-from study_cli import archive, cli, floor_lines, mean_std, points, seeds_to_run, splice, study_main  # shared
+from study_cli import archive, cli, floor_lines, fmt_mean_std, points, seeds_to_run, splice, study_main  # shared
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE_HEAD = ("| variant | what | steps | seed | best train-split FID (step) | last | KID at best | classes at best "
@@ -262,14 +262,9 @@ def report(a):
     print(text)
 
 
-def _mean_std(values, digits):
-    mean, std = mean_std(values)
-    return f"{mean:.{digits}f}" + ("" if std is None else f" ± {std:.{digits}f}")
-
-
 def _same_loss(name, rows):
     ratios = [r[3] for r in rows if r[3] is not None]
-    return f"{SAME_LOSS[name]}: {_mean_std(ratios, 2)} ({len(ratios)} seeds)" if ratios else "-"
+    return f"{SAME_LOSS[name]}: {fmt_mean_std(ratios, '.2f')} ({len(ratios)} seeds)" if ratios else "-"
 
 
 def _verdicts(verdicts, dense):
@@ -290,7 +285,7 @@ def _verdicts(verdicts, dense):
         verdict = ("met" if met else "not met") if len(rows) >= needed else \
             f"pending: {len(rows)} of {needed} seeds ({'within' if met else 'outside'} the target so far)"
         lines.append(f"| {name} | {steps} | {len(rows)} | {', '.join(f'{x:.2f}' for x in ratios)} | "
-                     f"{_mean_std(ratios, 2)} | {min(r[1] for r in rows)} | {_mean_std([r[2] for r in rows], 4)} | "
+                     f"{fmt_mean_std(ratios, '.2f')} | {min(r[1] for r in rows)} | {fmt_mean_std([r[2] for r in rows], '.4f')} | "
                      f"**{verdict}** | {_same_loss(name, rows)} |")
     return lines
 

@@ -16,18 +16,13 @@ import sys
 from pathlib import Path
 
 import search_curves
-from study_cli import TARGET, TARGET_SEEDS as SEEDS, best as _best, floor_lines, gap, mean_std as _stats, points, \
-    splice
+from study_cli import TARGET, TARGET_SEEDS as SEEDS, best as _best, floor_lines, fmt_mean_std as _fmt, gap, \
+    mean_std as _stats, points, splice
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 DCGAN_SLT, DCGAN_DENSE = "mm", "dense-mm"
 FIGURE = "mm-gap-dcgan.png"
-
-
-def _fmt(values, spec=".3g"):
-    mean, std = _stats(values)
-    return f"{mean:{spec}}" + (f" ± {std:{spec}}" if std is not None else "")
 
 
 def _minutes(records):
@@ -40,9 +35,7 @@ def _resnet(kept):
     """[(generator, steps, {seed: (SLT rows, dense rows)}, train minutes)] of search_curves' finished plain points."""
     groups = []
     for (width, steps), arms in sorted(search_curves._curves(kept).items(), key=lambda i: (i[0][1], i[0][0])):
-        pairs = {seed: (rows, arms[("dense", seed)]) for (arm, seed), rows in arms.items()
-                 if arm != "dense" and ("dense", seed) in arms and rows[-1]["step"] == steps
-                 and arms[("dense", seed)][-1]["step"] == steps}
+        pairs = search_curves.finished_pairs(arms, steps)
         records = [record for (folder, _), (_, record) in kept.items() if folder == f"w{width}-{steps}steps"]
         if pairs:
             groups.append((f"resnet, g_conv_dim {width}", steps, pairs, _minutes(records)))
@@ -185,7 +178,7 @@ def _bracket_lines(dcgan):
                 ref = dcgan.get(DCGAN_DENSE, {}).get(steps, {}).get(seed)
                 ticket = dcgan.get(DCGAN_SLT, {}).get(steps, {}).get(seed)
                 if ref and ticket:
-                    value, kid = _best(rows)["value"], _best(rows)["kid"]
+                    value, kid = (_best(rows)[key] for key in ("value", "kid"))
                     lines.append(f"- DCGAN dense lr bracket, {steps} steps, seed {seed}: {variant} {value:.1f} "
                                  f"(KID {kid:.4f}) against {DCGAN_DENSE}'s {_best(ref[0])['value']:.1f}; the ticket "
                                  f"is {_best(ticket[0])['value'] / value:.2f} of it on FID, "
@@ -201,7 +194,7 @@ def _lever_lines(curves):
         for lever in sorted({arm for arm, _ in arms}):
             ratios = [_best(rows)["value"] / _best(plain[width, steps][("dense", seed)])["value"]
                       for (arm, seed), rows in sorted(arms.items())
-                      if arm == lever and rows[-1]["step"] == steps and ("dense", seed) in plain.get((width, steps), {})]
+                      if arm == lever and search_curves._finished(rows, steps) and ("dense", seed) in plain.get((width, steps), {})]
             if ratios:
                 lines.append(f"- lever {lever} (resnet, g_conv_dim {width}, {steps} steps): SLT / dense FID "
                              f"{_fmt(ratios, '.2f')} over {len(ratios)} seeds.")

@@ -195,6 +195,13 @@ def _finished(rows, steps):
     return rows[-1]["step"] == steps
 
 
+def finished_pairs(points, steps):
+    """{seed: (SLT rows, dense rows)} of one (width, budget) of `_curves`, both arms finished."""
+    return {seed: (rows, points[("dense", seed)]) for (arm, seed), rows in sorted(points.items())
+            if arm != "dense" and ("dense", seed) in points and _finished(rows, steps)
+            and _finished(points[("dense", seed)], steps)}
+
+
 def _mean_std(values):
     mean, std = mean_std(values)
     return f"{mean:.3g} (1 seed)" if std is None else f"{mean:.3g} ± {std:.2g} ({len(values)} seeds)"
@@ -209,9 +216,7 @@ def _width_gap(plain, docs, figures, plt):
              "|---|---|---|---|---|---|---|---|---|"]
     curves = {}
     for (width, steps), points in sorted(plain.items(), key=lambda item: (item[0][1], item[0][0])):
-        pairs = [(_best(slt), _best(points[("dense", seed)])) for (arm, seed), slt in sorted(points.items())
-                 if arm != "dense" and ("dense", seed) in points and _finished(slt, steps)
-                 and _finished(points[("dense", seed)], steps)]
+        pairs = [(_best(slt), _best(dense)) for slt, dense in finished_pairs(points, steps).values()]
         if not pairs:
             continue
         ratios, kid_ratio, within = gap(pairs)

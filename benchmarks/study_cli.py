@@ -138,6 +138,12 @@ def mean_std(values):
     return mean, (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
 
 
+def fmt_mean_std(values, spec):
+    """"mean ± std" of `values`, both in the format `spec` (the mean alone for a single value)."""
+    mean, std = mean_std(values)
+    return f"{mean:{spec}}" + ("" if std is None else f" ± {std:{spec}}")
+
+
 def gap(pairs):
     """Issue 15's comparison of [(SLT best row, dense best row)] paired by seed: (the per-seed FID ratios, the
     ratio of the mean KIDs, whether both are within TARGET)."""
