@@ -11,7 +11,6 @@ comparison the paper makes falls out of the same file.
     python benchmarks/search_curves.py run --out runs/curves --widths 16 --steps 3200 --seeds 0   # resumable
     python benchmarks/search_curves.py run --out runs/curves --widths 8 16 32 --steps 800 --seeds 0 1
     python benchmarks/search_curves.py run --out runs/curves --widths 16 --steps 800 --seeds 0 1 --levers all
-    python benchmarks/search_curves.py run --out runs/curves --widths 16 --steps 800 --seeds 0 1 2 3 4 --levers learn_bn+lr0.01
     python benchmarks/search_curves.py report --out runs/curves --docs docs                       # md + figures
 
 `run` is resumable (sweep skips finished points, and continues a point cut off half way from its checkpoint,
@@ -43,6 +42,8 @@ LEVERS = {
                           {"OPTIMIZATION": {"type_": "SGD", "g_lr": 0.1, "momentum": 0.9, "nesterov": False,
                                             "g_weight_decay": 5e-4}}),
     "lr0.01": lambda steps: ("score lr 0.01 instead of 0.03 (Adam)", {"OPTIMIZATION": {"g_lr": 0.01}}),
+    "constant_lr": lambda steps: ("score lr held constant (the moment-matching default), not the studies' cosine",
+                                  {"SLT": {"moments": {"lr_schedule": "constant"}}}),
     # the masks of a search swing from save to save (docs/search-curves.md): the top-k of averaged scores is the
     # mask that has been kept most of the recent steps. The dense arm has no EMA here: a gain must beat that.
     "ema": lambda steps: (f"G_ema scored: scores averaged with decay 0.99 from step {steps // 4} (StudioGAN's "
@@ -70,7 +71,9 @@ def _cfg(width, steps, lr, slt, name=None):
            "OPTIMIZATION": {"batch_size": 64, "g_lr": lr, "beta1": 0.5, "beta2": 0.999, "total_steps": steps},
            "SLT": {**slt, "digits_metric": METRIC}}
     for section, values in (lever_changes(name, steps)[1] if name else {}).items():
-        cfg[section].update(values)
+        for key, value in values.items():  # a lever's {"moments": {...}} changes moments, it does not replace them
+            cfg[section][key] = {**cfg[section][key], **value} if isinstance(value, dict) and key in cfg[section] \
+                else value
     return cfg
 
 
