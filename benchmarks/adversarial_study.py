@@ -32,8 +32,6 @@ METRIC = "fid_train"
 SEEDED = {"weight_init": "signed_kaiming_constant", "scaled": True}  # the moment-matching recipe's frozen weights
 HOST_INIT = {"weight_init": "keep", "scaled": False}
 MOMENTS = {"extractors": ["digits_cnn"], "ama": True, "ama_lr": 1e-5}  # the built-in extractor, the paper's AMA
-
-
 MM = {"train_mode": "moment_matching", "moments": {**MOMENTS, "lr_schedule": "cosine"}}  # no discriminator
 DENSE = {"dense": True}  # a variant's override that trains its YAML's dense reference (sweep --dense derives it)
 
@@ -77,6 +75,8 @@ VARIANTS = {
                    "SLT": {**SEEDED, "moments": {**MOMENTS, "weight": 10.0}}}),
     "mm": ("moment matching alone (no D; digits CNN, AMA, cosine), score lr 0.03, seeded: the moment-matching ticket "
            "of the same generator", {"OPTIMIZATION": {"g_lr": 0.03}, "SLT": {**SEEDED, **MM}}),
+    "mm-learn_bn": ("as mm, with the BatchNorm affines trained (+BN of biprop; not a pure SLT)",
+                    {"OPTIMIZATION": {"g_lr": 0.03}, "SLT": {**SEEDED, **MM, "learn_bn": True}}),
     "dense-mm": ("dense DCGAN trained by mm's loss, Adam on the weights at the digits recipe's dense lr (not tuned "
                  "for DCGAN)", {"OPTIMIZATION": {"g_lr": DENSE_LR}, "SLT": MM, **DENSE}),
     # dense-mm's lr bracket: a ticket at par with dense-mm means little if dense-mm's lr handicaps it
@@ -94,7 +94,8 @@ VARIANTS = {
 }
 
 # a ticket variant: the dense variant trained with the same loss (a fairer reference than the adversarial dense run)
-SAME_LOSS = {"mixed-w10": "dense-mixed-w10", "sngan-mixed-w10": "sngan-dense-mixed-w10", "mm": "dense-mm"}
+SAME_LOSS = {"mixed-w10": "dense-mixed-w10", "sngan-mixed-w10": "sngan-dense-mixed-w10",
+             **dict.fromkeys(("mm", "mm-learn_bn"), "dense-mm")}
 
 
 def _family(name):

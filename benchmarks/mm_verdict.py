@@ -4,7 +4,8 @@ FID and on KID?
 
 No run of its own: it reads the points the two studies keep under docs/ (study_cli.py), StudioGAN's resnet G at
 g_conv_dim 8-32 from search_curves.py (plain search against dense, and the levers) and StudioGAN's DCGAN from
-adversarial_study.py (variant mm against dense-mm, and dense-mm's lr bracket), and draws docs/mm-gap-dcgan.png.
+adversarial_study.py (variant mm, and mm with a lever: mm-*, against dense-mm and each lr of its bracket), and
+draws docs/mm-gap-dcgan.png.
 
     python benchmarks/mm_verdict.py            # after search_curves.py report and adversarial_study.py report
 
@@ -13,6 +14,7 @@ Each arm's score is its best save by train-split FID (the best checkpoint a sear
 import argparse
 import re
 import sys
+from itertools import product
 from pathlib import Path
 
 import search_curves
@@ -124,14 +126,15 @@ def main(argv=None):
     dcgan = _dcgan(points(None, DOCS / "adversarial-study-data"))
     groups = _resnet(curves)
     # against dense-mm and against each lr of its bracket: the ticket is only as good as the best dense arm it beats
-    for reference in [DCGAN_DENSE] + sorted(v for v in dcgan if v.startswith(DCGAN_DENSE + "-lr")):
-        for steps, seeds in sorted(dcgan.get(DCGAN_SLT, {}).items()):
+    # each SLT variant (mm, and mm with a lever: mm-*) against each dense arm
+    for ticket, reference in product([DCGAN_SLT] + sorted(v for v in dcgan if v.startswith(DCGAN_SLT + "-")),
+                                     [DCGAN_DENSE] + sorted(v for v in dcgan if v.startswith(DCGAN_DENSE + "-lr"))):
+        for steps, seeds in sorted(dcgan.get(ticket, {}).items()):
             dense = dcgan.get(reference, {}).get(steps, {})
             pairs = {seed: (seeds[seed][0], dense[seed][0]) for seed in seeds if seed in dense}
             if pairs:
                 minutes = _minutes([r for s in pairs for r in (seeds[s][1], dense[s][1])])
-                generator = f"StudioGAN DCGAN (deep_conv), {DCGAN_SLT} against {reference}"
-                groups.append((generator, steps, pairs, minutes))
+                groups.append((f"StudioGAN DCGAN (deep_conv), {ticket} against {reference}", steps, pairs, minutes))
     lines = ["## Issue 15: the k = 0.1 moment-matching ticket against the dense generator trained with the same loss",
              "", "Written by `python benchmarks/mm_verdict.py` from the points that `benchmarks/search_curves.py` and "
              "`benchmarks/adversarial_study.py` keep ([search-curves.md](search-curves.md), "
