@@ -17,6 +17,7 @@ import sys
 from itertools import product
 from pathlib import Path
 
+import adversarial_study
 import search_curves
 from study_cli import TARGET, TARGET_SEEDS as SEEDS, best as _best, floor_lines, fmt_mean_std as _fmt, gap, \
     mean_std as _stats, points, splice
@@ -152,6 +153,8 @@ def main(argv=None):
         line, *verdict = _row(*group)
         lines.append(line)
         verdicts.append((group[0], group[1], *verdict))
+    lines += ["", "DCGAN arms (adversarial_study.py's variants): "
+              + "; ".join(f"`{v}`: {adversarial_study.VARIANTS[v][0]}" for v in sorted(dcgan)) + "."]
     lines += ["", "### Verdict", "", *_verdict_lines(verdicts), *_bracket_lines(dcgan)]
     _dcgan_figure(dcgan, floors["fid_train"][0]["value"], plt)
     lines += ["", f"![the DCGAN search and its dense reference against step]({FIGURE})",
