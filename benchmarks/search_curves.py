@@ -42,7 +42,7 @@ LEVERS = {
                           {"OPTIMIZATION": {"type_": "SGD", "g_lr": 0.1, "momentum": 0.9, "nesterov": False,
                                             "g_weight_decay": 5e-4}}),
     "lr0.01": lambda steps: ("score lr 0.01 instead of 0.03 (Adam)", {"OPTIMIZATION": {"g_lr": 0.01}}),
-    "constant_lr": lambda steps: ("score lr held constant (the moment-matching default), not the studies' cosine",
+    "constant_lr": lambda steps: ("score lr held constant (the paper's, and the default before this study), not cosine",
                                   {"SLT": {"moments": {"lr_schedule": "constant"}}}),
     # the masks of a search swing from save to save (docs/search-curves.md): the top-k of averaged scores is the
     # mask that has been kept most of the recent steps. The dense arm has no EMA here: a gain must beat that.

@@ -15,10 +15,12 @@ Options (`SLT.moments`), validated here when the config loads:
   ama               true: Adam moving average of the moment differences (GFMN, paper); false: plain MSE
   ama_lr, ama_betas Adam for v_mu, v_var (1e-5, [0.5, 0.999])
   ama_init          zeros (paper pseudocode) | linear (GFMN's nn.Linear default init)
-  lr_schedule       constant (default) | cosine: the learning rate of G's optimizer decays to 0 along a half cosine
-                    over the run's total_steps (settles the masks of a short search) | cosine_quirk: the released
-                    code's CosineAnnealingLR(T_max=10) stepped EVERY iteration on the score optimiser and the AMA
-                    optimiser (lr swings between base and 0 with period 20): a quirk, kept only for fidelity
+  lr_schedule       cosine: the learning rate of G's optimizer decays to 0 along a half cosine over the run's
+                    total_steps (settles the masks; on digits 23 FID better than constant, docs/search-curves.md)
+                    | constant: the paper's (§2.7) | cosine_quirk: the released code's CosineAnnealingLR(T_max=10)
+                    stepped EVERY iteration on the score optimiser and the AMA optimiser (lr swings between base and
+                    0 with period 20): a quirk, kept only for fidelity. null (default): cosine in the moment-matching
+                    modes; constant with `weight`, where G's lr is StudioGAN's, which holds it constant
   stats_batch_size  batch size of the real-statistics pass; null = OPTIMIZATION.batch_size (per rank), which keeps
                     per-batch BatchNorm statistics of real and fake batches alike
   cache_dir         where real statistics are cached; null = <-save>/moments
@@ -42,7 +44,7 @@ from studiogan_slt.studiogan import checkpoints
 from studiogan_slt.studiogan.slt_section import fail
 
 DEFAULTS = {"extractors": ["vgg19_bn"], "bn_mode": "train", "ama": True, "ama_lr": 1e-5, "ama_betas": [0.5, 0.999],
-            "ama_init": "zeros", "lr_schedule": "constant", "stats_batch_size": None, "cache_dir": None, "weight": None}
+            "ama_init": "zeros", "lr_schedule": None, "stats_batch_size": None, "cache_dir": None, "weight": None}
 LR_SCHEDULES = ("constant", "cosine", "cosine_quirk")
 QUIRK_T_MAX = 10
 STATE_KIND = "MM"  # StudioGAN's misc.save_model names the file model=MM-<when>-weights-step=<step>.pth
@@ -83,6 +85,8 @@ def validate(d):
         fail("moments.bn_mode", f"{v['bn_mode']!r} is not allowed; use one of {', '.join(BN_MODES)}")
     if v["ama_init"] not in AMA_INITS:
         fail("moments.ama_init", f"{v['ama_init']!r} is not allowed; use one of {', '.join(AMA_INITS)}")
+    if v["lr_schedule"] is None:
+        v["lr_schedule"] = "constant" if v["weight"] is not None else "cosine"
     if v["lr_schedule"] not in LR_SCHEDULES:
         fail("moments.lr_schedule", f"{v['lr_schedule']!r} is not allowed; use one of {', '.join(LR_SCHEDULES)}")
     if not isinstance(v["ama"], bool):

@@ -210,6 +210,23 @@ def test_the_weight_of_the_added_moment_loss_is_checked(section, message, small_
     assert str(err.value).startswith(message) and "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("section, schedule", [
+    ({"k": 0.1, "train_mode": "moment_matching", "moments": {}}, "cosine"),
+    ({"train_mode": "dense_moment_matching", "moments": {}}, "cosine"),
+    ({"k": 0.1, "train_mode": "adversarial", "moments": {"weight": 1.0}}, "constant"),
+    ({"k": 0.1, "train_mode": "moment_matching", "moments": {"lr_schedule": "constant"}}, "constant"),
+    ({"k": 0.1, "train_mode": "adversarial", "moments": {"weight": 1.0, "lr_schedule": "cosine"}}, "cosine"),
+])
+def test_the_lr_schedule_default_follows_the_mode(section, schedule, small_digits):
+    """cosine where the plugin owns G's optimiser (the searches' evidence, docs/search-curves.md), constant where it
+    is StudioGAN's adversarial one; a schedule the YAML names wins."""
+    from studiogan_slt.studiogan import slt_section
+
+    extractor = {"network": "studiogan_slt.metrics.digits_net:digits_cnn", "weights": str(small_digits / "extractor.pt")}
+    section = dict(section, moments={**section["moments"], "extractors": [extractor]})
+    assert slt_section.validate(section)["moments"]["lr_schedule"] == schedule
+
+
 def test_moment_loss_added_to_the_adversarial_one(studiogan_root, small_digits, tmp_path):
     """train_mode adversarial with moments.weight: StudioGAN's own G step, whose optimizer gets the moment gradient
     at every update (the AMA state counts them and is saved for a resume); against the same run without it, the
