@@ -134,7 +134,8 @@ def main(argv=None):
             pairs = {seed: (seeds[seed][0], dense[seed][0]) for seed in seeds if seed in dense}
             if pairs:
                 minutes = _minutes([r for s in pairs for r in (seeds[s][1], dense[s][1])])
-                groups.append((f"StudioGAN DCGAN (deep_conv), {ticket} against {reference}", steps, pairs, minutes))
+                generator = f"StudioGAN DCGAN (deep_conv), {ticket}"
+                groups.append((f"{generator} against {reference}", steps, pairs, minutes, (generator, reference)))
     lines = ["## Issue 15: the k = 0.1 moment-matching ticket against the dense generator trained with the same loss",
              "", "Written by `python benchmarks/mm_verdict.py` from the points that `benchmarks/search_curves.py` and "
              "`benchmarks/adversarial_study.py` keep ([search-curves.md](search-curves.md), "
@@ -148,10 +149,10 @@ def main(argv=None):
              "SLT - dense FID, per seed | SLT KID | dense KID | SLT / dense KID | within 10% on both | train minutes "
              "(both arms) |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     verdicts = []
-    for group in groups:
-        line, *verdict = _row(*group)
+    for generator, steps, pairs, minutes, *pairing in groups:  # pairing: (ticket, dense arm) of a DCGAN row
+        line, *verdict = _row(generator, steps, pairs, minutes)
         lines.append(line)
-        verdicts.append((group[0], group[1], *verdict))
+        verdicts.append((generator, steps, *verdict, *pairing))
     lines += ["", "DCGAN arms (adversarial_study.py's variants): "
               + "; ".join(f"`{v}`: {adversarial_study.VARIANTS[v][0]}" for v in sorted(dcgan)) + "."]
     lines += ["", "### Verdict", "", *_verdict_lines(verdicts), *_bracket_lines(dcgan)]
@@ -166,7 +167,7 @@ def main(argv=None):
 
 def _verdict_lines(verdicts):
     def listed(pick):
-        return [f"{g}, {s} steps (mean FID ratio {r:.2f}, 95% interval {i})" for g, s, within, enough, r, i, _
+        return [f"{g}, {s} steps (mean FID ratio {r:.2f}, 95% interval {i})" for g, s, within, enough, r, i, *_
                 in verdicts if enough and within is pick]
 
     met, missed = listed(True), listed(False)
@@ -176,9 +177,10 @@ def _verdict_lines(verdicts):
         lines.append(f"- **Target not met** ({SEEDS} seeds) at: {'; '.join(missed)}.")
     # a ticket at par with a dense arm means little if another lr trains that dense arm better
     fair = {}
-    for g, s, within, enough, r, i, dense in verdicts:
-        if enough and " against " in g:
-            fair.setdefault((g.split(" against ")[0], s), []).append((dense, g.split(" against ")[1], within, r, i))
+    for g, s, within, enough, r, i, dense, *pairing in verdicts:
+        if enough and pairing:
+            (ticket, reference), = pairing
+            fair.setdefault((ticket, s), []).append((dense, reference, within, r, i))
     for (g, s), arms in sorted(fair.items()):
         (dense, kid), ref, within, r, i = min(arms)
         lines.append(f"- **Against the best dense arm** of {g}, {s} steps ({ref}, mean FID {dense:.1f}, the lowest of "

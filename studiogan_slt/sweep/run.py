@@ -101,12 +101,12 @@ def summarize(save, metric, echo, log_y=False, title=None):
     write_atomic(save / f"{COMPARE}.txt", format_comparison(summaries) + "\n")
     write_atomic(save / f"{COMPARE}.json", json.dumps(summaries, indent=1) + "\n")
     rows, skipped = fig.points(runs, metric)
+    if not rows:  # e.g. a sweep with -metrics none: one line, not every run listed as left out as well
+        echo(f"wrote {save / COMPARE}.txt; no figure, as no run has {metric} (train with -metrics, or --digits-fid "
+             "on DIGITS, for one)")
+        return
     if skipped:
         echo(f"{len(skipped)} run(s) without {metric}, left out of the figure: {', '.join(skipped)}")
-    if not rows:
-        echo(f"no run has {metric} (train with -metrics, or --digits-fid on DIGITS): wrote {save / COMPARE}.txt, "
-             "no figure")
-        return
     tmp = save / f"tmp-{FIGURE}"
     fig.write_csv(rows, save / f"{CSV}.tmp")
     fig.make_figure(rows, tmp, metric=metric, title=title, log_y=log_y)

@@ -1,5 +1,5 @@
 """Scheduling a sweep's points (no StudioGAN): finished points skipped, a failing point contained, progress lines
-with an ETA, and a stopped sweep starts no further point and cancels what it submitted."""
+with an ETA, and a stopped sweep starts no further point and cancels what it submitted; the summary's lines."""
 import json
 
 import pytest
@@ -7,7 +7,8 @@ import pytest
 from studiogan_slt.errors import SLTError
 from studiogan_slt.sweep.plan import Point
 from studiogan_slt.sweep.point import DONE, PointJob
-from studiogan_slt.sweep.run import run_points
+from studiogan_slt.sweep.run import run_points, summarize
+from tests.reporting.fakeruns import write_run
 
 
 class FakeLauncher:
@@ -49,3 +50,27 @@ def test_a_stopped_sweep_starts_nothing_more_and_cancels(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         run_points(_jobs(tmp_path, 3), 1, launcher, lambda line: None)
     assert launcher.ran == ["p0"] and launcher.cancelled
+
+
+def _finished_point(save, name, evals):
+    write_run(save / name, name, slt={"k": 0.1}, evals=evals)
+    (save / name / DONE).write_text("{}")
+
+
+def test_summary_without_the_metric_is_one_line(tmp_path):
+    """A sweep with -metrics none: the comparison, and one line saying why there is no figure."""
+    for name in ("a", "b"):
+        _finished_point(tmp_path, name, ())
+    lines = []
+    summarize(tmp_path, "FID", lines.append)
+    assert len(lines) == 1 and lines[0].startswith(f"wrote {tmp_path / 'compare'}.txt; no figure, as no run has FID")
+    assert (tmp_path / "compare.txt").exists() and not (tmp_path / "fid_vs_k.png").exists()
+
+
+def test_summary_names_the_runs_left_out_of_the_figure(tmp_path):
+    _finished_point(tmp_path, "a", ((1000, 60.0, 5.0),))
+    _finished_point(tmp_path, "b", ())
+    lines = []
+    summarize(tmp_path, "FID", lines.append)
+    assert lines[0] == "1 run(s) without FID, left out of the figure: b"
+    assert lines[1].startswith(f"wrote {tmp_path / 'fid_vs_k.png'}") and (tmp_path / "fid_vs_k.png").exists()
