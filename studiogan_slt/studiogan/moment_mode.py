@@ -247,13 +247,17 @@ class MomentMatchingStep:
         return distance
 
     def state_dict(self):
-        """AMA vectors with their Adam state, and the quirk schedulers; save next to the G checkpoint."""
+        """AMA vectors with their Adam state, and the lr schedulers; save next to the G checkpoint."""
         return {"ama": self.loss.ama_state_dict(), "schedulers": [s.state_dict() for s in self.schedulers]}
 
     def load_state_dict(self, state):
         self.loss.load_ama_state_dict(state["ama"])
         for scheduler, s in zip(self.schedulers, state["schedulers"]):
             scheduler.load_state_dict(s)
+            # building a scheduler reset its optimizer's lr to the base lr, and loading one's state leaves the lr
+            # alone: without this, the first update after a resume would run at the base lr
+            for group, lr in zip(scheduler.optimizer.param_groups, scheduler.get_last_lr()):
+                group["lr"] = lr
 
 
 @contextmanager
