@@ -40,10 +40,12 @@ def _png_size(path):
 @pytest.fixture(scope="module")
 def runs(studiogan_root, tmp_path_factory):
     work = tmp_path_factory.mktemp("main_job")
-    # the data set is left for the first run to make
+    # the data set is left for the first run to make. StudioGAN draws a random seed when none is given, and at this
+    # budget the searched FID moves with it (114-194 over three drawn seeds, the control 272-273): seeded, so that
+    # the gap asserted is that of one known run
     jobs = [{"name": name, "kind": "cli",
              "args": ["train", "-cfg", str(cfg), "-save", str(work / name), "--save_freq", str(STEPS),
-                      "--print_freq", str(STEPS // 2)]}
+                      "--print_freq", str(STEPS // 2), "--seed", "0"]}
             for name, cfg in (("search", _tiny(work / "search.yaml")),
                               ("control", _tiny(work / "control.yaml", g_lr=0.0)))]
     with trained_networks(work):
@@ -75,5 +77,5 @@ def test_the_main_job_makes_its_data_and_ends_with_a_summary_a_ticket_and_a_grid
 def test_the_searched_ticket_is_clearly_better_than_the_random_mask_control(runs):
     work, _ = runs
     searched, control = digits_fid(work / "search"), digits_fid(work / "control")
-    # Measured here: 145 against 273 (1.9x). At the full budget the gap is about 10x (docs/main-job.md).
+    # Measured here (seed 0): 107 against 273 (2.6x). At the full budget the gap is about 10x (docs/main-job.md).
     assert searched < control / 1.5, (searched, control)
