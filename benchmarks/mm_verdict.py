@@ -35,15 +35,16 @@ def _minutes(records):
 
 
 def _resnet(kept):
-    """[(generator, steps, {seed: (SLT rows, dense rows)}, train minutes)] of search_curves' finished points: the plain
-    search, then each lever, both against the dense run of the same width, budget and seed."""
+    """[(generator, steps, {seed: (SLT rows, dense rows)}, train minutes, None)] of search_curves' finished points: the
+    plain search, then each lever, both against the dense run of the same width, budget and seed. None: no
+    (ticket, dense arm) pairing, which only the DCGAN rows have (one ticket against several dense arms)."""
     groups = []
     plain = search_curves._curves(kept)
     for (width, steps), arms in sorted(plain.items(), key=lambda i: (i[0][1], i[0][0])):
         pairs = search_curves.finished_pairs(arms, steps)
         records = [record for (folder, _), (_, record) in kept.items() if folder == f"w{width}-{steps}steps"]
         if pairs:
-            groups.append((f"resnet, g_conv_dim {width}", steps, pairs, _minutes(records)))
+            groups.append((f"resnet, g_conv_dim {width}", steps, pairs, _minutes(records), None))
     for (width, steps), arms in sorted(search_curves._curves(kept, levers=True).items()):
         dense = {key: rows for key, rows in plain.get((width, steps), {}).items() if key[0] == "dense"}
         for lever in sorted({arm for arm, _ in arms}):
@@ -53,7 +54,7 @@ def _resnet(kept):
                        if folder == f"w{width}-{steps}steps-{lever}"
                        or (folder == f"w{width}-{steps}steps" and point.endswith(tuple(f"-dense-s{s}" for s in pairs)))]
             if pairs:
-                groups.append((f"resnet, g_conv_dim {width}, lever {lever}", steps, pairs, _minutes(records)))
+                groups.append((f"resnet, g_conv_dim {width}, lever {lever}", steps, pairs, _minutes(records), None))
     return groups
 
 
@@ -149,10 +150,10 @@ def main(argv=None):
              "SLT - dense FID, per seed | SLT KID | dense KID | SLT / dense KID | within 10% on both | train minutes "
              "(both arms) |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     verdicts = []
-    for generator, steps, pairs, minutes, *pairing in groups:  # pairing: (ticket, dense arm) of a DCGAN row
+    for generator, steps, pairs, minutes, pairing in groups:
         line, *verdict = _row(generator, steps, pairs, minutes)
         lines.append(line)
-        verdicts.append((generator, steps, *verdict, *pairing))
+        verdicts.append((generator, steps, *verdict, pairing))
     lines += ["", "DCGAN arms (adversarial_study.py's variants): "
               + "; ".join(f"`{v}`: {adversarial_study.VARIANTS[v][0]}" for v in sorted(dcgan)) + "."]
     lines += ["", "### Verdict", "", *_verdict_lines(verdicts), *_bracket_lines(dcgan)]
@@ -177,9 +178,9 @@ def _verdict_lines(verdicts):
         lines.append(f"- **Target not met** ({SEEDS} seeds) at: {'; '.join(missed)}.")
     # a ticket at par with a dense arm means little if another lr trains that dense arm better
     fair = {}
-    for g, s, within, enough, r, i, dense, *pairing in verdicts:
+    for g, s, within, enough, r, i, dense, pairing in verdicts:
         if enough and pairing:
-            (ticket, reference), = pairing
+            ticket, reference = pairing
             fair.setdefault((ticket, s), []).append((dense, reference, within, r, i))
     for (g, s), arms in sorted(fair.items()):
         (dense, kid), ref, within, r, i = min(arms)
