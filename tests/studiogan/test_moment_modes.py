@@ -193,6 +193,12 @@ def test_real_batches_mix_classes_in_a_fixed_order():
     assert all(torch.equal(a, b) for (a, _), (b, _) in zip(first, step._real_batches(dataset)))
 
 
+def _with_small_extractor(section, small_digits):
+    """`section` with the fixture's digits CNN as its extractor: validating checks that the weights file exists."""
+    extractor = {"network": "studiogan_slt.metrics.digits_net:digits_cnn", "weights": str(small_digits / "extractor.pt")}
+    return dict(section, moments={**section["moments"], "extractors": [extractor]})
+
+
 @pytest.mark.parametrize("section, message", [
     ({"k": 0.1, "train_mode": "adversarial", "moments": {"ama": True}}, "SLT.moments.weight: required with"),
     ({"k": 0.1, "train_mode": "moment_matching", "moments": {"weight": 1.0}}, "SLT.moments.weight: only used with"),
@@ -203,10 +209,8 @@ def test_the_weight_of_the_added_moment_loss_is_checked(section, message, small_
     from studiogan_slt.errors import SLTError
     from studiogan_slt.studiogan import slt_section
 
-    extractor = {"network": "studiogan_slt.metrics.digits_net:digits_cnn", "weights": str(small_digits / "extractor.pt")}
-    section = dict(section, moments={**section["moments"], "extractors": [extractor]})
     with pytest.raises(SLTError) as err:
-        slt_section.validate(section)
+        slt_section.validate(_with_small_extractor(section, small_digits))
     assert str(err.value).startswith(message) and "\n" not in str(err.value)
 
 
@@ -222,9 +226,7 @@ def test_the_lr_schedule_default_follows_the_mode(section, schedule, small_digit
     is StudioGAN's adversarial one; a schedule the YAML names wins."""
     from studiogan_slt.studiogan import slt_section
 
-    extractor = {"network": "studiogan_slt.metrics.digits_net:digits_cnn", "weights": str(small_digits / "extractor.pt")}
-    section = dict(section, moments={**section["moments"], "extractors": [extractor]})
-    assert slt_section.validate(section)["moments"]["lr_schedule"] == schedule
+    assert slt_section.validate(_with_small_extractor(section, small_digits))["moments"]["lr_schedule"] == schedule
 
 
 def test_moment_loss_added_to_the_adversarial_one(studiogan_root, small_digits, tmp_path):
