@@ -20,7 +20,7 @@ from studiogan_slt.ticket import TIER_CHOICES
 @options.studiogan_root
 def export(ckpt_dir, best, output, fmt, tier, fp16_values, studiogan_root):
     """Export the generator of a StudioGAN SLT checkpoint as a ticket or as a dense checkpoint."""
-    from studiogan_slt.studiogan import export as sg_export
+    from studiogan_slt.studiogan.rebuild import export as sg_export
 
     if fmt == "dense":
         folder = sg_export.export_dense(ckpt_dir, output, best=best, studiogan_root=studiogan_root)

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from studiogan_slt.studiogan.compat import WANDB_STUB
-from studiogan_slt.studiogan.wandb_log import StudioGANWandb, log_to_wandb, studiogan_wandb
+from studiogan_slt.studiogan.host.wandb_log import WANDB_STUB, StudioGANWandb, log_to_wandb, studiogan_wandb
 from tests.studiogan.tiny_config import write_tiny_cfg
 
 DRIVER = Path(__file__).with_name("driver.py")

@@ -1,8 +1,8 @@
 """Installed in the driver process (driver.py's "call" job) before a run: after every generator step, the SLT worker
-logs {"SLT/probe_step": step} through studiogan_slt.studiogan.wandb_log.log_to_wandb, as the plugin's own search
+logs {"SLT/probe_step": step} through studiogan_slt.studiogan.host.wandb_log.log_to_wandb, as the plugin's own search
 diagnostics do, so the test can find the plugin's numbers in the same wandb run as StudioGAN's."""
-from studiogan_slt.studiogan import hooks
-from studiogan_slt.studiogan.wandb_log import log_to_wandb
+from studiogan_slt.studiogan.loop import hooks
+from studiogan_slt.studiogan.host.wandb_log import log_to_wandb
 
 
 def install():
