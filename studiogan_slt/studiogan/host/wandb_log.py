@@ -2,7 +2,8 @@
 
 StudioGAN logs its losses and metrics with wandb (worker.py:180 init, :712-916 log), and its users watch those
 dashboards, so the real module is kept; only the two calls that do not work as StudioGAN makes them are adapted
-(see StudioGANWandb). The plugin's own numbers (search diagnostics) go to the same run through log_to_wandb.
+(see StudioGANWandb). The plugin's own numbers (search diagnostics) go to the run log and
+statistics/<run>/slt_diagnostics.csv, not to wandb.
 """
 import logging
 import os
@@ -68,11 +69,3 @@ def studiogan_wandb():
         return module or WANDB_STUB
     return StudioGANWandb(module)
 
-
-def log_to_wandb(metrics, step):
-    """Log `metrics` ({name: number}) to the live wandb run at StudioGAN's wandb step (worker.py:687: the step
-    number + 1); a no-op without wandb or without a run (not rank 0, before worker.py:180, after wandb.finish)."""
-    module = sys.modules.get("wandb")
-    run = None if module is None or module is WANDB_STUB else getattr(module, "run", None)
-    if run is not None:
-        run.log(dict(metrics), step=step)
