@@ -8,7 +8,7 @@ from studiogan_slt.ticket import TIER_CHOICES
 @click.command()
 @click.option("-ckpt", "--ckpt-dir", "ckpt_dir", required=True, type=click.Path(exists=True, file_okay=False),
               help="StudioGAN checkpoint folder of an SLT run (SAVE/checkpoints/<run>).")
-@click.option("-best", "--best", "best", is_flag=True, help="Export the best checkpoint instead of the current one.")
+@options.best("Export the best checkpoint instead of the current one.")
 @click.option("-o", "--output", required=True, type=click.Path(),
               help="ticket.slt (--format slt) or a new checkpoint folder (--format dense).")
 @click.option("--format", "fmt", type=click.Choice(["slt", "dense"]), default="slt", show_default=True,

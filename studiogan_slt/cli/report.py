@@ -9,7 +9,7 @@ from studiogan_slt.cli import options
 @click.command()
 @click.argument("source", type=click.Path(exists=True))
 @options.json_output
-@click.option("-best", "--best", "best", is_flag=True, help="For a checkpoint folder: the best checkpoint.")
+@options.best("For a checkpoint folder: the best checkpoint.")
 @options.trust_builder
 @options.studiogan_root
 def report(source, as_json, best, trust_builder, studiogan_root):

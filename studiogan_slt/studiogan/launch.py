@@ -19,6 +19,7 @@ from studiogan_slt.studiogan.host import compat, locate
 from studiogan_slt.studiogan.host.argv import flag_value, flag_values
 from studiogan_slt.studiogan.loop import digits_selection, hooks
 from studiogan_slt.studiogan.section import digits_defaults, slt_section
+from studiogan_slt.supermask.options import is_number
 
 _log = logging.getLogger(__name__)
 
@@ -74,8 +75,7 @@ def _check_optimizer(cfgs):
         for key, allowed in (("momentum", "a number >= 0, e.g. 0.9"), ("nesterov", "true or false")):
             value = getattr(o, key)
             if value == "N/A" or (key == "nesterov" and not isinstance(value, bool)) or \
-                    (key == "momentum" and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                            or value < 0)):
+                    (key == "momentum" and (not is_number(value) or value < 0)):
                 raise SLTError(f"OPTIMIZATION.{key}: {value!r} is not allowed with type_ SGD; use {allowed}")
 
 

@@ -11,10 +11,10 @@ from studiogan_slt.studiogan import run_files
 from studiogan_slt.studiogan.loop import digits_selection
 from studiogan_slt.studiogan.rebuild import builder, export, generator
 from studiogan_slt.studiogan.section.values import masks_generator
+from studiogan_slt.ticket import LATENT_SEED
 from studiogan_slt.ticket.report import report
 
 GRID_IMAGES = 64
-GRID_SEED = 0
 
 
 def checkpoint_folder(cfgs, run_name):
@@ -88,5 +88,5 @@ def _write_grid(G, sampler, out):
     from studiogan_slt.ticket import sample as sampling
 
     spec = sampling.check_sampler(sampler)
-    images = np.concatenate(list(sampling.generate(G, spec, GRID_IMAGES, GRID_SEED, GRID_IMAGES)))
+    images = np.concatenate(list(sampling.generate(G, spec, GRID_IMAGES, LATENT_SEED, GRID_IMAGES)))
     sampling.write_png(out, sampling.grid(images))

@@ -14,13 +14,13 @@ import numpy as np
 
 from studiogan_slt import csv_rows
 from studiogan_slt.errors import SLTError
+from studiogan_slt.ticket import LATENT_SEED
 
 FILE_NAME = "digits_metric.csv"
 FIELDS = ("step", "metric", "value", "fid", "fid_train", "kid", "kid_std", "classes")
 _TYPES = {"step": int, "classes": int, "value": float, "fid": float, "fid_train": float, "kid": float,
           "kid_std": float}
 NUM_IMAGES = 1501  # the size of the digits train split, which fid_train and kid compare against
-LATENT_SEED = 0
 
 
 def check(cfgs):

@@ -22,6 +22,7 @@ from studiogan_slt.errors import SLTError
 from studiogan_slt.moments.extractors import FeatureExtractor
 from studiogan_slt.moments.loss import MomentMatchingLoss, real_statistics
 from studiogan_slt.studiogan import run_files
+from studiogan_slt.studiogan.section.moments import validate
 
 QUIRK_T_MAX = 10
 

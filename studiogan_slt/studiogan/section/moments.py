@@ -27,14 +27,11 @@ from studiogan_slt.errors import SLTError
 from studiogan_slt.moments.extractors import BN_MODES, check_spec_files, parse_spec
 from studiogan_slt.moments.loss import AMA_INITS
 from studiogan_slt.studiogan.section.values import fail
+from studiogan_slt.supermask.options import is_int, is_number
 
 DEFAULTS = {"extractors": ["vgg19_bn"], "bn_mode": "train", "ama": True, "ama_lr": 1e-5, "ama_betas": [0.5, 0.999],
             "ama_init": "zeros", "lr_schedule": None, "stats_batch_size": None, "cache_dir": None, "weight": None}
 LR_SCHEDULES = ("constant", "cosine", "cosine_quirk")
-
-
-def _number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _validate_extractors(specs):
@@ -74,15 +71,15 @@ def validate(d):
         fail("moments.lr_schedule", f"{v['lr_schedule']!r} is not allowed; use one of {', '.join(LR_SCHEDULES)}")
     if not isinstance(v["ama"], bool):
         fail("moments.ama", f"{v['ama']!r} is not allowed; use true or false")
-    if not _number(v["ama_lr"]) or v["ama_lr"] <= 0:
+    if not is_number(v["ama_lr"]) or v["ama_lr"] <= 0:
         fail("moments.ama_lr", f"{v['ama_lr']!r} is not allowed; use a positive number")
     betas = v["ama_betas"]
-    if not isinstance(betas, (list, tuple)) or len(betas) != 2 or not all(_number(b) and 0 <= b < 1 for b in betas):
+    if not isinstance(betas, (list, tuple)) or len(betas) != 2 or not all(is_number(b) and 0 <= b < 1 for b in betas):
         fail("moments.ama_betas", f"{betas!r} is not allowed; use two numbers in [0, 1), e.g. [0.5, 0.999]")
     size = v["stats_batch_size"]
-    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 2):
+    if size is not None and (not is_int(size) or size < 2):
         fail("moments.stats_batch_size", f"{size!r} is not allowed; use an integer >= 2 or null")
-    if v["weight"] is not None and (not _number(v["weight"]) or v["weight"] <= 0):
+    if v["weight"] is not None and (not is_number(v["weight"]) or v["weight"] <= 0):
         fail("moments.weight", f"{v['weight']!r} is not allowed; use a positive number (the weight of the moment "
                                "loss added to the adversarial loss)")
     if v["cache_dir"] is not None and not isinstance(v["cache_dir"], str):

@@ -52,7 +52,7 @@ def _check_plugin_keys(values):
         fail("keep_host", f"{keep!r} is not allowed; use a list of the settings an adversarial search "
                           f"changes: {', '.join(search_defaults.CHANGED)}")
     seed = values["seed"]
-    if isinstance(seed, int) and not isinstance(seed, bool) and seed < 0:
+    if supermask_options.is_int(seed) and seed < 0:
         fail("seed", f"{seed} is not allowed; use an integer >= 0 (the SLT seed is always fixed; StudioGAN's "
                      "--seed -1, a random seed, has no counterpart here)")
     if not isinstance(values["moments"], dict):
