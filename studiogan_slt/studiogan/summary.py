@@ -6,12 +6,15 @@ import os
 import shlex
 from pathlib import Path
 
+import numpy as np
+
 from studiogan_slt.errors import SLTError
 from studiogan_slt.studiogan import run_files
 from studiogan_slt.studiogan.loop import digits_selection
 from studiogan_slt.studiogan.rebuild import builder, export, generator
 from studiogan_slt.studiogan.section.values import masks_generator
 from studiogan_slt.ticket import LATENT_SEED
+from studiogan_slt.ticket import sample as sampling
 from studiogan_slt.ticket.report import report
 
 GRID_IMAGES = 64
@@ -83,10 +86,6 @@ def _digits_metric(cfgs, run_name, slt, log):
 
 
 def _write_grid(G, sampler, out):
-    import numpy as np
-
-    from studiogan_slt.ticket import sample as sampling
-
     spec = sampling.check_sampler(sampler)
     images = np.concatenate(list(sampling.generate(G, spec, GRID_IMAGES, LATENT_SEED, GRID_IMAGES)))
     sampling.write_png(out, sampling.grid(images))

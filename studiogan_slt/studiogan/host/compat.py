@@ -11,6 +11,7 @@ import sys
 import types
 
 from studiogan_slt.errors import SLTError
+from studiogan_slt.moments.extractors import hub_checkpoints
 from studiogan_slt.studiogan import run_files
 from studiogan_slt.studiogan.host import locate
 from studiogan_slt.studiogan.host.wandb_log import WANDB_STUB, studiogan_wandb
@@ -212,7 +213,6 @@ def ensure_eval_weights(cfgs, sg):
         return
     import torch
 
-    from studiogan_slt.moments.extractors import hub_checkpoints
 
     url = sg["metrics.inception_net"].FID_WEIGHTS_URL
     name = url.rsplit("/", 1)[-1]

@@ -14,7 +14,8 @@ import numpy as np
 
 from studiogan_slt import csv_rows
 from studiogan_slt.errors import SLTError
-from studiogan_slt.ticket import LATENT_SEED
+from studiogan_slt.metrics import digits_eval, digits_metrics
+from studiogan_slt.ticket import LATENT_SEED, sample
 
 FILE_NAME = "digits_metric.csv"
 FIELDS = ("step", "metric", "value", "fid", "fid_train", "kid", "kid_std", "classes")
@@ -46,8 +47,6 @@ def read_rows(path):
 
 class DigitsSelection:
     def __init__(self, metric, path, sampler, log):
-        from studiogan_slt.metrics import digits_eval
-
         import torch
 
         self.metric, self.path, self.sampler = metric, path, sampler
@@ -60,9 +59,6 @@ class DigitsSelection:
     def at_save(self, generator, step):
         """Score `generator` at `step`; returns (is_best, run-log line)."""
         import torch
-
-        from studiogan_slt.metrics import digits_metrics
-        from studiogan_slt.ticket import sample
 
         was_training = generator.training
         generator.eval()
