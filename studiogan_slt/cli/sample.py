@@ -7,6 +7,7 @@ import click
 
 from studiogan_slt import atomic
 from studiogan_slt.cli import options
+from studiogan_slt.ticket import LATENT_SEED
 
 
 @click.command()
@@ -14,7 +15,8 @@ from studiogan_slt.cli import options
 @click.option("-n", "--num", "n", type=click.IntRange(min=1), default=64, show_default=True, help="Images to draw.")
 @click.option("-o", "--output", required=True, type=click.Path(),
               help="FILE.png: one grid image; anything else: a folder of numbered PNGs (for external FID tools).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Latent seed (same seed, same images).")
+@click.option("--seed", type=int, default=LATENT_SEED, show_default=True,
+              help="Latent seed (same seed, same images).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="torch device, e.g. cpu or cuda:0.")
 @options.trust_builder

@@ -31,19 +31,21 @@ CHOICES = {
 _BOOLS = ("mask_bias", "first_last_dense", "scaled", "rescale", "learn_bn")
 # The levers of supermask/search: {key: (check, what it must be)}
 _LEVERS = {
-    "rerandomize": {"every": (lambda v: _is_int(v) and v >= 1, "an integer >= 1 (steps between redraws)"),
-                    "fraction": (lambda v: _is_real(v) and 0 < v <= 1, "a number in (0, 1] (the chance a pruned "
+    "rerandomize": {"every": (lambda v: is_int(v) and v >= 1, "an integer >= 1 (steps between redraws)"),
+                    "fraction": (lambda v: is_number(v) and 0 < v <= 1, "a number in (0, 1] (the chance a pruned "
                                                                             "weight is redrawn)")},
-    "k_schedule": {"start": (lambda v: _is_real(v) and 0 < v <= 1, "a number in (0, 1], the kept fraction at step 0"),
-                   "steps": (lambda v: _is_int(v) and v >= 1, "an integer >= 1 (steps to reach k)")},
+    "k_schedule": {"start": (lambda v: is_number(v) and 0 < v <= 1, "a number in (0, 1], the kept fraction at step 0"),
+                   "steps": (lambda v: is_int(v) and v >= 1, "an integer >= 1 (steps to reach k)")},
 }
 
 
-def _is_int(v):
+def is_int(v):
+    """An integer, not a bool (YAML's true is an int to Python)."""
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
-def _is_real(v):
+def is_number(v):
+    """A real number, not a bool."""
     return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
 
@@ -56,12 +58,12 @@ def _check_lever(name, value):
     for key, (ok, what) in fields.items():
         if not ok(value[key]):
             raise ValueError(f"{name}.{key} must be {what}, got {value[key]!r}")
-    return {key: (int(v) if _is_int(v) else float(v)) for key, v in value.items()}
+    return {key: (int(v) if is_int(v) else float(v)) for key, v in value.items()}
 
 
 def k_problem(k):
     """None when k is a valid fraction of weights kept, else what is wrong with it."""
-    if isinstance(k, bool) or not isinstance(k, numbers.Real) or not 0.0 < k <= 1.0:
+    if not is_number(k) or not 0.0 < k <= 1.0:
         return f"k must be a number in (0, 1] (the fraction of weights KEPT), got {k!r}"
     return None
 
@@ -94,7 +96,7 @@ def validate(k, options):
     for key in ("score_bound", "bias_score_bound"):
         if opts[key] is not None and (not isinstance(opts[key], numbers.Real) or opts[key] <= 0):
             raise ValueError(f"{key} must be a positive number or None, got {opts[key]!r}")
-    if not _is_int(opts["seed"]):
+    if not is_int(opts["seed"]):
         raise ValueError(f"seed must be an integer, got {opts['seed']!r}")
     for name in _LEVERS:
         if opts[name] is not None:

@@ -17,8 +17,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from studiogan_slt import atomic
 from studiogan_slt.errors import SLTError
-from studiogan_slt.sweep.plan import Point, write_atomic, write_yaml
+from studiogan_slt.studiogan import run_files
+from studiogan_slt.sweep.plan import Point, write_yaml
 
 DONE, PROGRESS, LOG = "done.json", "progress.json", "point.log"
 DIGITS_IMAGES = 296  # the digits valid split: digits-fid compares as many generated images as real ones
@@ -72,7 +74,7 @@ class _Point:
         return json.loads(path.read_text()) if path.is_file() else {}
 
     def mark(self, step, seconds):
-        write_atomic(self.folder / PROGRESS, json.dumps({**self.progress(), step: round(seconds, 1)}))
+        atomic.write_text(self.folder / PROGRESS, json.dumps({**self.progress(), step: round(seconds, 1)}))
 
     def command(self, args):
         args = [str(a) for a in args]
@@ -95,10 +97,10 @@ class _Point:
 
     def checkpoint(self):
         """The run's checkpoint folder (SAVE/checkpoints/<run>) and whether it holds a best model."""
-        folders = sorted((self.folder / "checkpoints").glob("*"))
+        folders = run_files.checkpoint_folders(self.folder)
         if not folders:
             return None, False
-        return folders[0], bool(list(folders[0].glob("model=G-best-weights-step=*.pth")))
+        return folders[0], bool(run_files.find(folders[0], "G", run_files.BEST))
 
     def train(self):
         # --no-export: the point exports its ticket itself (export step), to SAVE/<point>/ticket.slt
@@ -106,7 +108,7 @@ class _Point:
         args = ["train", "-cfg", self.yaml, "-data", job.data, "-save", self.folder, "--seed", job.point.seed,
                 "--nproc", job.nproc, "--no-export", *job.plugin_flags, *job.train_flags]
         ckpt, _ = self.checkpoint()
-        if ckpt is not None and list(ckpt.glob("model=G-current-weights-step=*.pth")):
+        if ckpt is not None and run_files.find(ckpt, "G", run_files.CURRENT):
             try:
                 return self.command([*args, "-ckpt", ckpt])
             except SLTError:
@@ -134,11 +136,11 @@ class _Point:
 
     def digits_fid(self):
         ckpt, _ = self.checkpoint()
-        stats = self.folder / "statistics" / ckpt.name
-        stats.mkdir(parents=True, exist_ok=True)
+        stats = Path(run_files.statistics_file(self.folder, ckpt.name, "digits_fid.json"))
+        stats.parent.mkdir(parents=True, exist_ok=True)
         # As SAVE/statistics/<run>/digits_fid.json it is read by compare and plot (reporting/runlog.py).
         return self.command(["digits-fid", self.folder / "samples" / ckpt.name / "fake", "--net",
-                             self.job.digits_net, "--out", stats / "digits_fid.json"])
+                             self.job.digits_net, "--out", stats])
 
 
 def run_point(job):
@@ -159,5 +161,5 @@ def run_point(job):
     ckpt, _ = p.checkpoint()
     record = {"point": job.point.name, "run": ckpt.name, "seconds": p.progress(),
               "fingerprint": job.fingerprint}
-    write_atomic(p.folder / DONE, json.dumps(record, indent=1) + "\n")
+    atomic.write_text(p.folder / DONE, json.dumps(record, indent=1) + "\n")
     return record

@@ -11,8 +11,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from studiogan_slt import atomic
 from studiogan_slt.errors import SLTError
-from studiogan_slt.sweep.plan import write_atomic
 from studiogan_slt.sweep.point import DONE, LOG, check_reusable
 
 FIGURE, CSV, COMPARE = "fid_vs_k.png", "fid_vs_k.csv", "compare"
@@ -98,8 +98,8 @@ def summarize(save, metric, echo, log_y=False, title=None):
     runs = load_runs(folders)
     summaries = compare(runs)
     save = Path(save)
-    write_atomic(save / f"{COMPARE}.txt", format_comparison(summaries) + "\n")
-    write_atomic(save / f"{COMPARE}.json", json.dumps(summaries, indent=1) + "\n")
+    atomic.write_text(save / f"{COMPARE}.txt", format_comparison(summaries) + "\n")
+    atomic.write_text(save / f"{COMPARE}.json", json.dumps(summaries, indent=1) + "\n")
     rows, skipped = fig.points(runs, metric)
     if not rows:  # e.g. a sweep with -metrics none: one line, not every run listed as left out as well
         echo(f"wrote {save / COMPARE}.txt; no figure, as no run has {metric} (train with -metrics, or --digits-fid "

@@ -19,7 +19,7 @@ import importlib
 
 BUILDERS = {
     # rebuilds a StudioGAN generator from a checkout and the run's DATA/MODEL/STYLEGAN values
-    "studiogan": "studiogan_slt.studiogan.export:build_generator",
+    "studiogan": "studiogan_slt.studiogan.rebuild.builder:build_generator",
 }
 
 

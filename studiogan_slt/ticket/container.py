@@ -159,7 +159,7 @@ def _json(text, source):
 def _inflated(index, blobs, source):
     """The JSON text of a version 4 header; removes its payload from blobs."""
     size, coded = index.get("header_bytes"), blobs.pop(HEADER_BLOB, None)
-    if not _is_int(size) or not 0 < size <= _MAX_HEADER_BYTES:
+    if not options.is_int(size) or not 0 < size <= _MAX_HEADER_BYTES:
         raise SLTError(f"{source}: the container's header size {size!r} is invalid")
     if coded is None or coded.dtype != torch.uint8 or coded.dim() != 1:
         raise SLTError(f"{source}: the ticket has no {HEADER_BLOB!r} payload")
@@ -170,20 +170,12 @@ def _inflated(index, blobs, source):
 
 
 def _is_shape(v):
-    return isinstance(v, list) and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in v)
+    return isinstance(v, list) and all(options.is_int(d) and d >= 0 for d in v)
 
 
-def _is_int(v):
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-_COMMON = {"name": str, "type": str, "shape": _is_shape, "dtype": _DTYPES.__contains__, "kept": _is_int,
-           "scale": _is_number, "tier": TIERS.__contains__}
-_PER_TIER = {"seeded": {"init": dict, "sha256": str}, "signs": {"constant": _is_number}, "values": {}}
+_COMMON = {"name": str, "type": str, "shape": _is_shape, "dtype": _DTYPES.__contains__, "kept": options.is_int,
+           "scale": options.is_number, "tier": TIERS.__contains__}
+_PER_TIER = {"seeded": {"init": dict, "sha256": str}, "signs": {"constant": options.is_number}, "values": {}}
 _TENSOR = {"name": str, "shape": _is_shape, "dtype": _DTYPES.__contains__}
 _TOP = {"plugin_version": str, "rng": str, "options": dict, "codec": CODECS.__contains__,
         "values_dtype": ("float32", "float16").__contains__, "masked": list, "tensors": list, "blobs": dict,

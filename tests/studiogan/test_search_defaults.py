@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import search_defaults, slt_section
+from studiogan_slt.studiogan.section import search_defaults, slt_section
 
 NAMES = list(search_defaults.ADVERSARIAL)
 
@@ -62,12 +62,12 @@ def test_a_value_already_right_is_not_logged():
 
 
 def test_on_digits_a_search_without_moments_gets_the_mixed_loss(builtin_extractor):
-    from studiogan_slt.studiogan import moment_mode
+    from studiogan_slt.studiogan.section import moments
 
     value, why = search_defaults.ON_DIGITS["SLT.moments"]
     cfgs = _cfgs(data="DIGITS")
     lines = search_defaults.apply(cfgs, _search())
-    assert cfgs.SLT.moments == moment_mode.validate(value) and cfgs.SLT.moments["weight"] == 10.0
+    assert cfgs.SLT.moments == moments.validate(value) and cfgs.SLT.moments["weight"] == 10.0
     assert cfgs.SLT.moments["extractors"][0]["weights"] == str(builtin_extractor)
     assert lines[-1].startswith("SLT: SLT.moments {} -> ") and why in lines[-1] and len(lines) == len(NAMES) + 1
     # the user's own moment loss, keep_host, and other data sets are left alone
@@ -87,8 +87,11 @@ def test_keep_host_names_only_settings_of_the_table(keep):
 
 PARSE = """
 import json, sys
-from studiogan_slt.studiogan import hooks, launch, locate, slt_section
-sg = launch.import_studiogan(locate.find_root())
+from studiogan_slt.studiogan import launch
+from studiogan_slt.studiogan.host import compat, locate
+from studiogan_slt.studiogan.loop import hooks
+from studiogan_slt.studiogan.section import slt_section
+sg = compat.import_studiogan(locate.find_root())
 for cfg in sys.argv[1:]:
     hooks.install_config(sg["config"], sg["utils.misc"], slt_section.load(cfg))
     cfgs = sg["config"].Configurations(cfg)

@@ -9,6 +9,8 @@ On the built-in digits a search whose YAML gives no `SLT.moments` also gets the 
 plugin has an extractor of its own, and the adversarial search alone gives noise. Elsewhere the moment loss needs an
 extractor whose weights the user provides (ImageNet VGG for CIFAR10), so no default is made up there.
 """
+from studiogan_slt.studiogan.section import values
+
 DIGITS = "DIGITS"
 # "SECTION.key": (value for a search, why)
 ADVERSARIAL = {
@@ -27,9 +29,11 @@ CHANGED = (*ADVERSARIAL, *ON_DIGITS)  # the names SLT.keep_host takes
 def apply(cfgs, slt):
     """Change StudioGAN's parsed settings `cfgs` (cfgs.SLT included: the worker reads the run's SLT values there) for
     an adversarial search; returns the log lines (one per change)."""
-    from studiogan_slt.studiogan import moment_mode, slt_section
+    # Imported here: the moments options pull in torch and the feature extractors, which reading a run log or a
+    # sweep plan (both read SLT.keep_host's names, CHANGED) does not need.
+    from studiogan_slt.studiogan.section import moments
 
-    if slt.get("train_mode") != slt_section.ADVERSARIAL or not slt_section.masks_generator(slt):
+    if slt.get("train_mode") != values.ADVERSARIAL or not values.masks_generator(slt):
         return []
     lines = []
     for name, (value, why) in {**ADVERSARIAL, **(ON_DIGITS if cfgs.DATA.name == DIGITS else {})}.items():
@@ -39,7 +43,7 @@ def apply(cfgs, slt):
         # the plugin's own keys are filled in only where the YAML left them out
         if name in slt.get("keep_host", ()) or old == value or (section == "SLT" and old):
             continue
-        setattr(namespace, key, moment_mode.validate(value) if name == "SLT.moments" else value)
+        setattr(namespace, key, moments.validate(value) if name == "SLT.moments" else value)
         lines.append(f"SLT: {name} {old} -> {value} for the adversarial score search ({why}; "
                      f"docs/adversarial-study.md); add {name} to SLT.keep_host to keep {old}")
     return lines
