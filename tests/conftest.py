@@ -53,3 +53,11 @@ def builtin_extractor(tmp_path, monkeypatch):
     path.parent.mkdir(parents=True)
     torch.save(digits_net.digits_cnn().state_dict(), path)
     return path
+
+
+@pytest.fixture
+def vgg19_bn_in_hub(empty_hub, random_vgg19_bn):
+    """random_vgg19_bn in an empty torch hub cache, where torchvision looks for the ImageNet file."""
+    empty_hub.mkdir(parents=True)
+    (empty_hub / random_vgg19_bn.name).symlink_to(random_vgg19_bn)
+    return empty_hub / random_vgg19_bn.name
