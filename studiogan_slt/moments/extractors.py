@@ -1,7 +1,7 @@
 """Frozen feature networks for moment matching (GFMN), and the taps that read their layers.
 
 An extractor spec is a torchvision classifier name (`"vgg19_bn"`, loaded with its ImageNet weights from the torch hub
-cache by torchvision's own code) or a dict:
+cache by torchvision's own code, downloaded there first when missing) or a dict:
 
     {"name": "resnet18", "weights": "DEFAULT" | "<enum tag>" | None, "layers": [...]}             # torchvision
     {"network": "pkg.module:function", "weights": "PATH", "kwargs": {...}, "mean": [...], "std": [...],
