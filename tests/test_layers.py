@@ -13,7 +13,7 @@ PACKAGE = Path(studiogan_slt.__file__).parent
 # plain-PyTorch packages (its public names are loaded from supermask and ticket on first use).
 LAYERS = [
     ("studiogan_slt", "studiogan_slt.errors", "studiogan_slt.atomic", "studiogan_slt.cache", "studiogan_slt.csv_rows",
-     "studiogan_slt.digests", "studiogan_slt.strict_yaml"),
+     "studiogan_slt.digests", "studiogan_slt.hub", "studiogan_slt.strict_yaml"),
     ("studiogan_slt.supermask",),
     ("studiogan_slt.ticket",),
     ("studiogan_slt.data",),

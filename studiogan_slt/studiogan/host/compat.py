@@ -11,7 +11,7 @@ import sys
 import types
 
 from studiogan_slt.errors import SLTError
-from studiogan_slt.moments.extractors import hub_checkpoints
+from studiogan_slt.hub import FetchFailed, fetch_once, hub_checkpoints
 from studiogan_slt.studiogan import run_files
 from studiogan_slt.studiogan.host import locate
 from studiogan_slt.studiogan.host.wandb_log import WANDB_STUB, studiogan_wandb
@@ -211,19 +211,13 @@ def ensure_eval_weights(cfgs, sg):
     metrics = [m for m in cfgs.RUN.eval_metrics if m != "none"]
     if not (metrics or cfgs.RUN.intra_class_fid) or cfgs.RUN.eval_backbone != "InceptionV3_tf":
         return
-    import torch
-
 
     url = sg["metrics.inception_net"].FID_WEIGHTS_URL
     name = url.rsplit("/", 1)[-1]
     folder = hub_checkpoints()
-    path = os.path.join(folder, name)
-    if os.path.isfile(path):
-        return
     try:
-        os.makedirs(folder, exist_ok=True)
-        torch.hub.download_url_to_file(url, path, progress=False)
-    except Exception as err:  # URLError, HTTPError, OSError, timeouts: all mean "not available here"
+        fetch_once(url, os.path.join(folder, name), "the Inception weights of -metrics")
+    except FetchFailed as err:
         raise SLTError(f"-metrics {' '.join(metrics)} needs the Inception weights {name}, which could not be "
-                       f"downloaded ({type(err).__name__}); place the file in {folder}/ (from {url}) "
+                       f"downloaded ({err}); place the file in {folder}/ (from {url}) "
                        "or use -metrics none") from None

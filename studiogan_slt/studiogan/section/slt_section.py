@@ -19,11 +19,14 @@ from studiogan_slt.supermask import options as supermask_options
 
 
 # Every option of studiogan_slt.convert() can be set in the section, with convert()'s own defaults but for the frozen
-# weights: a seeded draw (edge-popup's scaled signed constant), so a ticket regenerates them from its seed and stores
+# tensors: a seeded draw (edge-popup's scaled signed constant), so a ticket regenerates them from its seed and stores
 # masks only, where StudioGAN's own init would be stored value by value (8.7x smaller than fp32 instead of ~64x,
-# docs/benchmarks.md); it searches no worse (docs/adversarial-study.md). `types` takes class names (YAML has none).
-SEARCH_INIT = {"weight_init": "signed_kaiming_constant", "scaled": True}
-HOST_INIT = {"weight_init": "keep", "scaled": False}
+# docs/benchmarks.md); it searches no worse (docs/adversarial-study.md). Biases are drawn too, U(+-1/sqrt(fan_in)) as
+# the paper's code keeps them, and masked: StudioGAN zeroes them (ops.init_weights), where a mask can never matter;
+# every measured search ran so (docs/recipe-study.md, results.md). `types` takes class names (YAML has none).
+SEARCH_INIT = {"weight_init": "signed_kaiming_constant", "scaled": True, "bias_init": "uniform"}
+# StyleGAN's own init, biases included: some of them are zero, so they stay unmasked (as in its presets)
+HOST_INIT = {"weight_init": "keep", "scaled": False, "bias_init": "keep", "mask_bias": False}
 DEFAULTS = {"k": NOT_SET, "targets": ["G"], **supermask_options.DEFAULTS, **SEARCH_INIT, "train_mode": ADVERSARIAL,
             "moments": {}, "digits_metric": None, "keep_host": []}
 
