@@ -12,3 +12,8 @@ class SLTError(Exception):
 class Interrupted(SLTError):
     """Ctrl-C: the shell's exit status for SIGINT (128 + 2), with the last checkpoint in the message."""
     exit_code = 130
+
+
+class Terminated(Interrupted):
+    """SIGTERM, what SLURM sends on preemption and at the time limit: 128 + 15."""
+    exit_code = 143
