@@ -21,6 +21,8 @@ import importlib
 import math
 import re
 
+from studiogan_slt.errors import shown
+
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 BUILDERS = {
@@ -50,14 +52,14 @@ def schema_problem(value, schema, where="kwargs"):
     if "one_of" in schema:
         allowed = schema["one_of"]
         ok = any(type(value) is type(a) and value == a for a in allowed)
-        return None if ok else f"{where} must be one of {', '.join(map(str, allowed))}; got {_short(value)}"
+        return None if ok else f"{where} must be one of {', '.join(map(str, allowed))}; got {shown(value)}"
     if "any_of" in schema:
         problems = [schema_problem(value, sub, where) for sub in schema["any_of"]]
         return None if None in problems else " or ".join(problems)
     if "int" in schema:
         low, high = schema["int"]
         ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-        return None if ok else f"{where} must be an integer from {low} to {high}; got {_short(value)}"
+        return None if ok else f"{where} must be an integer from {low} to {high}; got {shown(value)}"
     if not isinstance(value, dict):
         return f"{where} must be an object"
     for key, sub in schema["fields"].items():
@@ -66,19 +68,13 @@ def schema_problem(value, schema, where="kwargs"):
     optional = {**schema.get("optional", {}), **schema["fields"]}
     for key in sorted(value, key=str):
         plain = isinstance(key, str) and _NAME.fullmatch(key)
-        name = f"{where}.{key}" if plain and len(key) <= 60 else f"{where}[{_short(key, 60)}]"
+        name = f"{where}.{key}" if plain and len(key) <= 60 else f"{where}[{shown(key)}]"
         if key not in optional and (schema.get("other") is None or not plain):
             return f"{name} is not allowed"
         problem = schema_problem(value[key], optional.get(key, schema.get("other")), name)
         if problem:
             return problem
     return None
-
-
-def _short(value, limit=100):
-    """repr of a value read from a file, cut so that a crafted one cannot make the one-line error huge."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}..."
 
 
 def registered_name(builder):
