@@ -32,10 +32,12 @@ def sample(ticket, n, output, seed, batch_size, device, trust_builder):
     spec = sampling.ticket_sampler(t)
     out = Path(output)
     grid_mode = _check_output(out)
+    model = t.build(trust_builder=trust_builder)
     try:
-        model = t.build(trust_builder=trust_builder).to(torch.device(device))
+        model = model.to(torch.device(device))
     except (RuntimeError, ValueError) as e:
         raise click.BadParameter(str(e).splitlines()[0], param_hint="--device") from None
+    sampling.check_model(model, spec, t.source)
     kept, done = [], 0
     with contextlib.ExitStack() as stack:
         folder = None if grid_mode else stack.enter_context(atomic.new_folder(out))

@@ -6,24 +6,41 @@ is complete once done.json exists; both are written atomically, done.json last, 
 step finished. A point found half done is continued: finished steps are not run again, and a train step that was
 cut off resumes from its last checkpoint (`train -ckpt`, which StudioGAN appends to the same run log); without a
 checkpoint, or when resuming fails (e.g. a checkpoint cut off while being written), the point starts again from
-an empty folder.
+an empty folder. A step stopped by a signal (Ctrl-C, SIGTERM) is not a failure: the point folder and its
+checkpoints stay as they are, for the next run to resume.
+
+Steps run in their own session, so a terminal's Ctrl-C reaches the sweep alone, and the sweep hands each running
+step exactly one signal (stop_steps): a step never gets a second Ctrl-C in the middle of saving its checkpoint.
 """
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from studiogan_slt import atomic
-from studiogan_slt.errors import SLTError
+from studiogan_slt.errors import Interrupted, SLTError, Terminated
 from studiogan_slt.studiogan import run_files
 from studiogan_slt.sweep.plan import Point, write_yaml
 
 DONE, PROGRESS, LOG = "done.json", "progress.json", "point.log"
 DIGITS_IMAGES = 296  # the digits valid split: digits-fid compares as many generated images as real ones
+# exit statuses of a step stopped by Ctrl-C or SIGTERM: the shell's 128 + n, or Popen's -n when it died of it
+_STOPPED = {130: Interrupted, -signal.SIGINT: Interrupted, 143: Terminated, -signal.SIGTERM: Terminated}
+_running, _running_lock = set(), threading.Lock()  # the step processes of this sweep, for stop_steps
+
+
+def stop_steps(signum):
+    """Send `signum` to every step process running in this process (the sweep's local points)."""
+    with _running_lock:
+        for proc in _running:
+            if proc.poll() is None:
+                proc.send_signal(signum)
 
 
 @dataclass(frozen=True)
@@ -47,9 +64,27 @@ class PointJob:
                 "digits_fid": self.digits_net is not None}
 
 
+def _marker(path):
+    """The JSON object of a marker file (done.json, progress.json); None when there is none, SLTError when it is
+    damaged (not a JSON object, or a folder)."""
+    if not os.path.lexists(path):
+        return None
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        value = None
+    if not isinstance(value, dict):
+        raise SLTError(f"{path} is damaged (not a JSON object); delete it and run the same command again to redo "
+                       "that point's steps")
+    return value
+
+
 def done_record(folder):
-    path = Path(folder) / DONE
-    return json.loads(path.read_text()) if path.is_file() else None
+    record = _marker(Path(folder) / DONE)
+    if record is not None and not isinstance(record.get("fingerprint"), dict):
+        raise SLTError(f"{Path(folder) / DONE} is damaged (no fingerprint); delete it and run the same command again "
+                       "to redo that point's steps")
+    return record
 
 
 def check_reusable(job):
@@ -70,8 +105,7 @@ class _Point:
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **job.env}
 
     def progress(self):
-        path = self.folder / PROGRESS
-        return json.loads(path.read_text()) if path.is_file() else {}
+        return _marker(self.folder / PROGRESS) or {}
 
     def mark(self, step, seconds):
         atomic.write_text(self.folder / PROGRESS, json.dumps({**self.progress(), step: round(seconds, 1)}))
@@ -82,8 +116,19 @@ class _Point:
         with open(self.folder / LOG, "a") as log:
             log.write(f"$ studiogan-slt {' '.join(args)}\n")
             log.flush()
-            code = subprocess.run([sys.executable, "-m", "studiogan_slt", *args], stdout=log,
-                                  stderr=subprocess.STDOUT, env=self.env, stdin=subprocess.DEVNULL).returncode
+            proc = subprocess.Popen([sys.executable, "-m", "studiogan_slt", *args], stdout=log,
+                                    stderr=subprocess.STDOUT, env=self.env, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
+            with _running_lock:
+                _running.add(proc)
+            try:
+                code = proc.wait()
+            finally:
+                with _running_lock:
+                    _running.discard(proc)
+        if code in _STOPPED:
+            raise _STOPPED[code](f"point {self.job.point.name}: `studiogan-slt {args[0]}` was stopped (exit {code}); "
+                                 f"its folder {self.folder} is kept")
         if code != 0:
             raise SLTError(f"point {self.job.point.name}: `studiogan-slt {args[0]}` failed (exit {code}); "
                            f"see {self.folder / LOG}")
@@ -111,6 +156,8 @@ class _Point:
         if ckpt is not None and run_files.find(ckpt, "G", run_files.CURRENT):
             try:
                 return self.command([*args, "-ckpt", ckpt])
+            except Interrupted:
+                raise
             except SLTError:
                 with open(self.folder / LOG, "a") as log:
                     log.write("resuming failed: starting the point again from an empty folder\n")

@@ -67,7 +67,7 @@ def test_crafted_import_path_runs_nothing_from_the_cli(tmp_path):
     ({"builder": "studiogan", "kwargs": {"cfgs": STUDIOGAN_CFGS, "studiogan_root": "/tmp/elsewhere"}},
      "kwargs.studiogan_root is not allowed"),
     ({"builder": "studiogan", "kwargs": {"cfgs": dict(STUDIOGAN_CFGS, DATA={"name": {"network": "os:system"}})}},
-     "kwargs.cfgs.DATA.name must be a string, number, boolean or null"),
+     "kwargs.cfgs.DATA.name must be a string, finite number, boolean or null"),
     ({"builder": "studiogan", "kwargs": {"cfgs": {"DATA": {}, "MODEL": {"backbone": "resnet"}}}},
      "kwargs.cfgs.STYLEGAN is missing"),
 ])

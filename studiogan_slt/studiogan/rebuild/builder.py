@@ -54,10 +54,26 @@ def build_generator(cfgs, studiogan_root=None):
     return build(studiogan(studiogan_root), cfgs)[0]
 
 
-_SECTION = {"fields": {}, "other": "scalars"}
+# The values that choose StudioGAN's code paths are checked against what its config accepts, and the sizes that
+# scale what building allocates are bounded (a ticket's z_dim of 10^7 would build a 328 GB Linear), generously
+# above every StudioGAN config; "N/A" where StudioGAN allows it.
+_NA = "N/A"
+
+
+def _size(high):
+    return {"any_of": [{"int": [1, high]}, {"one_of": [_NA]}]}
+
+
 build_generator.schema = {"fields": {"cfgs": {"fields": {
-    "DATA": _SECTION, "MODEL": {"fields": {"backbone": {"one_of": BACKBONES}}, "other": "scalars"},
-    "STYLEGAN": _SECTION}}}}
+    "DATA": {"fields": {}, "optional": {"img_size": {"int": [1, 1024]}, "num_classes": {"int": [1, 10000]},
+                                        "img_channels": {"int": [1, 4]}}, "other": "scalars"},
+    "MODEL": {"fields": {"backbone": {"one_of": BACKBONES}}, "optional": {
+        "z_dim": {"int": [1, 1024]}, "w_dim": _size(1024), "g_shared_dim": _size(1024), "g_conv_dim": _size(256),
+        "g_depth": _size(16), "info_num_discrete_c": _size(1024), "info_num_conti_c": _size(1024),
+        "info_dim_discrete_c": _size(1024), "g_act_fn": {"one_of": ["ReLU", "Leaky_ReLU", "ELU", "GELU", "Auto"]},
+        "g_cond_mtd": {"one_of": ["W/O", "cBN", "cAdaIN"]}, "g_info_injection": {"one_of": [_NA, "concat", "cBN"]}},
+              "other": "scalars"},
+    "STYLEGAN": {"fields": {}, "other": "scalars"}}}}}
 
 
 def sampler_spec(sections):

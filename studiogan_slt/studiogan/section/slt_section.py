@@ -9,7 +9,7 @@ A YAML without `SLT:` is a plain dense StudioGAN run (k = "N/A", StudioGAN's own
 import re
 
 from studiogan_slt import strict_yaml
-from studiogan_slt.errors import SLTError
+from studiogan_slt.errors import SLTError, shown
 from studiogan_slt.metrics.digits_metrics import METRICS as DIGITS_METRICS
 from studiogan_slt.studiogan.section import search_defaults
 from studiogan_slt.studiogan.section.values import (ADVERSARIAL, DENSE_MOMENT_MATCHING, MOMENT_MATCHING, MOMENT_MODES,
@@ -42,10 +42,10 @@ def _check_plugin_keys(values):
     if mode not in TRAIN_MODES:
         fail("train_mode", f"{mode!r} is not allowed; use one of {', '.join(TRAIN_MODES)}")
     if k != NOT_SET and supermask_options.k_problem(k):
-        fail("k", f"{k!r} is not allowed; use a number in (0, 1], the fraction of weights KEPT")
+        fail("k", f"{shown(k)} is not allowed; use a number in (0, 1], the fraction of weights KEPT")
     if not isinstance(targets, list) or not targets or any(t not in TARGETS for t in targets) \
             or len(set(targets)) < len(targets):
-        fail("targets", f"{targets!r} is not allowed; use a non-empty list of distinct names from G, D "
+        fail("targets", f"{shown(targets)} is not allowed; use a non-empty list of distinct names from G, D "
                          "(G_ema always follows G)")
     if values["digits_metric"] not in (None, *DIGITS_METRICS):
         fail("digits_metric", f"{values['digits_metric']!r} is not allowed; use one of {', '.join(DIGITS_METRICS)} "
@@ -133,6 +133,8 @@ def read(cfg_file):
             data = strict_yaml.load(f)
     except OSError as err:
         raise SLTError(f"-cfg {cfg_file}: cannot read the config file ({err.strerror})") from None
+    except UnicodeDecodeError:
+        raise SLTError(f"-cfg {cfg_file}: not a YAML file (its bytes are not UTF-8 text)") from None
     except yaml.YAMLError as err:
         where = getattr(err, "problem_mark", None)
         at = f" at line {where.line + 1}" if where is not None else ""
