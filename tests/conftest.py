@@ -1,5 +1,37 @@
-"""Fixtures shared by every test folder."""
+"""Fixtures shared by every test folder, and the slow tier's timeout."""
 import pytest
+
+# A slow test's module fixture trains StudioGAN for up to about 20 minutes (test_shipped_configs.py) inside the
+# first test that asks for it; the fast tier keeps setup.cfg's timeout.
+SLOW_TIMEOUT = 2400
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def user_cache(tmp_path_factory):
+    """A user cache of the session's own (XDG_CACHE_HOME, inherited by every process a test starts): what the
+    plugin makes on first use (digits networks, data set, StudioGAN clone) costs a run on a clean machine what it
+    costs on a developer's, and never lands in the user's ~/.cache."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user_cache")))
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def digits_networks(user_cache):
+    """The built-in extractor and the digits evaluation network, trained on first use as a user's are, once per
+    session, in the session's user cache; returns their two files (for a test that needs a cache of its own)."""
+    from studiogan_slt.metrics import digits_eval, digits_net
+
+    extractor = digits_net.cached_weights(log=lambda line: None)
+    digits_eval.load_eval_net()
+    return extractor, digits_eval.default_cache_path()
 
 
 @pytest.fixture(scope="session")
