@@ -19,7 +19,7 @@ import pytest
 import torch
 import yaml
 
-from tests.studiogan.driving import digits_fid, run_jobs, trained_networks
+from tests.studiogan.driving import digits_fid, run_jobs
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "digits"
 MAIN_JOB = "MM-SLT.yaml"
@@ -51,7 +51,7 @@ def _cut(name, path, g_lr=None):
 
 
 @pytest.fixture(scope="module")
-def runs(studiogan_root, tmp_path_factory, digits):
+def runs(studiogan_root, tmp_path_factory, digits, digits_networks):
     work = tmp_path_factory.mktemp("shipped")
     arms = {"search": None, "control": 0.0}
     jobs = {arm: [{"name": f"{name}-{arm}", "kind": "cli",
@@ -60,7 +60,7 @@ def runs(studiogan_root, tmp_path_factory, digits):
                             "--save_freq", str(STEPS), "--print_freq", str(STEPS), "--seed", "0"]}
                   for name in TRAINED] for arm, g_lr in arms.items()}
     # the searches and the controls in two processes at once: every run is single-threaded (run_jobs)
-    with trained_networks(work, brief=False), ThreadPoolExecutor(len(arms)) as pool:
+    with ThreadPoolExecutor(len(arms)) as pool:
         for arm in arms:
             (work / arm).mkdir()
         done = [pool.submit(run_jobs, work / arm, arm_jobs, studiogan_root, timeout=1800,
@@ -74,6 +74,7 @@ def test_the_digits_configs_that_search_are_found():
     assert SEARCHES == ["BigGAN", "DCGAN", "SNGAN", "StyleGAN2"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.skipif(
     name not in TRAINED, reason="needs a CUDA GPU: about 70 s per step on 2 CPU cores")) for name in SEARCHES])
 def test_each_shipped_search_beats_its_random_mask_control(runs, name):
