@@ -1,11 +1,12 @@
 """The main job (`studiogan-slt train -cfg configs/digits/MM-SLT.yaml -save DIR`) end to end at a reduced budget:
 no -data (the digits data set is made in the user cache on first use), the built-in extractor name, the end-of-train
-summary, the exported ticket and the sample grid; and the searched ticket's digits FID clearly below that of the
-random-mask control (the same run with lr 0: the mask the search started from, BatchNorm statistics updated).
+summary, the exported ticket and the sample grid; and, in the slow tier, the searched ticket's digits FID clearly
+below that of the random-mask control (the same run with lr 0: the mask the search started from, BatchNorm statistics
+updated).
 
-The budget is cut (8-channel generator, STEPS steps, one save) and the cache's two digits networks are trained
-briefly here, so the FIDs are far from docs/main-job.md's; what is asserted is the gap, not a value. About 70 s of
-CPU time in all (both runs in one process, StudioGAN imported once).
+The budget is cut (8-channel generator, STEPS steps, one save), so the FIDs are far from docs/main-job.md's; what
+is asserted is the gap, not a value. The cache's two digits networks are the session's (tests/conftest.py), trained
+as on first use. About 35 s of CPU time a run.
 """
 import struct
 from pathlib import Path
@@ -18,8 +19,12 @@ from tests.studiogan.driving import cache_of_its_own, digits_fid, run_jobs
 
 MAIN = Path(__file__).resolve().parents[2] / "configs" / "digits" / "MM-SLT.yaml"
 STEPS = 16
-# StudioGAN draws a random seed when none is given, and at this budget the searched FID moves with it (114-194 over
-# three drawn seeds with briefly trained networks, the control 272-273): seeded, so that a failure repeats
+# "Clearly better": with the networks trained as on first use, the control scored 837-840 and the search 283-378 over
+# seeds 0-3 (ratios 2.56, 2.21, 2.97, 2.70; the test's seed 0: 328 against 840). 1.75 leaves the lowest of the
+# four 1.26x of headroom, and is far from 1.0, the ratio of a search that does not move the mask.
+MARGIN = 1.75
+# StudioGAN draws a random seed when none is given, and the searched FID moves with the seed (above): seeded, so
+# that a failure repeats
 SEED = 0
 GRID_SIDE = 8 * (32 + 2) + 2  # 64 images of 32 px, 8 a row, 2 px of padding
 
@@ -95,6 +100,6 @@ def test_a_second_run_finds_the_data_set_the_first_made(control):
 
 @pytest.mark.slow
 def test_the_searched_ticket_is_clearly_better_than_the_random_mask_control(work, control):
-    searched, control = digits_fid(work / "search"), digits_fid(work / "control")
-    # Measured here (seed 0): 107 against 273 (2.6x). At the full budget the gap is about 10x (docs/main-job.md).
-    assert searched < control / 1.5, (searched, control)
+    searched, random_mask = digits_fid(work / "search"), digits_fid(work / "control")
+    # At the full budget the gap is about 10x (docs/main-job.md).
+    assert searched < random_mask / MARGIN, (searched, random_mask)
