@@ -1,4 +1,6 @@
 """Fixtures shared by every test folder, and the slow tier's timeout."""
+from collections import namedtuple
+
 import pytest
 
 # A slow test's module fixture trains StudioGAN for up to about 20 minutes (test_shipped_configs.py) inside the
@@ -23,15 +25,22 @@ def user_cache(tmp_path_factory):
     patch.undo()
 
 
+Networks = namedtuple("Networks", "extractor evaluation first_use")
+
+
 @pytest.fixture(scope="session")
-def digits_networks(user_cache):
-    """The built-in extractor and the digits evaluation network, trained on first use as a user's are, once per
-    session, in the session's user cache; returns their two files (for a test that needs a cache of its own)."""
+def digits_networks(user_cache, digits):
+    """The built-in extractor and the digits evaluation network, trained once per session in the session's user
+    cache as on a user's first use: the evaluation network by a first `digits-fid` (the valid split against itself),
+    whose result (`first_use`) tests/metrics checks. The files are for tests that need a cache of their own."""
+    from click.testing import CliRunner
+
+    from studiogan_slt.cli import main
     from studiogan_slt.metrics import digits_eval, digits_net
 
     extractor = digits_net.cached_weights(log=lambda line: None)
-    digits_eval.load_eval_net()
-    return extractor, digits_eval.default_cache_path()
+    first_use = CliRunner().invoke(main, ["digits-fid", str(digits / "valid"), "--json"])
+    return Networks(extractor, digits_eval.default_cache_path(), first_use)
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,7 @@ def cache_of_its_own(work, networks):
     the XDG_CACHE_HOME to run with."""
     home = work / "cache"
     (home / "studiogan-slt").mkdir(parents=True)
-    for path in networks:
+    for path in (networks.extractor, networks.evaluation):
         shutil.copy(path, home / "studiogan-slt" / path.name)
     return home
 

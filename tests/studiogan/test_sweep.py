@@ -30,10 +30,9 @@ def setup(studiogan_root, digits, digits_networks, tmp_path_factory):
     finds it in its -save)."""
     work = tmp_path_factory.mktemp("sweep")
     cfg = write_tiny_cfg(work / "tiny.yaml", total_steps=1, k=0.5)
-    _, net = digits_networks
     env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1", WANDB_MODE="disabled",
                PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]))
-    return {"cfg": cfg, "data": digits, "net": net, "env": env, "work": work}
+    return {"cfg": cfg, "data": digits, "net": digits_networks.evaluation, "env": env, "work": work}
 
 
 def _command(setup, save, *extra, grid=GRID):
