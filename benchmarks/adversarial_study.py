@@ -238,7 +238,7 @@ def report(a):
               " In the G-only adversarial variants D trains its weights at full speed while the search moves G only "
               "by swapping which frozen weights are kept; D is near-perfect from the first print on (Dis_loss in "
               "each point.log)."]
-    from studiogan_slt.studiogan import search_defaults
+    from studiogan_slt.studiogan.section import search_defaults
 
     lines += ["", "## What `SLT: {k: ...}` changes for an adversarial search (studiogan/search_defaults.py)", "",
               "Each is logged as one line at the start of the run; `SLT.keep_host` keeps the YAML's value.", ""]

@@ -22,7 +22,8 @@ from pathlib import Path
 import torch
 import yaml
 
-from studiogan_slt.studiogan import launch, locate
+from studiogan_slt.studiogan import launch
+from studiogan_slt.studiogan.host import compat, locate
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "digits" / "DCGAN.yaml"
 VARIANTS = ("dense", "SLT k=0.1")
@@ -49,7 +50,8 @@ class StepClock:
     """Time stamps at the start of every generator step of SLTWorker, the worker class launch.run installs."""
 
     def __init__(self):
-        from studiogan_slt.studiogan.search_worker import SLTWorker  # importable once StudioGAN's src/ is on sys.path
+        # importable once StudioGAN's src/ is on sys.path
+        from studiogan_slt.studiogan.loop.search_worker import SLTWorker
 
         self.stamps = []
         train_generator = SLTWorker.train_generator
@@ -87,7 +89,7 @@ def main():
                         help="where StudioGAN's own output goes")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    launch.import_studiogan(locate.find_root(args.studiogan_root))
+    compat.import_studiogan(locate.find_root(args.studiogan_root))
     clock = StepClock()
 
     with tempfile.TemporaryDirectory(prefix="bench_studiogan-") as tmp:

@@ -86,16 +86,17 @@ def studiogan_generator(config="DCGAN-SLT.yaml", label="StudioGAN deep_conv"):
     import yaml
 
     from studiogan_slt.errors import SLTError
-    from studiogan_slt.studiogan import export, locate
+    from studiogan_slt.studiogan.host import locate
+    from studiogan_slt.studiogan.rebuild import builder
 
     try:
         locate.find_root()
     except SLTError:
         return None
     cfg = yaml.safe_load((Path(__file__).parents[1] / "configs" / "CIFAR10" / config).read_text())
-    cfgs = {s: cfg.get(s, {}) for s in export.SECTIONS}
-    return Generator(label, lambda: export.build_generator(cfgs), labels=True,
-                     ticket={"builder": export.BUILDER, "builder_kwargs": {"cfgs": cfgs}})
+    cfgs = {s: cfg.get(s, {}) for s in builder.SECTIONS}
+    return Generator(label, lambda: builder.build_generator(cfgs), labels=True,
+                     ticket={"builder": builder.BUILDER, "builder_kwargs": {"cfgs": cfgs}})
 
 
 def generators(only=None):

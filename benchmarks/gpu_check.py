@@ -11,14 +11,23 @@ machine noise hits both alike; s/step is the median of R. Peak memory, over buil
 allocator keeps no statistics, the growth of the peak RSS (Linux VmHWM, reset before each variant), which also
 counts what the build itself allocates and frees. Ticket: save_ticket of the first generator's trained SLT model, then
 load_ticket (read, verify, rebuild through StudioGAN, on CPU), each timed once.
+
+Selection: the mask selection of one training step of the first generator's SLT model (every masked tensor's
+|scores|, k = 0.1) by each variant: kthvalue (the CPU's selection), topk (the accelerators'), sort (a full sort for
+the threshold) and topk_mask (the new path: what a step calls on this device), each checked equal to the CPU's masks
+(which tests/supermask pins to the stable-sort definition) and timed as the median of R. syncs/step: on CUDA the synchronisations
+torch's sync debug mode reports in one step's selection; on CPU, which never synchronises, the values read back into
+Python (item, int, bool, ...) as their proxy.
 """
 import argparse
+import contextlib
 import ctypes
 import gc
 import os
 import sys
 import tempfile
 import time
+import warnings
 
 import torch
 from torch import nn
@@ -28,6 +37,8 @@ from bench_core import interleaved, train_step_fn  # noqa: E402
 from bench_ticket import studiogan_generator  # noqa: E402
 
 import studiogan_slt  # noqa: E402
+from studiogan_slt.supermask import parametrize  # noqa: E402
+from studiogan_slt.supermask.convert import masked_tensors  # noqa: E402
 from studiogan_slt.ticket.report import dense_bytes  # noqa: E402
 
 GENERATORS = {"DCGAN": ("DCGAN-SLT.yaml", "deep_conv"), "BigGAN": ("BigGAN-SLT.yaml", "big_resnet")}
@@ -93,6 +104,69 @@ def peak_mb(name, variant, device, batch, steps):
     return (peak - base) / 2 ** 20
 
 
+def _flat(select):
+    return lambda a, kept: select(a.reshape(-1), kept).reshape(a.shape)
+
+
+SELECTIONS = {
+    "kthvalue": _flat(parametrize._mask_by_kthvalue),
+    "topk": _flat(parametrize._mask_by_topk),
+    "sort": _flat(lambda flat, kept: parametrize.fill_ties(flat, flat.sort().values[flat.numel() - kept], kept)),
+    "topk_mask": parametrize.topk_mask,
+}
+_READS = ("item", "tolist", "__int__", "__float__", "__bool__", "__index__")
+
+
+@contextlib.contextmanager
+def counting_syncs(device):
+    """Yields a list that ends up with one entry per synchronisation (CUDA) or per value read into Python (CPU)."""
+    found = []
+    if device == "cuda":
+        torch.cuda.synchronize()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            torch.cuda.set_sync_debug_mode("warn")
+            try:
+                yield found
+            finally:
+                torch.cuda.set_sync_debug_mode("default")
+        found += [w for w in caught if "synchroniz" in str(w.message)]
+        return
+    real = {name: getattr(torch.Tensor, name) for name in _READS}
+    for name, method in real.items():
+        setattr(torch.Tensor, name, lambda self, *a, _m=method, **kw: found.append(_m) or _m(self, *a, **kw))
+    try:
+        yield found
+    finally:
+        for name, method in real.items():
+            setattr(torch.Tensor, name, method)
+
+
+def selection_rows(model, device, repeats, warmup):
+    """(variant, s/step, syncs/step, same masks as the CPU's) for one step's mask selection."""
+    scores = [mt.supermask.scores.detach().abs() for mt in masked_tensors(model.g)]
+    scores = [a for a in scores if parametrize.kept_count(a.numel(), 0.1) < a.numel()]  # the rest keep everything
+    kept = [parametrize.kept_count(a.numel(), 0.1) for a in scores]
+
+    def step_of(select):
+        def run():
+            masks = [select(a, n) for a, n in zip(scores, kept)]
+            if device == "cuda":
+                torch.cuda.synchronize()
+            return masks
+        return run
+
+    steps = {name: step_of(select) for name, select in SELECTIONS.items()}
+    times = interleaved(steps, repeats, warmup=warmup)
+    reference = [parametrize.topk_mask(a.cpu(), n) for a, n in zip(scores, kept)]
+    rows = []
+    for name, select in SELECTIONS.items():
+        with counting_syncs(device) as syncs:
+            masks = [select(a, n) for a, n in zip(scores, kept)]
+        rows.append((name, times[name], len(syncs), all(torch.equal(m.cpu(), r) for m, r in zip(masks, reference))))
+    return rows
+
+
 def ticket_times(gen, model, tmp):
     path = os.path.join(tmp, "g.slt")
     t0 = time.perf_counter()
@@ -137,17 +211,23 @@ def main():
             gen, model = built["SLT k=0.1"]
             with tempfile.TemporaryDirectory() as tmp:
                 ticket = ticket_times(gen, model, tmp)
+            selection = selection_rows(model, args.device, args.repeats, args.warmup)
     print(f"\n| generator | parameters | dense s/step | SLT s/step | SLT/dense | dense peak MB | SLT peak MB | "
           f"SLT/dense |\n|---|---|---|---|---|---|---|---|")
     for name, params, times, peaks in rows:
         dense, slt = (times[v] for v in VARIANTS)
         print(f"| {name} | {params / 1e6:.2f}M | {dense:.4f} | {slt:.4f} | {slt / dense:.3f} | {peaks[0]:.0f} | "
               f"{peaks[1]:.0f} | {peaks[1] / peaks[0]:.3f} |")
+    print(f"\n{args.generators[0]} mask selection of one step (k=0.1), "
+          f"{'synchronisations' if args.device == 'cuda' else 'values read into Python (CPU)'} per step:\n"
+          f"| selection | s/step | syncs/step | masks as on CPU |\n|---|---|---|---|")
+    for name, seconds, syncs, exact in selection:
+        print(f"| {name} | {seconds:.5f} | {syncs} | {'yes' if exact else 'NO'} |")
     save_s, load_s, size, dense, same = ticket
     print(f"\nmemory: {memory}\n{args.generators[0]} ticket (k=0.1): export {save_s:.2f} s, load+verify {load_s:.2f} s (CPU), "
           f"{size:,} B ({dense / size:.1f}x smaller than the fp32 state_dict); reloaded weights "
           f"{'identical to' if same else 'DIFFERENT from'} the trained ones")
-    if not same:
+    if not same or not all(exact for *_, exact in selection):
         sys.exit(1)
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The GPU check of issue 16, at most 5 minutes on one GPU, no download: the CUDA tests (tests/gpu), then StudioGAN's
-# CIFAR10 DCGAN and BigGAN generators dense vs SLT k = 0.1 (s/step and peak memory ratios) and a ticket's
-# export/load time, printed as one table (benchmarks/gpu_check.py).
+# The GPU check of issue 16, at most 5 minutes on one GPU, no download: the CUDA tests (tests/gpu, and the
+# selection's no-synchronisation test), then StudioGAN's CIFAR10 DCGAN and BigGAN generators dense vs SLT k = 0.1
+# (s/step and peak memory ratios), a ticket's export/load time and the mask selection variants (s/step,
+# synchronisations per step), printed as tables (benchmarks/gpu_check.py).
 #
 #   STUDIOGAN_ROOT=/path/to/PyTorch-StudioGAN benchmarks/gpu_check.sh [--cpu] [gpu_check.py options]
 #
@@ -23,7 +24,7 @@ for arg in "$@"; do
     fi
 done
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-echo "== CUDA tests (tests/gpu; they skip without a GPU)"
-timeout 100 python -m pytest -q -p no:cacheprovider tests/gpu
+echo "== CUDA tests (tests/gpu, tests/supermask/test_sync.py; they skip without a GPU)"
+timeout 100 python -m pytest -q -p no:cacheprovider tests/gpu tests/supermask/test_sync.py
 echo "== dense vs SLT k=0.1, StudioGAN CIFAR10 generators"
 timeout 190 python benchmarks/gpu_check.py "${device[@]}" ${options[@]+"${options[@]}"}

@@ -75,7 +75,7 @@ def run(out, name, studiogan_root):
 
 
 def _result(out, name):
-    from studiogan_slt.studiogan import digits_selection
+    from studiogan_slt.studiogan.loop import digits_selection
 
     save = out / name
     done = (save / "timing.json").is_file()

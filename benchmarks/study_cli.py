@@ -41,7 +41,7 @@ def digits_inputs(out):
 def archive(out, data):
     """Copy every finished point under OUT/<folder>/points/ into DATA, but for the files DATA holds already."""
     from studiogan_slt import atomic
-    from studiogan_slt.studiogan.digits_selection import FILE_NAME, read_rows
+    from studiogan_slt.studiogan.loop.digits_selection import FILE_NAME, read_rows
     from studiogan_slt.sweep.point import DONE
 
     for done in sorted(Path(out).glob(f"*/points/*/{DONE}")):
@@ -68,7 +68,7 @@ def archive(out, data):
 def points(out, data):
     """{(run folder, point): (rows, record)}: every point DATA keeps (record: its json, None when it has none),
     and every point of OUT (None: no run folders) still in progress (record None)."""
-    from studiogan_slt.studiogan.digits_selection import FILE_NAME, read_rows
+    from studiogan_slt.studiogan.loop.digits_selection import FILE_NAME, read_rows
 
     found = {}
     for csv in sorted(Path(data).glob("*/*.csv")):

@@ -56,11 +56,30 @@ def digits(tmp_path_factory):
 @pytest.fixture
 def empty_hub(tmp_path, monkeypatch):
     """An empty torch hub cache, as on a machine that cannot download weights; returns its checkpoints folder."""
+    import urllib.error
+
     import torch
+
+    def refused(url, *args, **kwargs):
+        raise urllib.error.URLError("no network in this test")
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setattr(torch.hub, "_hub_dir", None)  # forget a set_dir() made elsewhere
+    monkeypatch.setattr(torch.hub, "download_url_to_file", refused)
     return tmp_path / "torch" / "hub" / "checkpoints"
+
+
+@pytest.fixture(scope="session")
+def random_vgg19_bn(tmp_path_factory):
+    """A vgg19_bn state_dict with seeded random weights, saved as torchvision names the ImageNet file: the loading
+    code is the real one, but its features are not ImageNet's."""
+    import torch
+    from torchvision.models import vgg19_bn
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("vgg") / "vgg19_bn-c79401a0.pth"
+    torch.save(vgg19_bn().state_dict(), path)
+    return path
 
 
 @pytest.fixture
@@ -75,3 +94,11 @@ def builtin_extractor(tmp_path, monkeypatch):
     path.parent.mkdir(parents=True)
     torch.save(digits_net.digits_cnn().state_dict(), path)
     return path
+
+
+@pytest.fixture
+def vgg19_bn_in_hub(empty_hub, random_vgg19_bn):
+    """random_vgg19_bn in an empty torch hub cache, where torchvision looks for the ImageNet file."""
+    empty_hub.mkdir(parents=True)
+    (empty_hub / random_vgg19_bn.name).symlink_to(random_vgg19_bn)
+    return empty_hub / random_vgg19_bn.name

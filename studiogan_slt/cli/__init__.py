@@ -4,6 +4,7 @@ Each command lives in the module named after it and is imported only when invoke
 stay fast (no torch import); add one with its module and one line in COMMANDS. `-h` is set on the group only: click
 hands help_option_names down to every sub-command (train and eval override it, see options.py).
 """
+import errno
 import importlib
 
 import click
@@ -47,6 +48,14 @@ class LazyGroup(click.Group):
             # A user error: one line and exit 2, like click's own usage errors; the message says what to change.
             click.echo(f"Error: {e}", err=True)
             ctx.exit(e.exit_code)
+        except OSError as e:
+            if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            # Every file and folder is written under a temporary name (atomic.py), removed when the write fails.
+            where = f" writing {e.filename}" if e.filename else ""
+            click.echo(f"Error: no space left on the device{where} ({e.strerror or e}); nothing was half-written: "
+                       "free some space and run the same command again", err=True)
+            ctx.exit(SLTError.exit_code)
         except KeyboardInterrupt:  # before a run started (launch.run says more once one has)
             click.echo("Error: interrupted", err=True)
             ctx.exit(Interrupted.exit_code)

@@ -8,7 +8,7 @@ from studiogan_slt.ticket import TIER_CHOICES
 @click.command()
 @click.option("-ckpt", "--ckpt-dir", "ckpt_dir", required=True, type=click.Path(exists=True, file_okay=False),
               help="StudioGAN checkpoint folder of an SLT run (SAVE/checkpoints/<run>).")
-@click.option("-best", "--best", "best", is_flag=True, help="Export the best checkpoint instead of the current one.")
+@options.best("Export the best checkpoint instead of the current one.")
 @click.option("-o", "--output", required=True, type=click.Path(),
               help="ticket.slt (--format slt) or a new checkpoint folder (--format dense).")
 @click.option("--format", "fmt", type=click.Choice(["slt", "dense"]), default="slt", show_default=True,
@@ -20,7 +20,7 @@ from studiogan_slt.ticket import TIER_CHOICES
 @options.studiogan_root
 def export(ckpt_dir, best, output, fmt, tier, fp16_values, studiogan_root):
     """Export the generator of a StudioGAN SLT checkpoint as a ticket or as a dense checkpoint."""
-    from studiogan_slt.studiogan import export as sg_export
+    from studiogan_slt.studiogan.rebuild import export as sg_export
 
     if fmt == "dense":
         folder = sg_export.export_dense(ckpt_dir, output, best=best, studiogan_root=studiogan_root)

@@ -15,6 +15,13 @@ trust_builder = click.option(
     help="Let a ticket whose builder is an import path (a user's own builder, not a registered one) import and run "
          "it: use only for tickets you trust.")
 json_output = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+def best(help_text):
+    """-best: StudioGAN's best checkpoint of a run instead of its current one (StudioGAN spells it -best too)."""
+    return click.option("-best", "--best", "best", is_flag=True, help=help_text)
+
+
 run_dirs = click.argument("run_dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
 
 PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": ["--help"]}

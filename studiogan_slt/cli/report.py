@@ -9,7 +9,7 @@ from studiogan_slt.cli import options
 @click.command()
 @click.argument("source", type=click.Path(exists=True))
 @options.json_output
-@click.option("-best", "--best", "best", is_flag=True, help="For a checkpoint folder: the best checkpoint.")
+@options.best("For a checkpoint folder: the best checkpoint.")
 @options.trust_builder
 @options.studiogan_root
 def report(source, as_json, best, trust_builder, studiogan_root):
@@ -22,9 +22,9 @@ def report(source, as_json, best, trust_builder, studiogan_root):
     from studiogan_slt.ticket.save_load import read_ticket
 
     if Path(source).is_dir():
-        from studiogan_slt.studiogan import export as sg_export
+        from studiogan_slt.studiogan.rebuild import report as sg_report
 
-        result = sg_export.checkpoint_report(source, best=best, studiogan_root=studiogan_root)
+        result = sg_report.checkpoint_report(source, best=best, studiogan_root=studiogan_root)
     else:
         t = read_ticket(source)
         model = t.build(trust_builder=trust_builder)

@@ -7,6 +7,7 @@ import click
 
 from studiogan_slt import atomic
 from studiogan_slt.cli import options
+from studiogan_slt.ticket import LATENT_SEED
 
 
 @click.command()
@@ -14,7 +15,8 @@ from studiogan_slt.cli import options
 @click.option("-n", "--num", "n", type=click.IntRange(min=1), default=64, show_default=True, help="Images to draw.")
 @click.option("-o", "--output", required=True, type=click.Path(),
               help="FILE.png: one grid image; anything else: a folder of numbered PNGs (for external FID tools).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Latent seed (same seed, same images).")
+@click.option("--seed", type=int, default=LATENT_SEED, show_default=True,
+              help="Latent seed (same seed, same images).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="torch device, e.g. cpu or cuda:0.")
 @options.trust_builder
@@ -30,10 +32,12 @@ def sample(ticket, n, output, seed, batch_size, device, trust_builder):
     spec = sampling.ticket_sampler(t)
     out = Path(output)
     grid_mode = _check_output(out)
+    model = t.build(trust_builder=trust_builder)
     try:
-        model = t.build(trust_builder=trust_builder).to(torch.device(device))
+        model = model.to(torch.device(device))
     except (RuntimeError, ValueError) as e:
         raise click.BadParameter(str(e).splitlines()[0], param_hint="--device") from None
+    sampling.check_model(model, spec, t.source)
     kept, done = [], 0
     with contextlib.ExitStack() as stack:
         folder = None if grid_mode else stack.enter_context(atomic.new_folder(out))

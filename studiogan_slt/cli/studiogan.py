@@ -12,6 +12,6 @@ def studiogan():
               help="Where to clone (default: the user cache, where train/eval look for it).")
 def fetch(dest):
     """git clone PyTorch-StudioGAN at the pinned commit (947b35e)."""
-    from studiogan_slt.studiogan import locate
+    from studiogan_slt.studiogan.host import locate
 
     click.echo(locate.fetch(dest))

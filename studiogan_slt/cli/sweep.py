@@ -1,12 +1,15 @@
 """`studiogan-slt sweep`: a grid of `train` runs over k and seeds, with dense references, then compare and plot."""
+import contextlib
 import os
 import shlex
+import signal
+import sys
 from pathlib import Path
 
 import click
 
 from studiogan_slt.cli import options
-from studiogan_slt.errors import SLTError
+from studiogan_slt.errors import Interrupted, SLTError, Terminated
 
 # The sweep sets these for every point; the same flag among the pass-through ones would contradict it.
 _OWN_FLAGS = ("-cfg", "--cfg_file", "-data", "--data_dir", "-save", "--save_dir", "-ckpt", "--ckpt_dir", "--seed",
@@ -92,6 +95,7 @@ def sweep(cfg_file, data_dir, save_dir, dense, dense_cfg, jobs, launcher, partit
     points = plan(cfg_file, ks, seeds or [0], dense=dense, dense_cfg=dense_cfg)
     save = Path(save_dir).resolve()
     save.mkdir(parents=True, exist_ok=True)
+    lock = _lock(save)  # noqa: F841 (unlocked when the process ends, however it ends)
     env = {}
     if launcher == "local" and jobs > 1 and "OMP_NUM_THREADS" not in os.environ:
         env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))  # the lanes share the cores
@@ -109,8 +113,50 @@ def sweep(cfg_file, data_dir, save_dir, dense, dense_cfg, jobs, launcher, partit
     resources = launchers.Resources(partition=partition, minutes=minutes, gpus=gpus_per_point, cpus=cpus_per_point)
     launch = launchers.make(launcher, save / "submitit", resources)
     click.echo(f"sweep of {len(points)} points into {save} ({launcher}, {jobs} at a time)")
-    failed = run_points(point_jobs, jobs, launch, click.echo)
+    with _stopped_by_signals():
+        failed = run_points(point_jobs, jobs, launch, click.echo)
     summarize(save, metric or ("digits_FID" if digits_fid else "FID"), click.echo, log_y=log_y, title=title)
     if failed:
         raise SLTError(f"{len(failed)} of {len(points)} points failed ({', '.join(failed)}); see their point.log, "
                        "then run the same command again to retry them")
+
+
+def _lock(save):
+    """SAVE/.sweep.lock, locked for as long as the returned file stays open: a second sweep into the same -save
+    would train every point a second time."""
+    import fcntl
+
+    lock = open(save / ".sweep.lock", "a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.seek(0)
+        holder = lock.read().strip() or "?"
+        lock.close()
+        raise SLTError(f"-save {save}: another sweep is running into it (pid {holder}); wait for it to end, or use "
+                       "another -save") from None
+    lock.truncate(0)
+    lock.write(str(os.getpid()))
+    lock.flush()
+    return lock
+
+
+@contextlib.contextmanager
+def _stopped_by_signals():
+    """SIGTERM (SLURM's preemption, `kill`) stops the sweep as Ctrl-C does: the running steps are handed the
+    signal and waited for, and the sweep exits 130 or 143 with the command that resumes it."""
+    def terminate(signum, frame):
+        raise Terminated("terminated")
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    resume = shlex.join(["studiogan-slt", *sys.argv[1:]])
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted; finished points and the checkpoints of the others are kept; resume with: "
+                          f"{resume}") from None
+    except Terminated:
+        raise Terminated(f"terminated (SIGTERM); finished points and the checkpoints of the others are kept; resume "
+                         f"with: {resume}") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)

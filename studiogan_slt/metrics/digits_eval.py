@@ -197,9 +197,13 @@ def load_images(folder, count=None, minimum=None):
         files = files[:count]
     images = []
     for p in files:
-        with Image.open(p) as im:
-            img = np.asarray(im.convert("RGB"))
-        if img.shape[:2] != (32, 32):
-            raise SLTError(f"{p}: {img.shape[1]}x{img.shape[0]} pixels; the digits metric needs 32x32 images")
-        images.append(img)
+        try:
+            with Image.open(p) as im:
+                # the size is in the file's header: a 20000x20000 image is refused before any pixel is decoded
+                if im.size != (32, 32):
+                    raise SLTError(f"{p}: {im.size[0]}x{im.size[1]} pixels; the digits metric needs 32x32 images")
+                images.append(np.asarray(im.convert("RGB")))
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+            raise SLTError(f"{p}: not a readable image ({str(e).splitlines()[0][:200] if str(e) else type(e).__name__})"
+                           ) from None
     return np.stack(images) if images else np.zeros((0, 32, 32, 3), np.uint8)

@@ -1,7 +1,7 @@
 """Frozen feature networks for moment matching (GFMN), and the taps that read their layers.
 
 An extractor spec is a torchvision classifier name (`"vgg19_bn"`, loaded with its ImageNet weights from the torch hub
-cache by torchvision's own code) or a dict:
+cache by torchvision's own code, downloaded there first when missing) or a dict:
 
     {"name": "resnet18", "weights": "DEFAULT" | "<enum tag>" | None, "layers": [...]}             # torchvision
     {"network": "pkg.module:function", "weights": "PATH", "kwargs": {...}, "mean": [...], "std": [...],
@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from studiogan_slt.errors import SLTError
+from studiogan_slt.hub import FetchFailed, fetch_once, hub_checkpoints
 from studiogan_slt.metrics import digits_net
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -75,9 +76,11 @@ def parse_spec(spec):
 
 
 def hub_weights_file(name, tag="DEFAULT"):
-    """(weights enum, file path) torchvision would load for classifier `name`; SLTError if the file is missing.
+    """(weights enum, file path) torchvision would load for classifier `name`, the file downloaded into the torch
+    hub folder first when it is missing; SLTError when that download fails.
 
-    Checked before torchvision's loader runs, because offline the loader fails with a urllib traceback."""
+    Fetched before torchvision's loader runs, because offline the loader fails with a urllib traceback, and because
+    DDP ranks loading at once would each download it (fetch_once lets one download while the others wait)."""
     from torchvision.models import get_model_weights
 
     try:
@@ -87,16 +90,14 @@ def hub_weights_file(name, tag="DEFAULT"):
                          f"{', '.join(w.name for w in get_model_weights(name))}, DEFAULT") from None
     filename = os.path.basename(urlparse(weights.url).path)
     folder = hub_checkpoints()
-    path = os.path.join(folder, filename)
-    if not os.path.isfile(path):
-        raise SLTError(f"ImageNet weights for extractor {name} not found: put the file {filename} (from {weights.url})"
-                       f" in the folder {folder}")
+    digest = torch.hub.HASH_REGEX.search(filename)
+    try:
+        path = fetch_once(weights.url, os.path.join(folder, filename), f"ImageNet weights for extractor {name}",
+                          hash_prefix=digest.group(1) if digest else None)
+    except FetchFailed as err:
+        raise SLTError(f"ImageNet weights for extractor {name} could not be downloaded ({err}): put the file "
+                       f"{filename} (from {weights.url}) in the folder {folder}") from None
     return weights, path
-
-
-def hub_checkpoints():
-    """The folder torch.hub downloads weights to (follows TORCH_HOME), where offline weights must be placed."""
-    return os.path.join(torch.hub.get_dir(), "checkpoints")
 
 
 def _file_fingerprint(path):

@@ -30,10 +30,9 @@ from pathlib import Path
 
 from studiogan_slt.supermask import diagnostics
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import slt_section
+from studiogan_slt.studiogan import run_files
+from studiogan_slt.studiogan.section import values
 
-_ENTRY = re.compile(r"^\[(?P<level>[A-Z]+)\] (?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) > (?P<msg>.*)$")
-_SECTION = re.compile(r"^cfgs\.(\w+) =$")
 _NUM = r"([-+0-9.eE]+|nan|inf)"
 _PATTERNS = {
     "start": re.compile(r"^Start Evaluation \((\d+) Step\)"),
@@ -76,12 +75,12 @@ class Run:
 
     @property
     def train_mode(self):
-        return (self.slt or {}).get("train_mode", slt_section.ADVERSARIAL)
+        return (self.slt or {}).get("train_mode", values.ADVERSARIAL)
 
     @property
     def masked(self):
         """True when the generator was searched for a ticket (SLT), False for dense runs."""
-        return slt_section.masks_generator(self.slt)
+        return values.masks_generator(self.slt)
 
     @property
     def k(self):
@@ -90,8 +89,8 @@ class Run:
     @property
     def search(self):
         """How the generator was trained or searched: "moment_matching" or "adversarial"."""
-        moments = self.train_mode in slt_section.MOMENT_MODES
-        return slt_section.MOMENT_MATCHING if moments else slt_section.ADVERSARIAL
+        moments = self.train_mode in values.MOMENT_MODES
+        return values.MOMENT_MATCHING if moments else values.ADVERSARIAL
 
     @property
     def untrained(self):
@@ -127,18 +126,6 @@ class Run:
         return (self.best or {}).get(name)
 
 
-def _entries(lines):
-    """(timestamp, message) per log entry; continuation lines join their entry's message."""
-    entries = []
-    for line in lines:
-        m = _ENTRY.match(line)
-        if m:
-            entries.append([m["time"], m["msg"]])
-        elif entries:
-            entries[-1][1] += "\n" + line
-    return entries
-
-
 def _num_fake(run, block):
     if "num_fake" in block:
         return block["num_fake"]
@@ -154,22 +141,19 @@ def parse_log(path, save_dir=None):
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as e:
         raise SLTError(f"cannot read {path}: {e.strerror or e}") from None
-    entries = _entries(lines)
-    run = Run(name=path.stem, save_dir=str(save_dir or path.parent.parent), log_path=str(path), sections={})
-    block, pending = None, None
+    entries = run_files.log_entries(lines)
+    run = Run(name=path.stem, save_dir=str(save_dir or path.parent.parent), log_path=str(path),
+              sections=run_files.logged_sections(entries))
+    block, announced, dumped = None, None, set()
     for _, msg in entries:
-        if pending is not None:
-            try:
-                run.sections.setdefault(pending, json.loads(msg))
-            except ValueError:
-                pass
-            pending = None
+        if announced is not None:  # the section's JSON, read above
+            dumped.add(announced)
+            announced = None
             continue
-        m = _SECTION.match(msg)
-        if m:
-            pending = m[1]
+        announced = run_files.section_name(msg)
+        if announced is not None:
             continue
-        if msg.startswith("Run name : ") and "RUN" not in run.sections:
+        if msg.startswith("Run name : ") and "RUN" not in dumped:
             run.name = msg[len("Run name : "):].strip() or run.name
         elif _PATTERNS["start"].match(msg):
             block = {"step": int(_PATTERNS["start"].match(msg)[1])}
@@ -193,10 +177,10 @@ def parse_log(path, save_dir=None):
     if entries:
         times = [datetime.strptime(t, "%Y-%m-%d %H:%M:%S") for t, _ in (entries[0], entries[-1])]
         run.wall_seconds = (times[1] - times[0]).total_seconds()
-    statistics = Path(run.save_dir) / "statistics" / run.name
-    run.extra = _side_metrics(statistics / SIDE_METRICS)
-    if (statistics / diagnostics.FILE_NAME).is_file():
-        run.diagnostics = diagnostics.read_rows(statistics / diagnostics.FILE_NAME)
+    run.extra = _side_metrics(Path(run_files.statistics_file(run.save_dir, run.name, SIDE_METRICS)))
+    diagnosed = Path(run_files.statistics_file(run.save_dir, run.name, diagnostics.FILE_NAME))
+    if diagnosed.is_file():
+        run.diagnostics = diagnostics.read_rows(diagnosed)
     return run
 
 
@@ -232,7 +216,7 @@ def find_runs(save_dir):
     save = Path(save_dir)
     if not save.is_dir():
         raise SLTError(f"{save_dir}: no such folder (expected a StudioGAN -save folder with logs/<run>.log)")
-    logs = sorted((save / "logs").glob("*.log")) if (save / "logs").is_dir() else []
+    logs = run_files.log_files(save)
     if not logs:
         raise SLTError(f"{save_dir}: no logs/<run>.log files; pass the folder given to -save")
     return [parse_log(p, save) for p in logs]

@@ -6,8 +6,6 @@ With -DDP the plugin spawns its own child entry, because spawned children import
 every patch if StudioGAN's main.py:181 spawned loader.load_worker directly.
 """
 import contextlib
-import importlib
-import itertools
 import logging
 import os
 import pickle
@@ -16,46 +14,14 @@ import sys
 from pathlib import Path
 
 from studiogan_slt.errors import Interrupted, SLTError
-from studiogan_slt.studiogan import (checkpoints, compat, digits_defaults, digits_selection, durable, hooks, locate,
-                                     preflight, slt_section, summary)
+from studiogan_slt.studiogan import preflight, run_files, summary
+from studiogan_slt.studiogan.host import compat, locate
+from studiogan_slt.studiogan.host.argv import flag_value, flag_values
+from studiogan_slt.studiogan.loop import digits_selection, hooks
+from studiogan_slt.studiogan.section import digits_defaults, slt_section
+from studiogan_slt.supermask.options import is_number
 
 _log = logging.getLogger(__name__)
-
-STUDIOGAN_MODULES = ("config", "loader", "worker", "main", "models.model", "utils.ckpt", "utils.misc",
-                     "metrics.inception_net")
-
-
-def import_studiogan(root):
-    """Import StudioGAN from `root` with the compatibility shims in place; returns {module name: module}."""
-    locate.activate(root)
-    compat.install_import_shims()
-    compat.allow_checkpoint_globals()
-    with compat.quiet_imports():
-        sg = {name: importlib.import_module(name) for name in STUDIOGAN_MODULES}
-    compat.patch_modules(sg)
-    return sg
-
-
-def flag_value(argv, *names):
-    """Value of the last occurrence of an argparse-style option (`-cfg X`, `--cfg_file=X`) in argv, or None."""
-    value = None
-    for i, arg in enumerate(argv):
-        for name in names:
-            if arg == name and i + 1 < len(argv):
-                value = argv[i + 1]
-            elif arg.startswith(name + "="):
-                value = arg[len(name) + 1:]
-    return value
-
-
-def _flag_values(argv, *names):
-    """The values after the last occurrence of a nargs='+' option (`-metrics fid is`), or None."""
-    values = None
-    for i, arg in enumerate(argv):
-        if arg in names:
-            values = list(itertools.takewhile(lambda a: not a.startswith("-"), argv[i + 1:]))
-    return values
-
 
 def _check_argv(argv, mode):
     cfg = flag_value(argv, "-cfg", "--cfg_file")
@@ -68,13 +34,13 @@ def _check_argv(argv, mode):
             raise SLTError("eval does not train; use `studiogan-slt train ... -ckpt DIR` to resume training")
         if ckpt is None:
             raise SLTError("eval needs -ckpt CKPT_DIR (a SAVE/checkpoints/<run> folder)")
-        preflight.check_eval_has_work(argv, _flag_values(argv, "-metrics", "--eval_metrics") or ["fid"])
+        preflight.check_eval_has_work(argv, flag_values(argv, "-metrics", "--eval_metrics") or ["fid"])
     elif not train_flag:
         argv = ["-t", *argv]
     if ckpt is not None:
         if not Path(ckpt).is_dir():
             raise SLTError(f"-ckpt {ckpt}: no such folder")
-        durable.check(ckpt, checkpoints.when(any(a in ("-best", "--load_best") for a in argv)))
+        run_files.check(ckpt, run_files.when(any(a in ("-best", "--load_best") for a in argv)))
     preflight.check_writable_folder(flag_value(argv, "-save", "--save_dir") or "./", "-save")
     workers = flag_value(argv, "--num_workers")
     if workers is not None and workers.lstrip("-").isdigit() and int(workers) < 1:
@@ -109,8 +75,7 @@ def _check_optimizer(cfgs):
         for key, allowed in (("momentum", "a number >= 0, e.g. 0.9"), ("nesterov", "true or false")):
             value = getattr(o, key)
             if value == "N/A" or (key == "nesterov" and not isinstance(value, bool)) or \
-                    (key == "momentum" and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                            or value < 0)):
+                    (key == "momentum" and (not is_number(value) or value < 0)):
                 raise SLTError(f"OPTIMIZATION.{key}: {value!r} is not allowed with type_ SGD; use {allowed}")
 
 
@@ -144,8 +109,8 @@ def run(argv, mode="train", studiogan_root=None, nproc=1, export=None):
         raise SLTError("--nproc > 1 needs -DDP (StudioGAN's multi-process mode)")
     preflight.check_torch()
     root = locate.find_root(studiogan_root, fetch_missing=True)
-    sg = import_studiogan(root)
-    build = hooks.original(sg["models.model"].load_generator_discriminator)
+    sg = compat.import_studiogan(root)
+    build = compat.original(sg["models.model"].load_generator_discriminator)
     hooks.install(sg, slt, run_checks=lambda cfgs: (_check_data(cfgs), _check_optimizer(cfgs),
                                                     _check_canvas(cfgs, sg["utils.misc"]),
                                                     digits_selection.check(cfgs),
@@ -178,7 +143,7 @@ def run(argv, mode="train", studiogan_root=None, nproc=1, export=None):
 def _interrupted(argv, mode, nproc, cfgs, run_name):
     """Ctrl-C: say which checkpoint is the last complete one and how to resume from it."""
     folder = summary.checkpoint_folder(cfgs, run_name)
-    step = durable.complete_step(folder, "current") if os.path.isdir(folder) else None
+    step = run_files.complete_step(folder, run_files.CURRENT) if os.path.isdir(folder) else None
     if mode != "train":
         return Interrupted("interrupted")
     if step is None:
@@ -200,7 +165,7 @@ def _ddp_child(local_rank, root, slt, nproc, cfgs_bytes, gpus_per_node, run_name
     """Entry of every DDP process: re-apply the shims and hooks (this process imported nothing yet), then run
     StudioGAN's worker. cfgs travels pickled, because unpickling it imports StudioGAN modules, which needs the
     shims first."""
-    sg = import_studiogan(root)
+    sg = compat.import_studiogan(root)
     hooks.install(sg, slt)
     cfgs = pickle.loads(cfgs_bytes)
     if compat.no_gpu() and "OMP_NUM_THREADS" not in os.environ:

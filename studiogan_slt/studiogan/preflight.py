@@ -10,6 +10,9 @@ from pathlib import Path
 
 from studiogan_slt import atomic
 from studiogan_slt.errors import SLTError
+from studiogan_slt.studiogan.section.values import convert_options, masks_generator
+from studiogan_slt.supermask import options as supermask_options
+from studiogan_slt.supermask.select import find_targets
 
 MIN_TORCH = (2, 6)
 # The flags that give an eval run something to do besides -metrics (main.py:113-127 prints its help otherwise).
@@ -60,18 +63,14 @@ def check_class_folders(data_dir, split):
 def check_targets(cfgs, slt, original_build):
     """`SLT.include`/`exclude`/`types` that select no layer fail in convert(), after StudioGAN created the -save
     folders; build the plain networks once on the CPU and select the targets first."""
-    from studiogan_slt.studiogan import slt_section
-    from studiogan_slt.supermask import options as supermask_options
-    from studiogan_slt.supermask.select import find_targets
-
-    if not slt_section.masks_generator(slt):
+    if not masks_generator(slt):
         return
     with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):  # utils/ema.py:20 print()s
         built = original_build(cfgs.DATA, cfgs.OPTIMIZATION, cfgs.MODEL, cfgs.STYLEGAN, cfgs.MODULES, cfgs.RUN, "cpu",
                                None)
     for name in slt["targets"]:
         model = built[0] if name == "G" else built[3]
-        options = supermask_options.validate(slt["k"], slt_section.convert_options(slt, name))
+        options = supermask_options.validate(slt["k"], convert_options(slt, name))
         targets, _ = find_targets(model, options["types"], options["include"], options["exclude"],
                                   options["first_last_dense"], options["mask_bias"])
         if not targets:

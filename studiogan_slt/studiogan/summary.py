@@ -6,16 +6,23 @@ import os
 import shlex
 from pathlib import Path
 
+import numpy as np
+
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import checkpoints, digits_selection, durable, slt_section
+from studiogan_slt.studiogan import run_files
+from studiogan_slt.studiogan.loop import digits_selection
+from studiogan_slt.studiogan.rebuild import builder, export, generator
+from studiogan_slt.studiogan.section.values import masks_generator
+from studiogan_slt.ticket import LATENT_SEED
+from studiogan_slt.ticket import sample as sampling
+from studiogan_slt.ticket.report import report
 
 GRID_IMAGES = 64
-GRID_SEED = 0
 
 
 def checkpoint_folder(cfgs, run_name):
     """Where StudioGAN saved this run: -ckpt DIR when resuming, else SAVE/checkpoints/<run>."""
-    return cfgs.RUN.ckpt_dir or os.path.join(cfgs.RUN.save_dir, "checkpoints", run_name)
+    return cfgs.RUN.ckpt_dir or run_files.checkpoint_folder(cfgs.RUN.save_dir, run_name)
 
 
 def outputs(save_dir, run_name):
@@ -27,24 +34,21 @@ def outputs(save_dir, run_name):
 def after_train(cfgs, run_name, slt, export=None, studiogan_root=None, log=print):
     """Print the summary; export=None means: export and draw the grid on DIGITS data only."""
     folder = checkpoint_folder(cfgs, run_name)
-    step = durable.complete_step(folder, "current") if os.path.isdir(folder) else None
+    step = run_files.complete_step(folder, run_files.CURRENT) if os.path.isdir(folder) else None
     if step is None:
         log(f"no checkpoint was saved: StudioGAN saves every --save_freq ({cfgs.RUN.save_freq}) steps, and "
             f"OPTIMIZATION.total_steps is {cfgs.OPTIMIZATION.total_steps}")
         return None
     log(f"checkpoint: {folder} (step {step})")
     _digits_metric(cfgs, run_name, slt, log)
-    if not slt_section.masks_generator(slt) or "G" not in slt["targets"]:
+    if not masks_generator(slt) or "G" not in slt["targets"]:
         log(f"G is not masked (no ticket); evaluate with: studiogan-slt eval -cfg "
             f"{shlex.quote(cfgs.RUN.cfg_file)} -save {shlex.quote(cfgs.RUN.save_dir)} -ckpt {shlex.quote(folder)}")
         return None
-    from studiogan_slt import report
-    from studiogan_slt.studiogan import export as sg_export
-
     # The best checkpoint by the digits metric when the run chose one (StudioGAN's choice, as `export -best`).
-    best = slt.get("digits_metric") is not None and durable.complete_step(folder, "best") is not None
+    best = slt.get("digits_metric") is not None and run_files.complete_step(folder, run_files.BEST) is not None
     try:
-        G, sections, path, run = sg_export.converted_generator(folder, best=best, studiogan_root=studiogan_root)
+        G, sections, path, run = generator.converted_generator(folder, best=best, studiogan_root=studiogan_root)
     except SLTError as err:
         # e.g. a resume from a -ckpt folder copied away from its run log: the training itself succeeded
         log(f"no ticket summary: {err}")
@@ -57,10 +61,10 @@ def after_train(cfgs, run_name, slt, export=None, studiogan_root=None, log=print
         export = cfgs.DATA.name == "DIGITS"
     if export:
         ticket.parent.mkdir(parents=True, exist_ok=True)
-        sg_export.save_run_ticket(G, sections, path, run, ticket)
+        export.save_run_ticket(G, sections, path, run, ticket)
         log(f"ticket: {ticket} ({ticket.stat().st_size:,} bytes)")
         grid.parent.mkdir(parents=True, exist_ok=True)
-        _write_grid(G, sg_export.sampler_spec(sections), grid)
+        _write_grid(G, builder.sampler_spec(sections), grid)
         log(f"{GRID_IMAGES} samples of the ticket: {grid}")
     else:
         log(f"export the ticket: studiogan-slt export -ckpt {shlex.quote(folder)}{' -best' if best else ''} -o "
@@ -73,7 +77,7 @@ def after_train(cfgs, run_name, slt, export=None, studiogan_root=None, log=print
 def _digits_metric(cfgs, run_name, slt, log):
     if slt.get("digits_metric") is None:
         return
-    path = checkpoints.statistics_file(cfgs.RUN.save_dir, run_name, digits_selection.FILE_NAME)
+    path = run_files.statistics_file(cfgs.RUN.save_dir, run_name, digits_selection.FILE_NAME)
     rows = digits_selection.read_rows(path)
     if rows:
         best = min(rows, key=lambda r: r["value"])
@@ -82,10 +86,6 @@ def _digits_metric(cfgs, run_name, slt, log):
 
 
 def _write_grid(G, sampler, out):
-    import numpy as np
-
-    from studiogan_slt.ticket import sample as sampling
-
     spec = sampling.check_sampler(sampler)
-    images = np.concatenate(list(sampling.generate(G, spec, GRID_IMAGES, GRID_SEED, GRID_IMAGES)))
+    images = np.concatenate(list(sampling.generate(G, spec, GRID_IMAGES, LATENT_SEED, GRID_IMAGES)))
     sampling.write_png(out, sampling.grid(images))

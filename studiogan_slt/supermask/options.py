@@ -1,6 +1,7 @@
 """Every option of convert() (and so of the SLT: section): names, defaults, allowed values, and the k check."""
 import numbers
 
+from studiogan_slt.errors import shown
 from studiogan_slt.supermask import inits
 
 DEFAULTS = {
@@ -31,19 +32,21 @@ CHOICES = {
 _BOOLS = ("mask_bias", "first_last_dense", "scaled", "rescale", "learn_bn")
 # The levers of supermask/search: {key: (check, what it must be)}
 _LEVERS = {
-    "rerandomize": {"every": (lambda v: _is_int(v) and v >= 1, "an integer >= 1 (steps between redraws)"),
-                    "fraction": (lambda v: _is_real(v) and 0 < v <= 1, "a number in (0, 1] (the chance a pruned "
+    "rerandomize": {"every": (lambda v: is_int(v) and v >= 1, "an integer >= 1 (steps between redraws)"),
+                    "fraction": (lambda v: is_number(v) and 0 < v <= 1, "a number in (0, 1] (the chance a pruned "
                                                                             "weight is redrawn)")},
-    "k_schedule": {"start": (lambda v: _is_real(v) and 0 < v <= 1, "a number in (0, 1], the kept fraction at step 0"),
-                   "steps": (lambda v: _is_int(v) and v >= 1, "an integer >= 1 (steps to reach k)")},
+    "k_schedule": {"start": (lambda v: is_number(v) and 0 < v <= 1, "a number in (0, 1], the kept fraction at step 0"),
+                   "steps": (lambda v: is_int(v) and v >= 1, "an integer >= 1 (steps to reach k)")},
 }
 
 
-def _is_int(v):
+def is_int(v):
+    """An integer, not a bool (YAML's true is an int to Python)."""
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
-def _is_real(v):
+def is_number(v):
+    """A real number, not a bool."""
     return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
 
@@ -52,17 +55,17 @@ def _check_lever(name, value):
     fields = _LEVERS[name]
     example = ", ".join(f"{key}: ..." for key in fields)
     if not isinstance(value, dict) or set(value) != set(fields):
-        raise ValueError(f"{name} must be null or a mapping {{{example}}}, got {value!r}")
+        raise ValueError(f"{name} must be null or a mapping {{{example}}}, got {shown(value)}")
     for key, (ok, what) in fields.items():
         if not ok(value[key]):
-            raise ValueError(f"{name}.{key} must be {what}, got {value[key]!r}")
-    return {key: (int(v) if _is_int(v) else float(v)) for key, v in value.items()}
+            raise ValueError(f"{name}.{key} must be {what}, got {shown(value[key])}")
+    return {key: (int(v) if is_int(v) else float(v)) for key, v in value.items()}
 
 
 def k_problem(k):
     """None when k is a valid fraction of weights kept, else what is wrong with it."""
-    if isinstance(k, bool) or not isinstance(k, numbers.Real) or not 0.0 < k <= 1.0:
-        return f"k must be a number in (0, 1] (the fraction of weights KEPT), got {k!r}"
+    if not is_number(k) or not 0.0 < k <= 1.0:
+        return f"k must be a number in (0, 1] (the fraction of weights KEPT), got {shown(k)}"
     return None
 
 
@@ -81,10 +84,10 @@ def validate(k, options):
     opts = {**DEFAULTS, **options}
     for key, allowed in CHOICES.items():
         if opts[key] not in allowed:
-            raise ValueError(f"{key} must be one of {', '.join(allowed)}; got {opts[key]!r}")
+            raise ValueError(f"{key} must be one of {', '.join(allowed)}; got {shown(opts[key])}")
     for key in _BOOLS:
         if not isinstance(opts[key], bool):
-            raise ValueError(f"{key} must be true or false, got {opts[key]!r}")
+            raise ValueError(f"{key} must be true or false, got {shown(opts[key])}")
     for key in ("include", "exclude", "types"):
         if isinstance(opts[key], (str, type)):
             opts[key] = [opts[key]]
@@ -93,9 +96,9 @@ def validate(k, options):
             raise ValueError(f"{key} must be a list of {'class names' if key == 'types' else 'regexes'}")
     for key in ("score_bound", "bias_score_bound"):
         if opts[key] is not None and (not isinstance(opts[key], numbers.Real) or opts[key] <= 0):
-            raise ValueError(f"{key} must be a positive number or None, got {opts[key]!r}")
-    if not _is_int(opts["seed"]):
-        raise ValueError(f"seed must be an integer, got {opts['seed']!r}")
+            raise ValueError(f"{key} must be a positive number or None, got {shown(opts[key])}")
+    if not is_int(opts["seed"]):
+        raise ValueError(f"seed must be an integer, got {shown(opts['seed'])}")
     for name in _LEVERS:
         if opts[name] is not None:
             opts[name] = _check_lever(name, opts[name])
@@ -104,6 +107,6 @@ def validate(k, options):
                          "from the host's own init cannot be redrawn, nor regenerated from a ticket")
     if opts["k_schedule"] and opts["k_schedule"]["start"] < k:
         raise ValueError(f"k_schedule.start must be >= k={k} (the kept fraction decays from start to k), "
-                         f"got {opts['k_schedule']['start']!r}")
+                         f"got {shown(opts['k_schedule']['start'])}")
     opts["k"] = float(k)
     return opts

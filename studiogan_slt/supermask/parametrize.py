@@ -41,6 +41,39 @@ def _kth_smallest(a, j):
     return a.kthvalue(j).values, None
 
 
+def fill_ties(flat, t, kept):
+    """Bool mask of the `kept` largest entries of the 1-D tensor flat, given t, its kept-th largest value: every
+    entry above t, then the entries equal to t by lowest index. Shapes never depend on the data, so nothing is read
+    back to the host."""
+    mask = flat > t
+    tied = flat == t
+    missing = kept - mask.sum()
+    return mask | (tied & (torch.cumsum(tied, 0, dtype=torch.int32) <= missing))
+
+
+def _mask_by_kthvalue(flat, kept):
+    """CPU selection: kthvalue is a quickselect there, and reading a count into Python is a plain memory read."""
+    n = flat.numel()
+    t, at_most_t = _kth_smallest(flat, n - kept)
+    mask = flat > t
+    missing = kept - (n - at_most_t if at_most_t is not None else int(torch.count_nonzero(mask)))
+    if missing:
+        tied = flat == t
+        mask |= tied & (tied.cumsum(0) <= missing)
+    return mask
+
+
+def _mask_by_topk(flat, kept):
+    """Accelerator selection without a host synchronisation: topk (a radix select on CUDA, where kthvalue sorts)
+    over the smaller side gives the threshold as a device tensor."""
+    n = flat.numel()
+    if kept <= n - kept:
+        t = flat.topk(kept, sorted=False).values.min()
+    else:
+        t = flat.topk(n - kept + 1, largest=False, sorted=False).values.max()
+    return fill_ties(flat, t, kept)
+
+
 def topk_mask(a, kept):
     """Bool mask of the `kept` largest entries of a (any shape). Ties at the threshold go to the lowest flat index,
     so the result is deterministic and the count exact."""
@@ -50,13 +83,8 @@ def topk_mask(a, kept):
         return torch.ones_like(a, dtype=torch.bool)
     if kept <= 0:
         return torch.zeros_like(a, dtype=torch.bool)
-    t, at_most_t = _kth_smallest(flat, n - kept)
-    mask = flat > t
-    missing = kept - (n - at_most_t if at_most_t is not None else int(torch.count_nonzero(mask)))
-    if missing:
-        tied = flat == t
-        mask |= tied & (tied.cumsum(0) <= missing)
-    return mask.reshape(a.shape)
+    select = _mask_by_kthvalue if flat.device.type == "cpu" else _mask_by_topk
+    return select(flat, kept).reshape(a.shape)
 
 
 class _MaskedTensor(torch.autograd.Function):

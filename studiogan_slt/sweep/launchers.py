@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studiogan_slt.errors import SLTError
-from studiogan_slt.sweep.point import run_point
+from studiogan_slt.sweep.point import run_point, stop_steps
 
 @dataclass(frozen=True)
 class Resources:
@@ -22,8 +22,8 @@ class Local:
     def __call__(self, job):
         return run_point(job)
 
-    def cancel(self):
-        pass
+    def cancel(self, signum):
+        stop_steps(signum)
 
 
 class Submitit:
@@ -59,7 +59,7 @@ class Submitit:
             raise SLTError(f"point {job.point.name}: submitit job {submitted.job_id} failed: "
                            f"{last[-1] if last else err}") from None
 
-    def cancel(self):
+    def cancel(self, signum):
         with self.lock:
             for submitted in self.jobs:
                 if not submitted.done():

@@ -1,17 +1,19 @@
 """The grid of a sweep: one point per (k, seed), plus dense reference points, each with its own YAML.
 
 A point's YAML is the user's YAML with SLT.k and SLT.seed set; a dense point is what the same search mode calls
-dense (see studiogan/slt_section.py): for the adversarial mode the YAML without its SLT section (a plain StudioGAN run),
-keeping only its `moments` (a mixed search's dense reference trains with the same loss) and `digits_metric`; for the
-moment-matching modes train_mode dense_moment_matching with the same `moments:` options (same loss,
+dense (see studiogan/section/values.py): for the adversarial mode the YAML without its SLT section (a plain
+StudioGAN run), keeping only its `moments` (a mixed search's dense reference trains with the same loss) and
+`digits_metric`; for the moment-matching modes train_mode dense_moment_matching with the same `moments:` options (same loss,
 G's weights trained, nothing masked). The YAML's file name becomes StudioGAN's run name (main.py:136), so every
 point gets its own name: <config>-k<k>-s<seed>, or <config>-dense-s<seed>.
 """
 from dataclasses import dataclass
 from pathlib import Path
 
+from studiogan_slt import atomic
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import slt_section
+from studiogan_slt.studiogan.section import slt_section, values
+from studiogan_slt.supermask.options import k_problem
 
 
 @dataclass(frozen=True)
@@ -23,18 +25,17 @@ class Point:
 
 
 def _read(cfg_file):
-    import yaml
-
-    slt_section.load(cfg_file)  # one-line errors for a bad file or SLT section, before anything is planned
-    with open(cfg_file) as f:
-        return yaml.load(f, Loader=yaml.FullLoader)  # the loader StudioGAN uses (config.py:402)
+    """(the YAML's sections, its validated SLT values): one-line errors for a bad file or SLT section, before anything
+    is planned."""
+    sections = slt_section.read(cfg_file)
+    return sections, slt_section.values_of(sections, cfg_file)
 
 
 def _dense_sections(sections):
     slt = sections.get("SLT") or {}
     dense = {key: value for key, value in sections.items() if key != "SLT"}
-    if slt.get("train_mode", slt_section.ADVERSARIAL) in slt_section.MOMENT_MODES:
-        kept = {"train_mode": slt_section.DENSE_MOMENT_MATCHING, "moments": slt.get("moments", {})}
+    if slt.get("train_mode", values.ADVERSARIAL) in values.MOMENT_MODES:
+        kept = {"train_mode": values.DENSE_MOMENT_MATCHING, "moments": slt.get("moments", {})}
     else:
         # a mixed search's reference trains with the same moment loss (a section without k: slt_section.DENSE_KEYS)
         kept = {"moments": slt["moments"]} if slt.get("moments") else {}
@@ -48,21 +49,21 @@ def _dense_sections(sections):
 def plan(cfg_file, ks, seeds, dense=False, dense_cfg=None):
     """The points of a sweep, dense references first. `dense_cfg`: a YAML of its own for the dense points (e.g. with
     the dense arm's learning rate), used as written; otherwise they are derived from `cfg_file`."""
-    sections = _read(cfg_file)
+    sections, slt = _read(cfg_file)
     stem = Path(cfg_file).stem
-    if ks and not slt_section.masks_generator(slt_section.load(cfg_file)):
+    if ks and not values.masks_generator(slt):
         raise SLTError(f"-cfg {cfg_file}: --k needs a YAML whose SLT section searches a ticket (train_mode "
-                       f"{slt_section.ADVERSARIAL} or {slt_section.MOMENT_MATCHING})")
+                       f"{values.ADVERSARIAL} or {values.MOMENT_MATCHING})")
     if not ks and not dense:
         raise SLTError("nothing to run: give --k VALUES and/or --dense")
     for k in ks:
-        if not 0 < k <= 1:
+        if k_problem(k):
             raise SLTError(f"--k {k:g} is not allowed; use numbers in (0, 1], the fraction of weights KEPT")
     if len(set(ks)) < len(ks) or len(set(seeds)) < len(seeds):
         raise SLTError("--k and --seeds take distinct values")
     points = []
     if dense:
-        dense_sections = _read(dense_cfg) if dense_cfg else _dense_sections(sections)
+        dense_sections = _read(dense_cfg)[0] if dense_cfg else _dense_sections(sections)
         dense_stem = Path(dense_cfg).stem if dense_cfg else f"{stem}-dense"
         points += [Point(f"{dense_stem}-s{s}", s, dense_sections, masked=False) for s in seeds]
     for k in ks:
@@ -72,14 +73,7 @@ def plan(cfg_file, ks, seeds, dense=False, dense_cfg=None):
     return points
 
 
-def write_atomic(path, text):
-    """Temp file + rename: a sweep killed at any moment leaves the old file or the new one, never half of one."""
-    tmp = Path(f"{path}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def write_yaml(point, path):
     import yaml
 
-    write_atomic(path, yaml.safe_dump(point.sections, sort_keys=False))
+    atomic.write_text(path, yaml.safe_dump(point.sections, sort_keys=False))

@@ -6,22 +6,41 @@ is complete once done.json exists; both are written atomically, done.json last, 
 step finished. A point found half done is continued: finished steps are not run again, and a train step that was
 cut off resumes from its last checkpoint (`train -ckpt`, which StudioGAN appends to the same run log); without a
 checkpoint, or when resuming fails (e.g. a checkpoint cut off while being written), the point starts again from
-an empty folder.
+an empty folder. A step stopped by a signal (Ctrl-C, SIGTERM) is not a failure: the point folder and its
+checkpoints stay as they are, for the next run to resume.
+
+Steps run in their own session, so a terminal's Ctrl-C reaches the sweep alone, and the sweep hands each running
+step exactly one signal (stop_steps): a step never gets a second Ctrl-C in the middle of saving its checkpoint.
 """
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from studiogan_slt.errors import SLTError
-from studiogan_slt.sweep.plan import Point, write_atomic, write_yaml
+from studiogan_slt import atomic
+from studiogan_slt.errors import Interrupted, SLTError, Terminated
+from studiogan_slt.studiogan import run_files
+from studiogan_slt.sweep.plan import Point, write_yaml
 
 DONE, PROGRESS, LOG = "done.json", "progress.json", "point.log"
 DIGITS_IMAGES = 296  # the digits valid split: digits-fid compares as many generated images as real ones
+# exit statuses of a step stopped by Ctrl-C or SIGTERM: the shell's 128 + n, or Popen's -n when it died of it
+_STOPPED = {130: Interrupted, -signal.SIGINT: Interrupted, 143: Terminated, -signal.SIGTERM: Terminated}
+_running, _running_lock = set(), threading.Lock()  # the step processes of this sweep, for stop_steps
+
+
+def stop_steps(signum):
+    """Send `signum` to every step process running in this process (the sweep's local points)."""
+    with _running_lock:
+        for proc in _running:
+            if proc.poll() is None:
+                proc.send_signal(signum)
 
 
 @dataclass(frozen=True)
@@ -45,9 +64,27 @@ class PointJob:
                 "digits_fid": self.digits_net is not None}
 
 
+def _marker(path):
+    """The JSON object of a marker file (done.json, progress.json); None when there is none, SLTError when it is
+    damaged (not a JSON object, or a folder)."""
+    if not os.path.lexists(path):
+        return None
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        value = None
+    if not isinstance(value, dict):
+        raise SLTError(f"{path} is damaged (not a JSON object); delete it and run the same command again to redo "
+                       "that point's steps")
+    return value
+
+
 def done_record(folder):
-    path = Path(folder) / DONE
-    return json.loads(path.read_text()) if path.is_file() else None
+    record = _marker(Path(folder) / DONE)
+    if record is not None and not isinstance(record.get("fingerprint"), dict):
+        raise SLTError(f"{Path(folder) / DONE} is damaged (no fingerprint); delete it and run the same command again "
+                       "to redo that point's steps")
+    return record
 
 
 def check_reusable(job):
@@ -68,11 +105,10 @@ class _Point:
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **job.env}
 
     def progress(self):
-        path = self.folder / PROGRESS
-        return json.loads(path.read_text()) if path.is_file() else {}
+        return _marker(self.folder / PROGRESS) or {}
 
     def mark(self, step, seconds):
-        write_atomic(self.folder / PROGRESS, json.dumps({**self.progress(), step: round(seconds, 1)}))
+        atomic.write_text(self.folder / PROGRESS, json.dumps({**self.progress(), step: round(seconds, 1)}))
 
     def command(self, args):
         args = [str(a) for a in args]
@@ -80,8 +116,19 @@ class _Point:
         with open(self.folder / LOG, "a") as log:
             log.write(f"$ studiogan-slt {' '.join(args)}\n")
             log.flush()
-            code = subprocess.run([sys.executable, "-m", "studiogan_slt", *args], stdout=log,
-                                  stderr=subprocess.STDOUT, env=self.env, stdin=subprocess.DEVNULL).returncode
+            proc = subprocess.Popen([sys.executable, "-m", "studiogan_slt", *args], stdout=log,
+                                    stderr=subprocess.STDOUT, env=self.env, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
+            with _running_lock:
+                _running.add(proc)
+            try:
+                code = proc.wait()
+            finally:
+                with _running_lock:
+                    _running.discard(proc)
+        if code in _STOPPED:
+            raise _STOPPED[code](f"point {self.job.point.name}: `studiogan-slt {args[0]}` was stopped (exit {code}); "
+                                 f"its folder {self.folder} is kept")
         if code != 0:
             raise SLTError(f"point {self.job.point.name}: `studiogan-slt {args[0]}` failed (exit {code}); "
                            f"see {self.folder / LOG}")
@@ -95,10 +142,10 @@ class _Point:
 
     def checkpoint(self):
         """The run's checkpoint folder (SAVE/checkpoints/<run>) and whether it holds a best model."""
-        folders = sorted((self.folder / "checkpoints").glob("*"))
+        folders = run_files.checkpoint_folders(self.folder)
         if not folders:
             return None, False
-        return folders[0], bool(list(folders[0].glob("model=G-best-weights-step=*.pth")))
+        return folders[0], bool(run_files.find(folders[0], "G", run_files.BEST))
 
     def train(self):
         # --no-export: the point exports its ticket itself (export step), to SAVE/<point>/ticket.slt
@@ -106,9 +153,11 @@ class _Point:
         args = ["train", "-cfg", self.yaml, "-data", job.data, "-save", self.folder, "--seed", job.point.seed,
                 "--nproc", job.nproc, "--no-export", *job.plugin_flags, *job.train_flags]
         ckpt, _ = self.checkpoint()
-        if ckpt is not None and list(ckpt.glob("model=G-current-weights-step=*.pth")):
+        if ckpt is not None and run_files.find(ckpt, "G", run_files.CURRENT):
             try:
                 return self.command([*args, "-ckpt", ckpt])
+            except Interrupted:
+                raise
             except SLTError:
                 with open(self.folder / LOG, "a") as log:
                     log.write("resuming failed: starting the point again from an empty folder\n")
@@ -134,11 +183,11 @@ class _Point:
 
     def digits_fid(self):
         ckpt, _ = self.checkpoint()
-        stats = self.folder / "statistics" / ckpt.name
-        stats.mkdir(parents=True, exist_ok=True)
+        stats = Path(run_files.statistics_file(self.folder, ckpt.name, "digits_fid.json"))
+        stats.parent.mkdir(parents=True, exist_ok=True)
         # As SAVE/statistics/<run>/digits_fid.json it is read by compare and plot (reporting/runlog.py).
         return self.command(["digits-fid", self.folder / "samples" / ckpt.name / "fake", "--net",
-                             self.job.digits_net, "--out", stats / "digits_fid.json"])
+                             self.job.digits_net, "--out", stats])
 
 
 def run_point(job):
@@ -159,5 +208,5 @@ def run_point(job):
     ckpt, _ = p.checkpoint()
     record = {"point": job.point.name, "run": ckpt.name, "seconds": p.progress(),
               "fingerprint": job.fingerprint}
-    write_atomic(p.folder / DONE, json.dumps(record, indent=1) + "\n")
+    atomic.write_text(p.folder / DONE, json.dumps(record, indent=1) + "\n")
     return record

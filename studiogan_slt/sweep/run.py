@@ -5,14 +5,15 @@ checkpoints/, ticket.slt, done.json), and at the top compare.txt, compare.json, 
 every finished point in -save, so several sweeps into one -save (e.g. other seeds, controls) make one figure.
 """
 import json
+import signal
 import statistics
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from studiogan_slt.errors import SLTError
-from studiogan_slt.sweep.plan import write_atomic
+from studiogan_slt import atomic
+from studiogan_slt.errors import Interrupted, SLTError, Terminated
 from studiogan_slt.sweep.point import DONE, LOG, check_reusable
 
 FIGURE, CSV, COMPARE = "fid_vs_k.png", "fid_vs_k.csv", "compare"
@@ -63,6 +64,9 @@ def run_points(jobs_to_run, lanes, launch, echo):
         start = time.time()
         try:
             launch(job)
+        except Interrupted as err:  # the sweep itself is being stopped: not a failure of the point
+            echo(f"      {err}")
+            return
         except SLTError as err:
             failed.append(job.point.name)
             progress.done(job.point.name, time.time() - start, error=err)
@@ -73,9 +77,10 @@ def run_points(jobs_to_run, lanes, launch, echo):
     try:
         for future in as_completed([pool.submit(one, job) for job in pending]):
             future.result()
-    except BaseException:  # Ctrl-C: start no other point, and end the submitted jobs
+    except BaseException as stop:  # Ctrl-C or SIGTERM: start no other point, stop the running ones and wait for them
         pool.shutdown(wait=False, cancel_futures=True)
-        launch.cancel()
+        launch.cancel(signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)
+        pool.shutdown(wait=True)
         raise
     pool.shutdown()
     return failed
@@ -98,8 +103,8 @@ def summarize(save, metric, echo, log_y=False, title=None):
     runs = load_runs(folders)
     summaries = compare(runs)
     save = Path(save)
-    write_atomic(save / f"{COMPARE}.txt", format_comparison(summaries) + "\n")
-    write_atomic(save / f"{COMPARE}.json", json.dumps(summaries, indent=1) + "\n")
+    atomic.write_text(save / f"{COMPARE}.txt", format_comparison(summaries) + "\n")
+    atomic.write_text(save / f"{COMPARE}.json", json.dumps(summaries, indent=1) + "\n")
     rows, skipped = fig.points(runs, metric)
     if not rows:  # e.g. a sweep with -metrics none: one line, not every run listed as left out as well
         echo(f"wrote {save / COMPARE}.txt; no figure, as no run has {metric} (train with -metrics, or --digits-fid "

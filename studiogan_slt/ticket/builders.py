@@ -11,15 +11,23 @@ A user's own builder (`save_ticket(..., builder=my_module.my_function)` or "modu
 import path; loading such a ticket imports and runs it, so it happens only when the caller trusts the file
 (`trust_builder=True`, CLI `--trust-builder`); otherwise pass the plain model (`load_ticket(path, model=...)`).
 
-Schemas are plain data: "scalar" (str, number, bool, null), "scalars" (a scalar or a list of them, nested lists
-allowed), {"one_of": [values]}, or an object {"fields": {key: schema}, "other": schema or None}: every key of
-"fields" is required, and any other key must match "other" (None: no other key allowed).
+Schemas are plain data: "scalar" (str, finite number, bool, null), "scalars" (a scalar or a list of them, nested
+lists allowed), {"one_of": [values]}, {"int": [low, high]} (an integer in that range, which bounds what building
+allocates), {"any_of": [schemas]}, or an object {"fields": {key: schema}, "optional": {key: schema}, "other": schema or None}: every key of
+"fields" is required, one of "optional" must match its schema when given, and any other key must match "other"
+(None: no other key allowed) and be a plain name (a letter, then letters, digits and "_"; never "__class__").
 """
 import importlib
+import math
+import re
+
+from studiogan_slt.errors import shown
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 BUILDERS = {
     # rebuilds a StudioGAN generator from a checkout and the run's DATA/MODEL/STYLEGAN values
-    "studiogan": "studiogan_slt.studiogan.export:build_generator",
+    "studiogan": "studiogan_slt.studiogan.rebuild.builder:build_generator",
 }
 
 
@@ -34,8 +42,8 @@ def _import(target):
 def schema_problem(value, schema, where="kwargs"):
     """None when `value` matches `schema`, else a short description of the first mismatch."""
     if schema == "scalar":
-        ok = value is None or isinstance(value, (str, bool, int, float))
-        return None if ok else f"{where} must be a string, number, boolean or null"
+        ok = value is None or isinstance(value, (str, bool, int)) or isinstance(value, float) and math.isfinite(value)
+        return None if ok else f"{where} must be a string, finite number, boolean or null"
     if schema == "scalars":
         if isinstance(value, list):
             return next(filter(None, (schema_problem(v, "scalars", f"{where}[{i}]") for i, v in enumerate(value))),
@@ -43,19 +51,27 @@ def schema_problem(value, schema, where="kwargs"):
         return schema_problem(value, "scalar", where)
     if "one_of" in schema:
         allowed = schema["one_of"]
-        return None if value in allowed else f"{where} must be one of {', '.join(map(str, allowed))}; got {value!r}"
+        ok = any(type(value) is type(a) and value == a for a in allowed)
+        return None if ok else f"{where} must be one of {', '.join(map(str, allowed))}; got {shown(value)}"
+    if "any_of" in schema:
+        problems = [schema_problem(value, sub, where) for sub in schema["any_of"]]
+        return None if None in problems else " or ".join(problems)
+    if "int" in schema:
+        low, high = schema["int"]
+        ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+        return None if ok else f"{where} must be an integer from {low} to {high}; got {shown(value)}"
     if not isinstance(value, dict):
         return f"{where} must be an object"
     for key, sub in schema["fields"].items():
         if key not in value:
             return f"{where}.{key} is missing"
-        problem = schema_problem(value[key], sub, f"{where}.{key}")
-        if problem:
-            return problem
-    for key in value.keys() - schema["fields"].keys():
-        if schema.get("other") is None:
-            return f"{where}.{key} is not allowed"
-        problem = schema_problem(value[key], schema["other"], f"{where}.{key}")
+    optional = {**schema.get("optional", {}), **schema["fields"]}
+    for key in sorted(value, key=str):
+        plain = isinstance(key, str) and _NAME.fullmatch(key)
+        name = f"{where}.{key}" if plain and len(key) <= 60 else f"{where}[{shown(key)}]"
+        if key not in optional and (schema.get("other") is None or not plain):
+            return f"{name} is not allowed"
+        problem = schema_problem(value[key], optional.get(key, schema.get("other")), name)
         if problem:
             return problem
     return None

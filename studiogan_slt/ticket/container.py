@@ -35,6 +35,7 @@ a truncated, flipped or edited file is rejected before anything is rebuilt from 
 """
 import hashlib
 import json
+import math
 import struct
 
 import numpy as np
@@ -55,6 +56,13 @@ READABLE_VERSIONS = (2, 3, 4)  # a version 2 ticket is a version 3 one without d
 METADATA_KEY = "studiogan_slt"
 HEADER_BLOB = "header"
 _MAX_HEADER_BYTES = 64 << 20  # bounds what a crafted "header_bytes" can make the reader allocate
+# A header's shapes decide what reading allocates (masks, regenerated weights, state), and a coded payload of a few
+# kB can claim any size: these bound it before anything is decoded. 2^27 elements (512 MiB in float32) is several
+# times StudioGAN's largest generator; 8 dimensions and 64 levels of JSON are far beyond any honest ticket.
+MAX_ELEMENTS = 1 << 27
+_MAX_DIMS = 8
+_MAX_DEPTH = 64
+PAYLOADS = ("masks", "signs", "values", "draws", "state")
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64,
            "int64": torch.int64, "int32": torch.int32, "int16": torch.int16, "int8": torch.int8,
@@ -73,7 +81,7 @@ def torch_dtype(name):
 
 
 def numel(shape):
-    return int(np.prod(shape, dtype=np.int64))
+    return math.prod(shape)  # Python integers: a crafted [2**70] is a large number, not an overflow
 
 
 def canonical(obj):
@@ -146,11 +154,38 @@ def loads(data, source):
     return header, blobs
 
 
+def _finite(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth(value):
+    deepest, level = 0, [value]
+    while level:
+        deepest += 1
+        if deepest > _MAX_DEPTH:
+            return deepest
+        level = [v for item in level if isinstance(item, (dict, list))
+                 for v in (item.values() if isinstance(item, dict) else item)]
+    return deepest
+
+
 def _json(text, source):
     try:
-        header = json.loads(text)
-    except ValueError:
-        raise SLTError(f"{source}: the ticket header is not valid JSON (the file was edited or corrupted)") from None
+        header = json.loads(text, parse_float=_finite, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise SLTError(f"{source}: the ticket header is nested too deeply") from None
+    except ValueError as e:
+        raise SLTError(f"{source}: the ticket header is not valid JSON ({str(e)[:200]}; the file was edited or "
+                       "corrupted)") from None
+    if _depth(header) > _MAX_DEPTH:
+        raise SLTError(f"{source}: the ticket header is nested more than {_MAX_DEPTH} levels deep")
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise SLTError(f"{source}: the header does not describe a {FORMAT}")
     return header
@@ -159,7 +194,7 @@ def _json(text, source):
 def _inflated(index, blobs, source):
     """The JSON text of a version 4 header; removes its payload from blobs."""
     size, coded = index.get("header_bytes"), blobs.pop(HEADER_BLOB, None)
-    if not _is_int(size) or not 0 < size <= _MAX_HEADER_BYTES:
+    if not options.is_int(size) or not 0 < size <= _MAX_HEADER_BYTES:
         raise SLTError(f"{source}: the container's header size {size!r} is invalid")
     if coded is None or coded.dtype != torch.uint8 or coded.dim() != 1:
         raise SLTError(f"{source}: the ticket has no {HEADER_BLOB!r} payload")
@@ -170,20 +205,12 @@ def _inflated(index, blobs, source):
 
 
 def _is_shape(v):
-    return isinstance(v, list) and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in v)
+    return isinstance(v, list) and len(v) <= _MAX_DIMS and all(options.is_int(d) and d >= 0 for d in v)
 
 
-def _is_int(v):
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-_COMMON = {"name": str, "type": str, "shape": _is_shape, "dtype": _DTYPES.__contains__, "kept": _is_int,
-           "scale": _is_number, "tier": TIERS.__contains__}
-_PER_TIER = {"seeded": {"init": dict, "sha256": str}, "signs": {"constant": _is_number}, "values": {}}
+_COMMON = {"name": str, "type": str, "shape": _is_shape, "dtype": _DTYPES.__contains__, "kept": options.is_int,
+           "scale": options.is_number, "tier": TIERS.__contains__}
+_PER_TIER = {"seeded": {"init": dict, "sha256": str}, "signs": {"constant": options.is_number}, "values": {}}
 _TENSOR = {"name": str, "shape": _is_shape, "dtype": _DTYPES.__contains__}
 _TOP = {"plugin_version": str, "rng": str, "options": dict, "codec": CODECS.__contains__,
         "values_dtype": ("float32", "float16").__contains__, "masked": list, "tensors": list, "blobs": dict,
@@ -227,4 +254,10 @@ def _schema_problem(header):
     names = [e["name"] for e in header["masked"] + header["tensors"]]
     if len(set(names)) != len(names):
         return "a tensor name appears twice"
+    total = sum(numel(e["shape"]) for e in header["masked"] + header["tensors"])
+    if total > MAX_ELEMENTS:
+        return f"its tensors hold {total} elements, more than the {MAX_ELEMENTS} a ticket may"
+    unknown = sorted(set(header["blobs"]) - set(PAYLOADS))
+    if unknown:
+        return f"payload {unknown[0][:100]!r} is not one a ticket has ({', '.join(PAYLOADS)})"
     return None

@@ -16,6 +16,7 @@ from studiogan_slt.errors import SLTError
 from studiogan_slt.supermask import rng
 
 PRIORS = ("gaussian", "uniform")
+MAX_Z_DIM = 1 << 16  # latents are drawn before the model sees them: a crafted z_dim must not size that draw
 _SAMPLER_DEFAULTS = {"prior": "gaussian", "num_classes": 0, "pass_label": False, "one_hot": False, "kwargs": {}}
 
 
@@ -32,8 +33,8 @@ def check_sampler(spec):
     for key in ("z_dim", "num_classes"):
         if isinstance(out.get(key), bool) or not isinstance(out.get(key), numbers.Integral) or out[key] < 0:
             raise ValueError(f"sampler {key} must be a non-negative integer, got {out.get(key)!r}")
-    if out["z_dim"] < 1:
-        raise ValueError("sampler z_dim must be at least 1")
+    if not 1 <= out["z_dim"] <= MAX_Z_DIM or out["num_classes"] > MAX_Z_DIM:
+        raise ValueError(f"sampler z_dim must be from 1 to {MAX_Z_DIM} and num_classes at most {MAX_Z_DIM}")
     if out["prior"] not in PRIORS:
         raise ValueError(f"sampler prior must be one of {', '.join(PRIORS)}; got {out['prior']!r}")
     if not isinstance(out["pass_label"], bool) or not isinstance(out["one_hot"], bool) \
@@ -58,15 +59,17 @@ def ticket_sampler(ticket):
         raise SLTError(f"{ticket.source}: {e}") from None
 
 
-def latents(spec, n, seed):
-    """(z [n, z_dim], labels [n] or None) for images 0..n-1."""
-    if spec["prior"] == "gaussian":
-        z = rng.normal(seed, "sample/z", (n, spec["z_dim"]))
-    else:
-        z = rng.uniform(seed, "sample/z", (n, spec["z_dim"])) * 2.0 - 1.0
+def latents(spec, n, seed, start=0):
+    """(z [n, z_dim], labels [n] or None) for images start..start+n-1: each row is drawn on its own (rng.at), so
+    a batch never needs the rows before it."""
+    index = np.arange(start * spec["z_dim"], (start + n) * spec["z_dim"], dtype=np.uint64)
+    z = torch.from_numpy(rng.at("normal" if spec["prior"] == "gaussian" else "uniform", seed, "sample/z", index)
+                         .reshape(n, spec["z_dim"]))
+    if spec["prior"] != "gaussian":
+        z = z * 2.0 - 1.0
     labels = None
     if spec["pass_label"]:
-        u = rng.uniform(seed, "sample/label", (n,))
+        u = torch.from_numpy(rng.at("uniform", seed, "sample/label", np.arange(start, start + n, dtype=np.uint64)))
         labels = (u * spec["num_classes"]).long().clamp_(max=spec["num_classes"] - 1)
     return z, labels
 
@@ -77,6 +80,17 @@ def call(model, spec, z, labels):
     if spec["one_hot"]:
         labels = torch.nn.functional.one_hot(labels, spec["num_classes"]).to(z.dtype)
     return model(z, labels, **spec["kwargs"])
+
+
+def check_model(model, spec, source):
+    """SLTError (one line) unless `model` takes the sampler's inputs: one image, drawn before any real batch."""
+    args, kwargs = example_inputs(spec)
+    try:
+        with torch.no_grad():
+            model(*args, **kwargs)
+    except (RuntimeError, TypeError, ValueError, IndexError) as e:
+        raise SLTError(f"{source}: the generator does not take the inputs of the ticket's sampler (z_dim "
+                       f"{spec['z_dim']}): {str(e).splitlines()[0][:200] if str(e) else type(e).__name__}") from None
 
 
 def example_inputs(spec, batch=1):
@@ -92,14 +106,13 @@ def to_uint8(images):
 
 
 def generate(model, spec, n, seed, batch_size, on_batch=None):
-    """Yields uint8 image batches (N, H, W, C) for images 0..n-1; calls on_batch(count) after each."""
-    z, labels = latents(spec, n, seed)
+    """Yields uint8 image batches (N, H, W, C) for images 0..n-1, drawing each batch's latents only when it is due
+    (a hundred million images must not allocate every latent first); calls on_batch(count) after each."""
     device = next((t.device for t in model.state_dict().values()), torch.device("cpu"))
     with torch.no_grad():
         for start in range(0, n, batch_size):
-            zb = z[start:start + batch_size].to(device)
-            lb = labels[start:start + batch_size].to(device) if labels is not None else None
-            batch = to_uint8(call(model, spec, zb, lb))
+            z, labels = latents(spec, min(batch_size, n - start), seed, start)
+            batch = to_uint8(call(model, spec, z.to(device), labels.to(device) if labels is not None else None))
             if on_batch:
                 on_batch(len(batch))
             yield batch

@@ -183,6 +183,7 @@ def _frozen(entry, mask, signs, values, draws, source):
         c = torch.tensor(entry["constant"], dtype=dtype)
         frozen[mask] = torch.where(positive, c, -c)
     else:
+        assert entry["tier"] == "values", entry["tier"]  # the header schema (container.py) admits only TIERS
         frozen[mask] = values.take(n).to(dtype)
     return frozen
 

@@ -31,7 +31,9 @@ import torch
 from click.testing import CliRunner
 
 from studiogan_slt.cli import main
-from studiogan_slt.studiogan import hooks, launch
+from studiogan_slt.studiogan import launch
+from studiogan_slt.studiogan.host import compat
+from studiogan_slt.studiogan.loop import hooks
 
 _snapshot_dir = [None]
 
@@ -80,7 +82,7 @@ def _write_standin_inception(studiogan_root):
     (inception_net.py:110-131). Build it through StudioGAN's own InceptionV3 class with the download replaced by
     the network's own random weights, and save those where the download would have put them. Metric values
     computed with it are meaningless; it only lets the metric code run offline."""
-    net = launch.import_studiogan(studiogan_root)["metrics.inception_net"]
+    net = compat.import_studiogan(studiogan_root)["metrics.inception_net"]
     built, inception_v3, download = [], net.models.inception_v3, net.load_state_dict_from_url
 
     def recording(*args, **kwargs):

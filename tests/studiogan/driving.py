@@ -38,7 +38,7 @@ def cache_of_its_own(work, networks):
 
 def digits_fid(save):
     """The digits FID of the one save of the run in folder `save` (SLT.digits_metric)."""
-    from studiogan_slt.studiogan import digits_selection
+    from studiogan_slt.studiogan.loop import digits_selection
 
     (csv,) = save.glob(f"statistics/*/{digits_selection.FILE_NAME}")
     (row,) = digits_selection.read_rows(str(csv))

@@ -1,6 +1,6 @@
 """Checks of exported tickets that need StudioGAN imported; driver.py runs them ("call" jobs) in its own process.
 
-The reference generator is built without studiogan_slt.studiogan.export: StudioGAN's own constructor on the run's
+The reference generator is built without studiogan_slt.studiogan.rebuild: StudioGAN's own constructor on the run's
 YAML, converted with the YAML's SLT options and loaded from the checkpoint file, which is how StudioGAN itself
 evaluates an SLT checkpoint (the hook converts right after the build, then utils/ckpt.py loads with strict=True).
 """
@@ -13,7 +13,9 @@ import torch
 
 from studiogan_slt import convert, load_ticket
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import hooks, launch, locate, slt_section
+from studiogan_slt.studiogan.host import compat, locate
+from studiogan_slt.studiogan.section import slt_section
+from studiogan_slt.studiogan.section.values import convert_options
 from studiogan_slt.ticket import sample as sampling
 from studiogan_slt.ticket.save_load import read_ticket
 from tests.ticket.test_ticket import _parts, _resealed, _write
@@ -22,10 +24,10 @@ from tests.ticket.test_ticket import _parts, _resealed, _write
 def _plain_generator(dense_cfg):
     """(StudioGAN's plain generator for a YAML without an SLT section, its cfgs), built by the original,
     unhooked constructor."""
-    sg = launch.import_studiogan(locate.find_root())
+    sg = compat.import_studiogan(locate.find_root())
     cfgs = sg["config"].Configurations(dense_cfg)
     cfgs.RUN.mixed_precision = False  # set by main.py's argument parser, which is not involved here
-    build = hooks.original(sg["models.model"].load_generator_discriminator)
+    build = compat.original(sg["models.model"].load_generator_discriminator)
     built = build(cfgs.DATA, cfgs.OPTIMIZATION, cfgs.MODEL, cfgs.STYLEGAN, cfgs.MODULES, cfgs.RUN, "cpu", None)
     return built[0].eval(), cfgs
 
@@ -33,7 +35,7 @@ def _plain_generator(dense_cfg):
 def _loaded_slt(G, slt_cfg, ckpt_dir, kind):
     """G converted with the YAML's SLT options and loaded from the run's `kind` checkpoint."""
     slt = slt_section.load(slt_cfg)
-    convert(G, slt["k"], **slt_section.convert_options(slt))
+    convert(G, slt["k"], **convert_options(slt))
     (path,) = glob.glob(os.path.join(glob.escape(ckpt_dir), f"model={kind}-current-weights-step=*.pth"))
     G.load_state_dict(torch.load(path, map_location="cpu", weights_only=False)["state_dict"], strict=True)
     return G.eval()

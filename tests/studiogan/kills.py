@@ -165,16 +165,16 @@ def train_kills(fresh_argv, save_dir, kills=20, seed=0):
 def killed_after_save(argv, step):
     """Run training in a fork that SIGKILLs itself right after its checkpoint of `step` is complete."""
     def victim(pipe, argv):
-        from studiogan_slt.studiogan import durable
+        from studiogan_slt.studiogan import run_files
 
-        commit = durable.commit
+        commit = run_files.commit
 
         def commit_then_die(ckpt_dir, when, at, state):
             commit(ckpt_dir, when, at, state)
             if at == step:
                 os.kill(os.getpid(), signal.SIGKILL)
 
-        durable.commit = commit_then_die
+        run_files.commit = commit_then_die
         _train_victim(pipe, argv)
 
     pid, pipe = _fork(victim, argv)

@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from studiogan_slt.cli import main
 from studiogan_slt.errors import SLTError
 from studiogan_slt.metrics.digits_net import NETWORK, digits_cnn
-from studiogan_slt.studiogan import slt_section
+from studiogan_slt.studiogan.section import slt_section
+from studiogan_slt.studiogan.section.values import convert_options
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 VGG_FILE = "vgg19_bn-c79401a0.pth"
@@ -128,5 +129,5 @@ def test_training_on_digits_with_random_flips_warns(caplog, tmp_path):
 def test_a_run_log_from_before_the_search_levers_converts_with_their_defaults():
     logged = {k: v for k, v in slt_section.validate({"k": 0.1}).items()
               if k not in ("learn_bn", "rerandomize", "k_schedule")}
-    options = slt_section.convert_options(logged)
+    options = convert_options(logged)
     assert (options["learn_bn"], options["rerandomize"], options["k_schedule"]) == (False, None, None)

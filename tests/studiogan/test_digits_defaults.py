@@ -13,8 +13,9 @@ from studiogan_slt.data import digits
 from studiogan_slt.errors import SLTError
 from studiogan_slt.metrics import digits_net
 from studiogan_slt.moments import extractors
-from studiogan_slt.studiogan import digits_defaults, locate
-from studiogan_slt.studiogan.progress import Progress
+from studiogan_slt.studiogan.host import locate
+from studiogan_slt.studiogan.section import digits_defaults
+from studiogan_slt.studiogan.loop.progress import Progress
 from tests.studiogan.test_locate import _fake_checkout, _git
 
 

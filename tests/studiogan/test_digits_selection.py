@@ -9,7 +9,8 @@ import yaml
 
 from studiogan_slt import csv_rows
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import digits_selection, slt_section
+from studiogan_slt.studiogan.loop import digits_selection
+from studiogan_slt.studiogan.section import slt_section
 from studiogan_slt.ticket.save_load import read_ticket
 from tests.studiogan.driving import run_jobs
 

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from studiogan_slt.cli import main
-from studiogan_slt.studiogan import export
+from studiogan_slt.studiogan.rebuild import builder
 from studiogan_slt.ticket.save_load import read_ticket
 from tests.cli.test_ticket_cli import read_png
 
@@ -143,7 +143,7 @@ def _user_error(runs, name, text):
 def test_ticket_rebuilds_the_evaluated_generator_bit_identically(runs):
     _ok(runs, "export")
     header = read_ticket(runs["tmp"] / "resnet.slt").header
-    assert header["architecture"]["builder"] == export.BUILDER
+    assert header["architecture"]["builder"] == builder.BUILDER
     assert header["meta"]["studiogan"]["checkpoint"].startswith("model=G_ema-current-")
     assert {e["tier"] for e in header["masked"]} == {"seeded"}
     value = _ok(runs, "compare-resnet")["value"]

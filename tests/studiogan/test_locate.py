@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from studiogan_slt.cli import main
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import locate
+from studiogan_slt.studiogan.host import locate
 
 
 def _fake_checkout(root):

@@ -46,7 +46,8 @@ SLT:
 
 CHILD = textwrap.dedent("""\
     import sys, torch
-    from studiogan_slt.studiogan import launch, moment_mode
+    from studiogan_slt.studiogan import launch
+    from studiogan_slt.studiogan.loop import moment_mode
 
     build = moment_mode.MomentMatchingStep.__init__
     def snapshot_then_build(self, worker):
@@ -181,7 +182,7 @@ def test_real_batches_mix_classes_in_a_fixed_order():
     real batches would give other statistics than the mixed fake batches they are matched against."""
     from types import SimpleNamespace
 
-    from studiogan_slt.studiogan.moment_mode import MomentMatchingStep
+    from studiogan_slt.studiogan.loop.moment_mode import MomentMatchingStep
 
     labels = torch.arange(10).repeat_interleave(20)  # sorted by class, as ImageFolder lists them
     dataset = torch.utils.data.TensorDataset(torch.arange(200.0), labels)
@@ -207,7 +208,7 @@ def _with_small_extractor(section, small_digits):
 ])
 def test_the_weight_of_the_added_moment_loss_is_checked(section, message, small_digits):
     from studiogan_slt.errors import SLTError
-    from studiogan_slt.studiogan import slt_section
+    from studiogan_slt.studiogan.section import slt_section
 
     with pytest.raises(SLTError) as err:
         slt_section.validate(_with_small_extractor(section, small_digits))
@@ -224,7 +225,7 @@ def test_the_weight_of_the_added_moment_loss_is_checked(section, message, small_
 def test_the_lr_schedule_default_follows_the_mode(section, schedule, small_digits):
     """cosine where the plugin owns G's optimiser (the searches' evidence, docs/search-curves.md), constant where it
     is StudioGAN's adversarial one; a schedule the YAML names wins."""
-    from studiogan_slt.studiogan import slt_section
+    from studiogan_slt.studiogan.section import slt_section
 
     assert slt_section.validate(_with_small_extractor(section, small_digits))["moments"]["lr_schedule"] == schedule
 

@@ -158,9 +158,9 @@ def test_read_only_save_folder(digits, read_only):
 def test_export_into_a_read_only_folder(run_copy, read_only, monkeypatch, fmt):
     _, ckpt = run_copy
     built = []
-    from studiogan_slt.studiogan import export
+    from studiogan_slt.studiogan.rebuild import builder
 
-    monkeypatch.setattr(export, "_studiogan", lambda *a, **k: built.append(1))  # fails if ever reached
+    monkeypatch.setattr(builder, "studiogan", lambda *a, **k: built.append(1))  # fails if ever reached
     target = read_only / ("t.slt" if fmt == "slt" else "dense")
     _assert_one_line_error(*_cli("export", "-ckpt", ckpt, "-o", target, "--format", fmt), "permission denied",
                            target)

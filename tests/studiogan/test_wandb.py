@@ -1,6 +1,6 @@
 """Weights & Biases: the real wandb is kept when installed, StudioGAN's 4-D wandb.Image call is adapted, the stub
 stands in without wandb, and a short real run with WANDB_MODE=offline writes an offline run folder holding
-StudioGAN's losses, its image canvas and the plugin's own numbers (log_to_wandb)."""
+StudioGAN's losses and its image canvas."""
 import glob
 import json
 import os
@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from studiogan_slt.studiogan.compat import WANDB_STUB
-from studiogan_slt.studiogan.wandb_log import StudioGANWandb, log_to_wandb, studiogan_wandb
+from studiogan_slt.studiogan.host.wandb_log import WANDB_STUB, StudioGANWandb, studiogan_wandb
 from tests.studiogan.tiny_config import write_tiny_cfg
 
 DRIVER = Path(__file__).with_name("driver.py")
@@ -38,16 +37,10 @@ class _FakeWandb(types.ModuleType):
 def test_stub_without_wandb_and_real_module_with_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "wandb", WANDB_STUB)
     assert studiogan_wandb() is WANDB_STUB
-    log_to_wandb({"x": 1}, step=1)  # no wandb: nothing happens, nothing fails
     fake = _FakeWandb(logged_in=True)
     monkeypatch.setitem(sys.modules, "wandb", fake)
     adapted = studiogan_wandb()
     assert isinstance(adapted, StudioGANWandb) and adapted.login == fake.login
-    log_to_wandb({"x": 1}, step=1)  # wandb without a run: a no-op
-    logged = []
-    fake.run = types.SimpleNamespace(log=lambda metrics, step: logged.append((metrics, step)))
-    log_to_wandb({"x": 1}, step=4)
-    assert logged == [({"x": 1}, 4)]
 
 
 def test_image_of_a_batch_becomes_one_grid():
@@ -94,12 +87,11 @@ def _history(run_file):
     return history
 
 
-def test_offline_run_holds_studiogan_metrics_and_the_plugins(studiogan_root, digits, tmp_path):
+def test_offline_run_holds_studiogan_metrics(studiogan_root, digits, tmp_path):
     pytest.importorskip("wandb")
     cfg = write_tiny_cfg(tmp_path / "tiny.yaml", total_steps=2, k=0.3)
     save = tmp_path / "save"
-    jobs = [{"name": "probe", "kind": "call", "function": "wandb_probe:install"},
-            {"name": "train", "kind": "train", "argv": ["-cfg", str(cfg), "-data", str(digits), "-save", str(save),
+    jobs = [{"name": "train", "kind": "train", "argv": ["-cfg", str(cfg), "-data", str(digits), "-save", str(save),
                                                         "-metrics", "none", "--num_workers", "1", "--print_freq",
                                                         "1", "--save_freq", "3", "--seed", "0"]}]
     (tmp_path / "jobs.json").write_text(json.dumps(jobs))
@@ -113,9 +105,7 @@ def test_offline_run_holds_studiogan_metrics_and_the_plugins(studiogan_root, dig
     # StudioGAN's wandb.init(dir=-save) (worker.py:180)
     (run_file,) = glob.glob(str(save / "wandb" / "offline-run-*" / "run-*.wandb"))
     history = _history(run_file)
-    # StudioGAN's loss_dict (worker.py:712) at every print_freq step, its canvas at the save (worker.py:798), and
-    # the plugin's numbers at the same steps
+    # StudioGAN's loss_dict (worker.py:712) at every print_freq step and its canvas at the save (worker.py:798)
     assert len(history["gen_loss"]) == len(history["dis_loss"]) == 3
     assert history["generated_images/_type"] == ['"image-file"']
-    assert [json.loads(v) for v in history["SLT/probe_step"]] == [0, 1, 2]
     assert [json.loads(v) for v in history["_step"]] == [1, 2, 3]

@@ -20,13 +20,18 @@ def reference_mask(a, kept):
     return mask.reshape(a.shape)
 
 
+# the CPU's selection and the accelerators' one, both run here on CPU tensors (topk_mask picks by device)
+SELECTIONS = [topk_mask, lambda a, kept: supermask._mask_by_topk(a.reshape(-1), kept).reshape(a.shape)]
+
+
+@pytest.mark.parametrize("select", SELECTIONS, ids=["cpu", "accelerator"])
 @pytest.mark.parametrize("n", [1, 2, 7, 1001, 70001, 300007])
 @pytest.mark.parametrize("k", [0.001, 0.1, 0.5, 0.999])
-def test_topk_mask_matches_stable_sort(n, k):
+def test_topk_mask_matches_stable_sort(n, k, select):
     g = torch.Generator().manual_seed(n)
     a = torch.rand(n, generator=g)
     kept = kept_count(n, k)
-    assert torch.equal(topk_mask(a, kept), reference_mask(a, kept))
+    assert torch.equal(select(a, kept), reference_mask(a, kept))
 
 
 @pytest.mark.parametrize("make", [
@@ -36,11 +41,12 @@ def test_topk_mask_matches_stable_sort(n, k):
     lambda n: torch.zeros(n),
     lambda n: torch.cat([torch.zeros(n - 100), torch.rand(100)]),
 ])
-def test_topk_mask_adversarial_inputs(make):
+@pytest.mark.parametrize("select", SELECTIONS, ids=["cpu", "accelerator"])
+def test_topk_mask_adversarial_inputs(make, select):
     a = make(200003)
-    for k in (0.05, 0.1, 0.5):
+    for k in (0.05, 0.1, 0.5, 0.9):
         kept = kept_count(a.numel(), k)
-        assert torch.equal(topk_mask(a, kept), reference_mask(a, kept))
+        assert torch.equal(select(a, kept), reference_mask(a, kept))
 
 
 def test_kept_count_formula():

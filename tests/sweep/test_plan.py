@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from studiogan_slt.cli import main
 from studiogan_slt.cli.sweep import _take_values
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import slt_section
+from studiogan_slt.studiogan.section import slt_section
+from studiogan_slt.studiogan.section.values import masks_generator, moment_step
 from studiogan_slt.sweep.plan import plan, write_yaml
 from studiogan_slt.sweep.point import DONE, PointJob, check_reusable
 
@@ -36,7 +37,7 @@ def test_adversarial_grid_names_and_sections(tmp_path):
     values = slt_section.load(tmp_path / "p.yaml")
     assert (values["k"], values["seed"], values["bias_init"]) == (0.05, 2, "uniform")
     write_yaml(dense, tmp_path / "d.yaml")
-    assert not slt_section.masks_generator(slt_section.load(tmp_path / "d.yaml"))
+    assert not masks_generator(slt_section.load(tmp_path / "d.yaml"))
 
 
 def test_adversarial_dense_point_keeps_the_digits_metric(tmp_path):
@@ -46,7 +47,7 @@ def test_adversarial_dense_point_keeps_the_digits_metric(tmp_path):
     assert dense.sections["SLT"] == {"digits_metric": "kid"}
     write_yaml(dense, tmp_path / "d.yaml")
     values = slt_section.load(tmp_path / "d.yaml")
-    assert values["digits_metric"] == "kid" and not slt_section.masks_generator(values)
+    assert values["digits_metric"] == "kid" and not masks_generator(values)
     # any other key without k is still a search missing its k
     with pytest.raises(SLTError, match="SLT.k: required"):
         slt_section.validate({"digits_metric": "kid", "bias_init": "uniform"})
@@ -60,7 +61,7 @@ def test_mixed_search_dense_point_keeps_the_moment_loss(tmp_path):
     assert dense.sections["SLT"] == {"moments": mixed, "digits_metric": "kid"}
     write_yaml(dense, tmp_path / "d.yaml")
     values = slt_section.load(tmp_path / "d.yaml")
-    assert not slt_section.masks_generator(values) and slt_section.moment_step(values)
+    assert not masks_generator(values) and moment_step(values)
     assert values["moments"]["weight"] == 10.0
 
 
@@ -71,7 +72,7 @@ def test_moment_matching_dense_point_keeps_the_loss(tmp_path):
     assert dense.sections["SLT"] == {"train_mode": "dense_moment_matching", "moments": MOMENTS}
     write_yaml(dense, tmp_path / "d.yaml")
     values = slt_section.load(tmp_path / "d.yaml")
-    assert values["train_mode"] == "dense_moment_matching" and not slt_section.masks_generator(values)
+    assert values["train_mode"] == "dense_moment_matching" and not masks_generator(values)
 
 
 def test_dense_cfg_is_used_as_written(tmp_path):

@@ -1,6 +1,7 @@
 """Scheduling a sweep's points (no StudioGAN): finished points skipped, a failing point contained, progress lines
 with an ETA, and a stopped sweep starts no further point and cancels what it submitted; the summary's lines."""
 import json
+import signal
 
 import pytest
 
@@ -22,8 +23,8 @@ class FakeLauncher:
         if job.point.name in self.fail:
             raise SLTError(f"point {job.point.name}: `studiogan-slt train` failed (exit 1)")
 
-    def cancel(self):
-        self.cancelled = True
+    def cancel(self, signum):
+        self.cancelled = signum
 
 
 def _jobs(tmp_path, n):
@@ -49,7 +50,7 @@ def test_a_stopped_sweep_starts_nothing_more_and_cancels(tmp_path):
     launcher = FakeLauncher(interrupt={"p0"})
     with pytest.raises(KeyboardInterrupt):
         run_points(_jobs(tmp_path, 3), 1, launcher, lambda line: None)
-    assert launcher.ran == ["p0"] and launcher.cancelled
+    assert launcher.ran == ["p0"] and launcher.cancelled == signal.SIGINT
 
 
 def _finished_point(save, name, evals):

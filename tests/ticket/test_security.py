@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from studiogan_slt import load_ticket, save_ticket
 from studiogan_slt.cli import main
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import export
+from studiogan_slt.studiogan.rebuild import builder
 from studiogan_slt.ticket import builders
 from studiogan_slt.ticket import container
 from studiogan_slt.ticket.save_load import read_ticket
@@ -67,7 +67,7 @@ def test_crafted_import_path_runs_nothing_from_the_cli(tmp_path):
     ({"builder": "studiogan", "kwargs": {"cfgs": STUDIOGAN_CFGS, "studiogan_root": "/tmp/elsewhere"}},
      "kwargs.studiogan_root is not allowed"),
     ({"builder": "studiogan", "kwargs": {"cfgs": dict(STUDIOGAN_CFGS, DATA={"name": {"network": "os:system"}})}},
-     "kwargs.cfgs.DATA.name must be a string, number, boolean or null"),
+     "kwargs.cfgs.DATA.name must be a string, finite number, boolean or null"),
     ({"builder": "studiogan", "kwargs": {"cfgs": {"DATA": {}, "MODEL": {"backbone": "resnet"}}}},
      "kwargs.cfgs.STYLEGAN is missing"),
 ])
@@ -88,8 +88,8 @@ def test_trust_does_not_bypass_the_schema(tmp_path):
 def test_a_valid_studiogan_ticket_resolves_to_the_adapter_builder(tmp_path):
     """Building needs a StudioGAN checkout (tests/studiogan/test_export.py loads exported tickets end to end); the
     registry part is checked here: the short name, the schema, and the function it resolves to."""
-    assert builders.resolve("studiogan", {"cfgs": STUDIOGAN_CFGS}, trust_builder=False) is export.build_generator
-    ticket = save_ticket(searched(tiny_generator()), tmp_path / "g.slt", builder=export.build_generator,
+    assert builders.resolve("studiogan", {"cfgs": STUDIOGAN_CFGS}, trust_builder=False) is builder.build_generator
+    ticket = save_ticket(searched(tiny_generator()), tmp_path / "g.slt", builder=builder.build_generator,
                          builder_kwargs={"cfgs": STUDIOGAN_CFGS})
     assert read_ticket(ticket).header["architecture"] == {"builder": "studiogan", "kwargs": {"cfgs": STUDIOGAN_CFGS}}
     with pytest.raises(ValueError, match="backbone must be one of"):

@@ -10,14 +10,19 @@ import utils.misc as misc  # StudioGAN's src/utils/misc.py
 import worker as studiogan_worker  # StudioGAN's src/worker.py
 
 from studiogan_slt.digests import tensor_digest
-from studiogan_slt.studiogan import checkpoints, durable, resume
-from studiogan_slt.studiogan.progress import Progress
-from studiogan_slt.studiogan.slt_section import MOMENT_MODES, masks_generator, moment_step
+from studiogan_slt.studiogan import run_files
+from studiogan_slt.studiogan.loop import digits_selection, moment_mode, resume
+from studiogan_slt.studiogan.loop.progress import Progress
+from studiogan_slt.studiogan.rebuild.builder import sampler_spec
+from studiogan_slt.studiogan.section.values import MOMENT_MODES, masks_generator, moment_step
+from studiogan_slt.supermask import diagnostics
+from studiogan_slt.supermask.convert import materialize
+from studiogan_slt.supermask.search import Levers
 
 
 class SLTWorker(studiogan_worker.WORKER):
     """Adversarial mode is StudioGAN's own step (the optimizers see only scores). The moment-matching modes have no
-    discriminator step; their generator step lives in studiogan_slt.studiogan.moment_mode."""
+    discriminator step; their generator step lives in loop/moment_mode.py."""
 
     _moment_step = None
     _search_monitor = None
@@ -33,16 +38,11 @@ class SLTWorker(studiogan_worker.WORKER):
         if self.RUN.train and self.global_rank == 0:
             for line in getattr(self.cfgs, "slt_search_changes", ()):
                 self.logger.info(line)
-            from studiogan_slt.supermask.diagnostics import SearchMonitor
-
-            self._search_monitor = SearchMonitor()
+            self._search_monitor = diagnostics.SearchMonitor()
             for name, model in self._diagnosed_networks():
                 self._search_monitor.start(name, model)
         if self.RUN.train and self.global_rank == 0 and self.cfgs.SLT.digits_metric is not None:
-            from studiogan_slt.studiogan import digits_selection
-            from studiogan_slt.studiogan.export import sampler_spec
-
-            path = checkpoints.statistics_file(self.RUN.save_dir, self.run_name, digits_selection.FILE_NAME)
+            path = run_files.statistics_file(self.RUN.save_dir, self.run_name, digits_selection.FILE_NAME)
             self._digits_selection = digits_selection.DigitsSelection(
                 self.cfgs.SLT.digits_metric, path,
                 sampler_spec({"MODEL": vars(self.MODEL), "DATA": vars(self.DATA)}), log=self.logger.info)
@@ -60,9 +60,7 @@ class SLTWorker(studiogan_worker.WORKER):
                              f"{self._moment_step.distance.item():.4g}")
         if self._search_monitor is None:
             return
-        from studiogan_slt.supermask import diagnostics
-
-        path = checkpoints.statistics_file(self.RUN.save_dir, self.run_name, diagnostics.FILE_NAME)
+        path = run_files.statistics_file(self.RUN.save_dir, self.run_name, diagnostics.FILE_NAME)
         models = dict(self._diagnosed_networks())
         for name in self._search_monitor.networks:
             row = self._search_monitor.look(current_step + 1, name, models[name])
@@ -86,16 +84,16 @@ class SLTWorker(studiogan_worker.WORKER):
         self._train_state.restore_generators()
 
     def _saved_train_state(self):
-        folder, when = self.RUN.ckpt_dir, "best" if self.RUN.load_best else "current"
+        folder, when = self.RUN.ckpt_dir, run_files.when(self.RUN.load_best)
         if not folder or self.RUN.freezeD != -1:  # -freezeD starts a new run from another run's D
             return None
-        found = durable.files(folder, when, durable.MARK)
+        found = run_files.files(folder, when, run_files.MARK)
         if not found:
             return None
         path = found[max(found)]
         if self.logger is not None:
             self.logger.info(f"SLT: resuming the generators and the data position from {os.path.basename(path)}")
-        return durable.load(path, ("generators", "sampler"))
+        return run_files.load(path, ("generators", "sampler"))
 
     def sample_data_basket(self):
         epoch = self.epoch_counter
@@ -107,8 +105,6 @@ class SLTWorker(studiogan_worker.WORKER):
     def _search_levers(self):
         """supermask.search.Levers of every converted network (k_schedule, rerandomize); G_ema follows G."""
         if self._levers is None:
-            from studiogan_slt.supermask.search import Levers
-
             slt, found = self.cfgs.SLT, []
             if masks_generator(vars(slt)) and "G" in slt.targets:
                 G = misc.peel_model(self.Gen)
@@ -155,22 +151,18 @@ class SLTWorker(studiogan_worker.WORKER):
         if self.global_rank != 0:
             return
         # As worker.py:965-975 does for G, D and G_ema: a best save also rewrites "current".
-        whens = ("best", "current") if is_best is True else ("current",)
+        whens = (run_files.BEST, run_files.CURRENT) if is_best is True else (run_files.CURRENT,)
         if self._moment_step is not None:
-            from studiogan_slt.studiogan.moment_mode import STATE_KIND
-
             state = self._moment_step.state_dict()
             for when in whens:
-                misc.save_model(model=STATE_KIND, when=when, step=step, ckpt_dir=self.RUN.ckpt_dir, states=state)
+                misc.save_model(model=run_files.MOMENTS, when=when, step=step, ckpt_dir=self.RUN.ckpt_dir, states=state)
         for when in whens:
-            durable.commit(self.RUN.ckpt_dir, when, step, self._train_state.state_dict())
+            run_files.commit(self.RUN.ckpt_dir, when, step, self._train_state.state_dict())
 
     def _check_ranks_agree(self, step):
         """DDP must leave every rank with the same network. Gather digests of G's trainable tensors (the scores of
         an SLT run) and of its effective weights (frozen * mask) from every rank and log them, so a divergence is
         visible in the run log."""
-        from studiogan_slt import materialize
-
         G = misc.peel_model(self.Gen)
         mine = (tensor_digest(G.named_parameters()), tensor_digest(materialize(G).named_parameters()))
         gathered = [None] * self.OPTIMIZATION.world_size
@@ -184,6 +176,4 @@ class SLTWorker(studiogan_worker.WORKER):
 
 
 def _moment_step(worker):
-    from studiogan_slt.studiogan import moment_mode
-
     return moment_mode.MomentMatchingStep(worker)

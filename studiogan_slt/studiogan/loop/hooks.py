@@ -1,14 +1,14 @@
 """The hooks that turn StudioGAN's own trainer into an SLT trainer, by replacing module attributes at run time.
 
 - config.Configurations._overwrite_cfgs: registers the validated `SLT` section next to DATA/MODEL/... (so StudioGAN
-  logs it), applies the adversarial search's settings (search_defaults.py), and turns
+  logs it), applies the adversarial search's settings (section/search_defaults.py), and turns
   StudioGAN's own config errors into one-line SLTErrors;
 - config.Configurations.check_compatability: its assertion messages become one-line SLTErrors too;
 - models.model.load_generator_discriminator: converts G (and G_ema identically, and D when targeted) in place right
   after StudioGAN builds them, i.e. before its optimizers, checkpoint loading and DDP wrapping (loader.py:212-287);
 - utils.misc.calculate_all_sn: a version that works on parametrized spectral-norm layers;
 - utils.misc.save_model: checkpoint files written atomically, the previous set kept until the new one is complete
-  (durable.py);
+  (run_files.py);
 - loader.WORKER: the SLT worker (moment-matching modes, DDP score check, exact resume).
 
 `install` can be called again (a second in-process run, a DDP child): every wrapper wraps StudioGAN's original.
@@ -16,39 +16,34 @@
 import logging
 
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import slt_section
+from studiogan_slt.studiogan import run_files
+from studiogan_slt.studiogan.host.compat import original, wrapping
+from studiogan_slt.studiogan.section import search_defaults
+from studiogan_slt.studiogan.section.values import STYLEGAN_BACKBONES, convert_options, masks_generator
+from studiogan_slt.supermask.convert import convert
+from studiogan_slt.ticket.report import report
 
-_ORIGINAL = "_slt_original"
-STYLEGAN_BACKBONES = ("stylegan2", "stylegan3")  # no BatchNorm; a one-hot label
 _log = logging.getLogger(__name__)
 
 
-def original(fn):
-    """StudioGAN's own function behind any wrapper these hooks installed."""
-    return getattr(fn, _ORIGINAL, fn)
-
-
-def _wrapping(wrapped, wrapper):
-    setattr(wrapper, _ORIGINAL, wrapped)
-    return wrapper
-
-
 def install(sg, slt, run_checks=None):
-    """Apply every hook for one run; `sg` maps StudioGAN module names to modules, `slt` is slt_section.load()'s dict.
+    """Apply every hook for one run; `sg` maps StudioGAN module names to modules, `slt` is slt_section.load()'s
+    dict.
 
     run_checks(cfgs), if given, runs right after StudioGAN's own checks, before main.py:158 creates the -save
     folders, so a run that is going to fail leaves nothing behind.
     """
     install_config(sg["config"], sg["utils.misc"], slt, run_checks)
     model = sg["models.model"]
-    model.load_generator_discriminator = _wrapping(original(model.load_generator_discriminator),
+    model.load_generator_discriminator = wrapping(original(model.load_generator_discriminator),
                                                    _converting(original(model.load_generator_discriminator), slt))
-    sg["utils.misc"].calculate_all_sn = _wrapping(original(sg["utils.misc"].calculate_all_sn),
+    sg["utils.misc"].calculate_all_sn = wrapping(original(sg["utils.misc"].calculate_all_sn),
                                                   _spectral_norms(sg["utils.misc"]))
-    from studiogan_slt.studiogan import durable
-    from studiogan_slt.studiogan.search_worker import SLTWorker
+    # Imported here: search_worker imports StudioGAN's own worker.py, which is importable only once
+    # locate.activate() has put StudioGAN's src/ on sys.path.
+    from studiogan_slt.studiogan.loop.search_worker import SLTWorker
 
-    sg["utils.misc"].save_model = durable.save_model  # worker.py:965-978 looks it up at every call
+    sg["utils.misc"].save_model = run_files.save_model  # worker.py:965-978 looks it up at every call
 
     sg["loader"].WORKER = SLTWorker  # loader.py:29 bound the name with `from worker import WORKER`
 
@@ -72,8 +67,6 @@ def install_config(config_module, misc, slt, run_checks=None):
         except AttributeError as err:  # config.py:408, an unknown key (or an empty section: None.items())
             raise SLTError(f"-cfg {cfg_file}: {err}") from None
         vars(self.SLT).update(slt)
-        from studiogan_slt.studiogan import search_defaults
-
         # logged by the worker, which has StudioGAN's logger (SLTWorker.__init__)
         self.slt_search_changes = search_defaults.apply(self, slt)
 
@@ -85,15 +78,15 @@ def install_config(config_module, misc, slt, run_checks=None):
         if run_checks is not None:
             run_checks(self)
 
-    cls._overwrite_cfgs = _wrapping(overwrite, _overwrite_cfgs)
-    cls.check_compatability = _wrapping(check, check_compatability)
+    cls._overwrite_cfgs = wrapping(overwrite, _overwrite_cfgs)
+    cls.check_compatability = wrapping(check, check_compatability)
 
 
 def _converting(load_generator_discriminator, slt):
     def wrapper(DATA, OPTIMIZATION, MODEL, STYLEGAN, MODULES, RUN, device, logger):
         built = load_generator_discriminator(DATA, OPTIMIZATION, MODEL, STYLEGAN, MODULES, RUN, device, logger)
         Gen, Dis, Gen_ema = built[0], built[3], built[4]
-        if slt_section.masks_generator(slt):
+        if masks_generator(slt):
             convert_models(Gen, Gen_ema, Dis, slt, logger, MODEL.backbone)
         return built
 
@@ -104,9 +97,7 @@ def convert_models(Gen, Gen_ema, Dis, slt, logger, backbone):
     """Convert in place, so every alias StudioGAN holds (Gen.mapping/.synthesis, ema.source/.target) stays valid."""
     import warnings
 
-    from studiogan_slt import convert
-
-    k, options = slt["k"], slt_section.convert_options(slt)
+    k, options = slt["k"], convert_options(slt)
     if backbone in STYLEGAN_BACKBONES and not (options["rescale"] or options["scaled"]):
         _warn(logger, "StyleGAN has no BatchNorm: without SLT rescale (or scaled) the masked signal collapses "
                       "(README.md, 'Things to know about StudioGAN models'); consider `rescale: true`")
@@ -119,7 +110,7 @@ def convert_models(Gen, Gen_ema, Dis, slt, logger, backbone):
                 convert(Gen_ema, k, **options)
                 Gen_ema.load_state_dict(Gen.state_dict())  # identical scores, frozen tensors and statistics
         if "D" in slt["targets"]:
-            convert(Dis, k, **slt_section.convert_options(slt, "D"))
+            convert(Dis, k, **convert_options(slt, "D"))
             _same_on_every_rank(Dis)
     for w in {str(w.message) for w in caught}:  # e.g. StudioGAN's zeroed biases (ops.py:135-162)
         _warn(logger, f"SLT: {w}")
@@ -130,8 +121,6 @@ def convert_models(Gen, Gen_ema, Dis, slt, logger, backbone):
                           "gate sigma starts at 0 (StudioGAN ops.py:81) and is frozen there, so their masks get "
                           "no gradient")
     if logger is not None:
-        from studiogan_slt import report
-
         for name in slt["targets"]:
             logger.info(f"SLT ticket of {name} (k={k}):\n{report(Gen if name == 'G' else Dis)}")
 

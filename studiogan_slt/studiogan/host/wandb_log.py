@@ -1,17 +1,32 @@
-"""Weights & Biases for StudioGAN runs: the user's real wandb when it is installed, compat's no-op stub otherwise.
+"""Weights & Biases for StudioGAN runs: the user's real wandb when it is installed, a no-op stub otherwise.
 
 StudioGAN logs its losses and metrics with wandb (worker.py:180 init, :712-916 log), and its users watch those
 dashboards, so the real module is kept; only the two calls that do not work as StudioGAN makes them are adapted
-(see StudioGANWandb). The plugin's own numbers (search diagnostics) go to the same run through log_to_wandb.
+(see StudioGANWandb). The plugin's own numbers (search diagnostics) go to the run log and
+statistics/<run>/slt_diagnostics.csv, not to wandb.
 """
 import logging
 import os
 import sys
 import types
 
-from studiogan_slt.studiogan.compat import WANDB_STUB
-
 _log = logging.getLogger(__name__)
+
+
+class _WandbStub(types.ModuleType):
+    """No-op wandb for a machine without it: StudioGAN's numbers go to its own log file and statistics/ anyway."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):  # module protocol lookups (__file__, __path__, ...) must fail as usual
+            raise AttributeError(name)
+        return self._noop
+
+    @staticmethod
+    def _noop(*args, **kwargs):
+        return None
+
+
+WANDB_STUB = _WandbStub("wandb")
 
 
 class StudioGANWandb(types.ModuleType):
@@ -47,18 +62,10 @@ class StudioGANWandb(types.ModuleType):
 
 
 def studiogan_wandb():
-    """What StudioGAN's modules get as `wandb`: the module they imported (the real one, or compat's stub when
+    """What StudioGAN's modules get as `wandb`: the module they imported (the real one, or the stub when
     wandb is not installed) with the adaptations above."""
     module = sys.modules.get("wandb")
     if module is None or module is WANDB_STUB or isinstance(module, StudioGANWandb):
         return module or WANDB_STUB
     return StudioGANWandb(module)
 
-
-def log_to_wandb(metrics, step):
-    """Log `metrics` ({name: number}) to the live wandb run at StudioGAN's wandb step (worker.py:687: the step
-    number + 1); a no-op without wandb or without a run (not rank 0, before worker.py:180, after wandb.finish)."""
-    module = sys.modules.get("wandb")
-    run = None if module is None or module is WANDB_STUB else getattr(module, "run", None)
-    if run is not None:
-        run.log(dict(metrics), step=step)

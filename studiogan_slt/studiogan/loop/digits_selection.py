@@ -14,13 +14,14 @@ import numpy as np
 
 from studiogan_slt import csv_rows
 from studiogan_slt.errors import SLTError
+from studiogan_slt.metrics import digits_eval, digits_metrics
+from studiogan_slt.ticket import LATENT_SEED, sample
 
 FILE_NAME = "digits_metric.csv"
 FIELDS = ("step", "metric", "value", "fid", "fid_train", "kid", "kid_std", "classes")
 _TYPES = {"step": int, "classes": int, "value": float, "fid": float, "fid_train": float, "kid": float,
           "kid_std": float}
 NUM_IMAGES = 1501  # the size of the digits train split, which fid_train and kid compare against
-LATENT_SEED = 0
 
 
 def check(cfgs):
@@ -46,8 +47,6 @@ def read_rows(path):
 
 class DigitsSelection:
     def __init__(self, metric, path, sampler, log):
-        from studiogan_slt.metrics import digits_eval
-
         import torch
 
         self.metric, self.path, self.sampler = metric, path, sampler
@@ -60,9 +59,6 @@ class DigitsSelection:
     def at_save(self, generator, step):
         """Score `generator` at `step`; returns (is_best, run-log line)."""
         import torch
-
-        from studiogan_slt.metrics import digits_metrics
-        from studiogan_slt.ticket import sample
 
         was_training = generator.training
         generator.eval()

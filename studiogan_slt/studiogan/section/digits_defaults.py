@@ -9,6 +9,7 @@ import math
 
 from studiogan_slt import strict_yaml
 from studiogan_slt.data import digits
+from studiogan_slt.studiogan.host.argv import flag_value
 
 # checkpoints over a run (at most; a multiple of print_freq apart); the digits metric, when the config sets it,
 # scores each
@@ -38,8 +39,6 @@ def fill_in(argv, cfg_file, mode, log=print):
     if mode == "train":
         steps = int((data.get("OPTIMIZATION") or {}).get("total_steps", STUDIOGAN_TOTAL_STEPS))
         # StudioGAN refuses a save_freq that its print_freq does not divide (config.py, for wandb logging).
-        from studiogan_slt.studiogan.launch import flag_value  # launch imports this module
-
         given = flag_value(argv, "--print_freq")
         print_freq = int(given) if given and given.isdigit() and int(given) > 0 else STUDIOGAN_PRINT_FREQ
         save_freq = math.ceil(steps / SAVES / print_freq) * print_freq

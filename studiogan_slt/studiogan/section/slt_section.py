@@ -2,29 +2,31 @@
 
 The section is read and validated by the plugin *before* StudioGAN is imported or anything is written to -save, so
 a bad value costs the user a second, not a half-made run folder. The validated values are then registered as
-StudioGAN's own `cfgs.SLT` namespace (see hooks.install_config), so they appear in the run log like DATA or MODEL.
+StudioGAN's own `cfgs.SLT` namespace (see loop/hooks.install_config), so they appear in the run log like DATA or MODEL.
 
 A YAML without `SLT:` is a plain dense StudioGAN run (k = "N/A", StudioGAN's own spelling of "not set").
 """
 import re
 
-from studiogan_slt.errors import SLTError
+from studiogan_slt import strict_yaml
+from studiogan_slt.errors import SLTError, shown
 from studiogan_slt.metrics.digits_metrics import METRICS as DIGITS_METRICS
-from studiogan_slt.studiogan import search_defaults
+from studiogan_slt.studiogan.section import search_defaults
+from studiogan_slt.studiogan.section.values import (ADVERSARIAL, DENSE_MOMENT_MATCHING, MOMENT_MATCHING, MOMENT_MODES,
+                                                    NOT_SET, STYLEGAN_BACKBONES, TARGETS, TRAIN_MODES,
+                                                    convert_options, fail)
 from studiogan_slt.supermask import options as supermask_options
 
-ADVERSARIAL, MOMENT_MATCHING, DENSE_MOMENT_MATCHING = "adversarial", "moment_matching", "dense_moment_matching"
-MOMENT_MODES = (MOMENT_MATCHING, DENSE_MOMENT_MATCHING)
-TRAIN_MODES = (ADVERSARIAL, *MOMENT_MODES)
-NOT_SET = "N/A"
-TARGETS = ("G", "D")
 
 # Every option of studiogan_slt.convert() can be set in the section, with convert()'s own defaults but for the frozen
-# weights: a seeded draw (edge-popup's scaled signed constant), so a ticket regenerates them from its seed and stores
+# tensors: a seeded draw (edge-popup's scaled signed constant), so a ticket regenerates them from its seed and stores
 # masks only, where StudioGAN's own init would be stored value by value (8.7x smaller than fp32 instead of ~64x,
-# docs/benchmarks.md); it searches no worse (docs/adversarial-study.md). `types` takes class names (YAML has none).
-SEARCH_INIT = {"weight_init": "signed_kaiming_constant", "scaled": True}
-HOST_INIT = {"weight_init": "keep", "scaled": False}
+# docs/benchmarks.md); it searches no worse (docs/adversarial-study.md). Biases are drawn too, U(+-1/sqrt(fan_in)) as
+# the paper's code keeps them, and masked: StudioGAN zeroes them (ops.init_weights), where a mask can never matter;
+# every measured search ran so (docs/recipe-study.md, results.md). `types` takes class names (YAML has none).
+SEARCH_INIT = {"weight_init": "signed_kaiming_constant", "scaled": True, "bias_init": "uniform"}
+# StyleGAN's own init, biases included: some of them are zero, so they stay unmasked (as in its presets)
+HOST_INIT = {"weight_init": "keep", "scaled": False, "bias_init": "keep", "mask_bias": False}
 DEFAULTS = {"k": NOT_SET, "targets": ["G"], **supermask_options.DEFAULTS, **SEARCH_INIT, "train_mode": ADVERSARIAL,
             "moments": {}, "digits_metric": None, "keep_host": []}
 
@@ -35,20 +37,15 @@ DEFAULTS = {"k": NOT_SET, "targets": ["G"], **supermask_options.DEFAULTS, **SEAR
 DENSE_KEYS = {"digits_metric", "moments"}
 
 
-def fail(key, message):
-    """The one-line error for a bad value of SLT.<key>."""
-    raise SLTError(f"SLT.{key}: {message}")
-
-
 def _check_plugin_keys(values):
     k, targets, mode = values["k"], values["targets"], values["train_mode"]
     if mode not in TRAIN_MODES:
         fail("train_mode", f"{mode!r} is not allowed; use one of {', '.join(TRAIN_MODES)}")
     if k != NOT_SET and supermask_options.k_problem(k):
-        fail("k", f"{k!r} is not allowed; use a number in (0, 1], the fraction of weights KEPT")
+        fail("k", f"{shown(k)} is not allowed; use a number in (0, 1], the fraction of weights KEPT")
     if not isinstance(targets, list) or not targets or any(t not in TARGETS for t in targets) \
             or len(set(targets)) < len(targets):
-        fail("targets", f"{targets!r} is not allowed; use a non-empty list of distinct names from G, D "
+        fail("targets", f"{shown(targets)} is not allowed; use a non-empty list of distinct names from G, D "
                          "(G_ema always follows G)")
     if values["digits_metric"] not in (None, *DIGITS_METRICS):
         fail("digits_metric", f"{values['digits_metric']!r} is not allowed; use one of {', '.join(DIGITS_METRICS)} "
@@ -58,7 +55,7 @@ def _check_plugin_keys(values):
         fail("keep_host", f"{keep!r} is not allowed; use a list of the settings an adversarial search "
                           f"changes: {', '.join(search_defaults.CHANGED)}")
     seed = values["seed"]
-    if isinstance(seed, int) and not isinstance(seed, bool) and seed < 0:
+    if supermask_options.is_int(seed) and seed < 0:
         fail("seed", f"{seed} is not allowed; use an integer >= 0 (the SLT seed is always fixed; StudioGAN's "
                      "--seed -1, a random seed, has no counterpart here)")
     if not isinstance(values["moments"], dict):
@@ -117,60 +114,46 @@ def validate(section):
     return values
 
 
-def moment_step(values):
-    """True when the run builds a moment-matching step: the moment-matching modes, and the adversarial mode with the
-    moment loss added (`moments.weight`)."""
-    return values["train_mode"] in MOMENT_MODES or bool(values.get("moments"))
-
-
 def _validate_moments(moments):
     try:
-        # Imported lazily: the moment-matching modes live in their own module and pull in feature extractors.
-        from studiogan_slt.studiogan import moment_mode
+        # Imported lazily: the moments options pull in torch and the feature extractors, which reading a run log
+        # or a sweep plan does not need.
+        from studiogan_slt.studiogan.section import moments as moments_section
     except ImportError as err:
         raise SLTError(f"SLT.train_mode: the moment-matching modes are not available ({err})") from None
-    return moment_mode.validate(dict(moments))
+    return moments_section.validate(dict(moments))
 
 
-def masks_generator(values):
-    """True when G is converted (an SLT run), False for the dense runs (no SLT section, dense_moment_matching).
-    `values` may be a run log's SLT section (reporting reads those), so missing keys mean a dense run."""
-    values = values or {}
-    return values.get("k", NOT_SET) not in (None, NOT_SET) and values.get("train_mode") != DENSE_MOMENT_MATCHING
-
-
-def convert_options(values, target="G"):
-    """keyword arguments for studiogan_slt.convert() (besides the module and k) of target "G" (and G_ema) or "D"."""
-    # A run log written before an option existed lacks it; such a run used the option's default.
-    options = {key: values.get(key, default) for key, default in supermask_options.DEFAULTS.items()}
-    if target == "D":
-        # Seeded inits are keyed by tensor name; a different seed keeps D's tensors from repeating G's same-named ones.
-        options["seed"] += 1
-    return options
-
-
-def load(cfg_file):
-    """Read a StudioGAN YAML and return its validated SLT values; SLTError (one line) for any problem."""
+def read(cfg_file):
+    """The sections of a StudioGAN YAML ({section: values}); SLTError (one line) for a file that is not one."""
     import yaml
-
-    from studiogan_slt import strict_yaml
 
     try:
         with open(cfg_file) as f:
             data = strict_yaml.load(f)
     except OSError as err:
         raise SLTError(f"-cfg {cfg_file}: cannot read the config file ({err.strerror})") from None
+    except UnicodeDecodeError:
+        raise SLTError(f"-cfg {cfg_file}: not a YAML file (its bytes are not UTF-8 text)") from None
     except yaml.YAMLError as err:
         where = getattr(err, "problem_mark", None)
         at = f" at line {where.line + 1}" if where is not None else ""
         raise SLTError(f"-cfg {cfg_file}: not valid YAML{at} ({getattr(err, 'problem', None) or err})") from None
     if not isinstance(data, dict):
         raise SLTError(f"-cfg {cfg_file}: expected a mapping of sections (DATA, MODEL, ..., SLT)")
+    return data
+
+
+def load(cfg_file):
+    """Read a StudioGAN YAML and return its validated SLT values; SLTError (one line) for any problem."""
+    return values_of(read(cfg_file), cfg_file)
+
+
+def values_of(data, cfg_file):
+    """The validated SLT values of a YAML's sections `data`, read from `cfg_file`."""
     if "SLT" not in data:
         return dense_defaults()
     section = data["SLT"]
-    from studiogan_slt.studiogan.hooks import STYLEGAN_BACKBONES  # hooks imports this module
-
     if isinstance(section, dict) and section.get("k", NOT_SET) != NOT_SET \
             and (data.get("MODEL") or {}).get("backbone") in STYLEGAN_BACKBONES:
         # StyleGAN draws raw N(0, 1) weights and scales them at run time (equalized learning rate): a Kaiming-scaled

@@ -4,13 +4,17 @@ Every shim names the StudioGAN file:line it answers; delete it when upstream fix
 StudioGAN file. The CUDA-faking shims apply only when no GPU is present, so GPU runs are untouched.
 """
 import contextlib
+import importlib
 import importlib.util
 import os
 import sys
 import types
 
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan import checkpoints
+from studiogan_slt.hub import FetchFailed, fetch_once, hub_checkpoints
+from studiogan_slt.studiogan import run_files
+from studiogan_slt.studiogan.host import locate
+from studiogan_slt.studiogan.host.wandb_log import WANDB_STUB, studiogan_wandb
 
 
 def no_gpu():
@@ -19,7 +23,22 @@ def no_gpu():
     return not torch.cuda.is_available()
 
 
-# --- before StudioGAN is imported -------------------------------------------------------------------------------
+# --- importing StudioGAN -------------------------------------------------------------------------------
+
+STUDIOGAN_MODULES = ("config", "loader", "worker", "main", "models.model", "utils.ckpt", "utils.misc",
+                     "metrics.inception_net")
+
+
+def import_studiogan(root):
+    """Import StudioGAN from `root` with the compatibility shims in place; returns {module name: module}."""
+    locate.activate(root)
+    install_import_shims()
+    run_files.allow_checkpoint_globals()
+    with quiet_imports():
+        sg = {name: importlib.import_module(name) for name in STUDIOGAN_MODULES}
+    patch_modules(sg)
+    return sg
+
 
 def install_import_shims():
     """Stand-ins for modules StudioGAN imports at top level but that may be missing or unusable."""
@@ -52,32 +71,6 @@ def quiet_imports():
             yield
     finally:
         cpp_log.setLevel(level)
-
-
-class _WandbStub(types.ModuleType):
-    """No-op wandb for a machine without it: StudioGAN's numbers go to its own log file and statistics/ anyway."""
-
-    def __getattr__(self, name):
-        if name.startswith("__"):  # module protocol lookups (__file__, __path__, ...) must fail as usual
-            raise AttributeError(name)
-        return self._noop
-
-    @staticmethod
-    def _noop(*args, **kwargs):
-        return None
-
-
-WANDB_STUB = _WandbStub("wandb")
-
-
-def allow_checkpoint_globals():
-    """utils/ckpt.py:30 calls torch.load without weights_only; torch >= 2.6 defaults to weights_only=True and the D
-    checkpoint stores best_fid as a numpy float64 (worker.py:962), which must be allow-listed to load."""
-    import numpy as np
-    import torch
-
-    scalar = getattr(getattr(np, "_core", None), "multiarray", None) or np.core.multiarray
-    torch.serialization.add_safe_globals([scalar.scalar, np.dtype, type(np.dtype(np.float64))])
 
 
 # --- CPU: CUDA queries and "cuda" device strings -----------------------------------------------------------------
@@ -145,12 +138,23 @@ def cpu_mode():
     return CudaToCpu()
 
 
+_ORIGINAL = "_slt_original"
+
+
+def original(fn):
+    """StudioGAN's own function behind any wrapper these hooks installed."""
+    return getattr(fn, _ORIGINAL, fn)
+
+
+def wrapping(wrapped, wrapper):
+    setattr(wrapper, _ORIGINAL, wrapped)
+    return wrapper
+
+
 # --- after StudioGAN is imported ---------------------------------------------------------------------------------
 
 def patch_modules(sg):
     """Module-attribute fixes; `sg` maps StudioGAN module names to the imported modules."""
-    from studiogan_slt.studiogan.wandb_log import studiogan_wandb
-
     for name in ("loader", "worker"):
         sg[name].wandb = studiogan_wandb()
     ckpt = sg["utils.ckpt"]
@@ -167,10 +171,10 @@ def _best_model_or_current(load_best_model):
     Without a best checkpoint, keep the models as they are and report the step of the current checkpoint."""
 
     def wrapper(ckpt_dir, Gen, Dis, apply_g_ema, Gen_ema, ema):
-        if checkpoints.find(ckpt_dir, "G", "best"):
+        if run_files.find(ckpt_dir, "G", "best"):
             return load_best_model(ckpt_dir, Gen, Dis, apply_g_ema, Gen_ema, ema)
-        current = checkpoints.find(ckpt_dir, "D", "current")
-        return (checkpoints.step(current[0]) if current else None) or 0
+        current = run_files.find(ckpt_dir, "D", "current")
+        return (run_files.step(current[0]) if current else None) or 0
 
     wrapper._slt_wrapped = True
     return wrapper
@@ -207,20 +211,13 @@ def ensure_eval_weights(cfgs, sg):
     metrics = [m for m in cfgs.RUN.eval_metrics if m != "none"]
     if not (metrics or cfgs.RUN.intra_class_fid) or cfgs.RUN.eval_backbone != "InceptionV3_tf":
         return
-    import torch
-
-    from studiogan_slt.moments.extractors import hub_checkpoints
 
     url = sg["metrics.inception_net"].FID_WEIGHTS_URL
     name = url.rsplit("/", 1)[-1]
     folder = hub_checkpoints()
-    path = os.path.join(folder, name)
-    if os.path.isfile(path):
-        return
     try:
-        os.makedirs(folder, exist_ok=True)
-        torch.hub.download_url_to_file(url, path, progress=False)
-    except Exception as err:  # URLError, HTTPError, OSError, timeouts: all mean "not available here"
+        fetch_once(url, os.path.join(folder, name), "the Inception weights of -metrics")
+    except FetchFailed as err:
         raise SLTError(f"-metrics {' '.join(metrics)} needs the Inception weights {name}, which could not be "
-                       f"downloaded ({type(err).__name__}); place the file in {folder}/ (from {url}) "
+                       f"downloaded ({err}); place the file in {folder}/ (from {url}) "
                        "or use -metrics none") from None

@@ -1,0 +1,1 @@
+"""The `SLT:` section of a StudioGAN YAML: its values, their validation, and the defaults a run fills in."""
