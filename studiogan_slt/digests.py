@@ -17,3 +17,9 @@ def sha256(*parts):
     for part in parts:
         h.update(part.encode() if isinstance(part, str) else tensor_bytes(part).tobytes())
     return h.hexdigest()
+
+
+def tensor_digest(named_tensors):
+    """sha256 over the names and bytes of (name, tensor) pairs, in name order; 16 hex digits."""
+    pairs = sorted(named_tensors, key=lambda item: item[0])
+    return sha256(*(part for pair in pairs for part in pair))[:16]

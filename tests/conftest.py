@@ -1,5 +1,46 @@
-"""Fixtures shared by every test folder."""
+"""Fixtures shared by every test folder, and the slow tier's timeout."""
+from collections import namedtuple
+
 import pytest
+
+# A slow test's module fixture trains StudioGAN for up to about 20 minutes (test_shipped_configs.py) inside the
+# first test that asks for it; the fast tier keeps setup.cfg's timeout.
+SLOW_TIMEOUT = 2400
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def user_cache(tmp_path_factory):
+    """A user cache of the session's own (XDG_CACHE_HOME, inherited by every process a test starts): what the
+    plugin makes on first use (digits networks, data set, StudioGAN clone) costs a run on a clean machine what it
+    costs on a developer's, and never lands in the user's ~/.cache."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user_cache")))
+    yield
+    patch.undo()
+
+
+Networks = namedtuple("Networks", "extractor evaluation first_use")
+
+
+@pytest.fixture(scope="session")
+def digits_networks(user_cache, digits):
+    """The built-in extractor and the digits evaluation network, trained once per session in the session's user
+    cache as on a user's first use: the evaluation network by a first `digits-fid` (the valid split against itself),
+    whose result (`first_use`) tests/metrics checks. The files are for tests that need a cache of their own."""
+    from click.testing import CliRunner
+
+    from studiogan_slt.cli import main
+    from studiogan_slt.metrics import digits_eval, digits_net
+
+    extractor = digits_net.cached_weights(log=lambda line: None)
+    first_use = CliRunner().invoke(main, ["digits-fid", str(digits / "valid"), "--json"])
+    return Networks(extractor, digits_eval.default_cache_path(), first_use)
 
 
 @pytest.fixture(scope="session")

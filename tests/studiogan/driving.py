@@ -1,18 +1,20 @@
 """Run a list of driver.py jobs in one fresh process (StudioGAN imported once) and return its results."""
 import json
 import os
+import shutil
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 DRIVER = Path(__file__).with_name("driver.py")
 
 
-def run_jobs(work, jobs, studiogan_root, must_succeed=(), timeout=600):
-    """driver.py's results by job name; the jobs named in must_succeed failing (or never reached) fail the test."""
+def run_jobs(work, jobs, studiogan_root, must_succeed=(), timeout=600, env=None):
+    """driver.py's results by job name; the jobs named in must_succeed failing (or never reached) fail the test.
+    `env`: variables to set for the driver on top of this process's."""
     (work / "jobs.json").write_text(json.dumps(jobs))
-    env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1", WANDB_MODE="disabled")
+    env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1", WANDB_MODE="disabled",
+               **(env or {}))
     done = subprocess.run([sys.executable, str(DRIVER), str(work / "jobs.json"), str(work / "results.json")],
                           env=env, capture_output=True, text=True, timeout=timeout)
     assert (work / "results.json").exists(), done.stderr[-5000:]
@@ -23,25 +25,15 @@ def run_jobs(work, jobs, studiogan_root, must_succeed=(), timeout=600):
     return results
 
 
-@contextmanager
-def trained_networks(work, brief=True):
-    """A user cache of its own, under `work`, holding the extractor and the evaluation network of the digits, trained
-    briefly (`brief`: seconds instead of minutes; their FIDs are far from the docs', so tests assert gaps, not values)
-    or as on first use. The extractor's first-use training itself is tested in test_digits_defaults.py."""
-    import pytest
-
-    from studiogan_slt.metrics import digits_eval, digits_net
-
-    patch = pytest.MonkeyPatch()
-    patch.setenv("XDG_CACHE_HOME", str(work / "cache"))
-    try:
-        extractor = digits_net.cached_weights_path()
-        extractor.parent.mkdir(parents=True, exist_ok=True)
-        digits_net.train_digits_cnn(extractor, log=lambda line: None, **({"epochs": 1} if brief else {}))
-        digits_eval.train_eval_net(digits_eval.default_cache_path(), **({"epochs": 5} if brief else {}))
-        yield
-    finally:
-        patch.undo()
+def cache_of_its_own(work, networks):
+    """A user cache of its own under `work`, for runs that make the data set there on first use, holding only the
+    session's digits networks (tests/conftest.py's digits_networks), so that they are not trained again; returns
+    the XDG_CACHE_HOME to run with."""
+    home = work / "cache"
+    (home / "studiogan-slt").mkdir(parents=True)
+    for path in (networks.extractor, networks.evaluation):
+        shutil.copy(path, home / "studiogan-slt" / path.name)
+    return home
 
 
 def digits_fid(save):

@@ -40,7 +40,8 @@ def test_a_step_scored_again_after_a_resume_keeps_its_last_row(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def search(studiogan_root, digits, tmp_path_factory):
+def search(studiogan_root, digits, digits_networks, tmp_path_factory):
+    """digits_networks: the digits metric finds the session's evaluation network instead of training one in the run."""
     from studiogan_slt.metrics.digits_net import digits_cnn
 
     work = tmp_path_factory.mktemp("digits_selection")
@@ -60,6 +61,7 @@ def search(studiogan_root, digits, tmp_path_factory):
     return work, run_jobs(work, jobs, studiogan_root)
 
 
+@pytest.mark.slow
 def test_the_metric_at_every_save_in_the_log_and_csv(search):
     work, results = search
     assert results["train"]["ok"], results["train"]["traceback"]
@@ -76,6 +78,7 @@ def test_the_metric_at_every_save_in_the_log_and_csv(search):
     assert [int(s) for s, _ in logged] == [r["step"] for r in rows]
 
 
+@pytest.mark.slow
 def test_the_best_checkpoint_is_the_lowest_metric_and_exports(search):
     work, results = search
     (path,) = (work / "save" / "statistics").glob(f"*/{digits_selection.FILE_NAME}")
@@ -89,6 +92,7 @@ def test_the_best_checkpoint_is_the_lowest_metric_and_exports(search):
     assert ticket.header["meta"]["studiogan"]["checkpoint"] == f"model=G-best-weights-step={best['step']}.pth"
 
 
+@pytest.mark.slow
 def test_studiogan_metrics_next_to_it_are_refused_before_anything_is_written(search):
     work, results = search
     assert not results["with_fid"]["ok"]

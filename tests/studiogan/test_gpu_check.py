@@ -5,9 +5,12 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_check.sh"
 
 
+@pytest.mark.slow
 def test_gpu_check_runs_on_cpu(studiogan_root):
     env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1")
     done = subprocess.run([str(SCRIPT), "--cpu", "--generators", "DCGAN", "--batch", "2", "--repeats", "1"],

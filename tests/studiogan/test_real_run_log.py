@@ -28,7 +28,8 @@ SLT:
 """
 
 
-def test_real_log_is_parsed_and_reported(studiogan_root, digits, tmp_path):
+def test_real_log_is_parsed_and_reported(studiogan_root, digits, digits_networks, tmp_path):
+    # digits_networks: the mixed loss of a digits search finds the session's built-in extractor instead of training it
     cfg, save = tmp_path / "tiny-SLT.yaml", tmp_path / "runs"
     cfg.write_text(CONFIG)
     env = dict(os.environ, OMP_NUM_THREADS="1", STUDIOGAN_ROOT=str(studiogan_root), WANDB_MODE="disabled")

@@ -23,6 +23,7 @@ BASE = {"DATA": {"name": "DIGITS", "img_size": 32, "num_classes": 10}, "PRE": {"
         "OPTIMIZATION": {"batch_size": 8, "d_updates_per_step": 1, "total_steps": 5}}
 QUICK = ["-metrics", "none", "--num_workers", "1", "--print_freq", "1", "--save_freq", "2", "--seed", "0"]
 FINAL = 6
+pytestmark = pytest.mark.slow  # a kill-and-resume campaign: 10 StudioGAN runs
 
 
 def _modes(extractor):

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 import torch
 
 from studiogan_slt.supermask.search.k_schedule import k_at
@@ -77,6 +78,7 @@ def _checkpoint(run_dir, kind, step):
     return torch.load(os.path.join(run_dir, f"model={kind}-current-weights-step={step}.pth"), weights_only=False)
 
 
+@pytest.mark.slow
 def test_levers_in_a_resumed_studiogan_run_and_its_ticket(studiogan_root, small_digits, tmp_path):
     data = small_digits
     common = ["-data", data / "data", "-save", tmp_path / "save", "--num_workers", "1", "-metrics", "none",

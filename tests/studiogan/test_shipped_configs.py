@@ -19,7 +19,7 @@ import pytest
 import torch
 import yaml
 
-from tests.studiogan.driving import digits_fid, run_jobs, trained_networks
+from tests.studiogan.driving import digits_fid, run_jobs
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "digits"
 MAIN_JOB = "MM-SLT.yaml"
@@ -28,10 +28,11 @@ SEARCHES = sorted(p.stem for p in CONFIGS.glob("*.yaml")
 STEPS = 30
 # "Clearly better": measured at this budget with the random seed StudioGAN draws when none is given, a control scores
 # the same FID in every run (SNGAN 642.2, 642.7) while a search moves with the seed (SNGAN 441.5, 496.6: ratios 1.46
-# and 1.29; BigGAN 2.6-2.8, DCGAN 4.6-4.9). 1.25 is several times that spread away from 1.0, the ratio of a search
-# that does not move the mask. The runs are seeded (--seed 0), so that a failure repeats; seeded, the ratios were
-# BigGAN 3.01, DCGAN 4.40, SNGAN 1.32 (490.0 against 647.8).
-MARGIN = 1.25
+# and 1.29; BigGAN 2.6-2.8, DCGAN 4.6-4.9). The runs are seeded (--seed 0), so that a failure repeats; seeded, the
+# ratios were BigGAN 3.01, DCGAN 4.40, SNGAN 1.32 (490.0 against 647.8). Each margin leaves the lowest ratio
+# measured about 1.25x of headroom, except SNGAN's: 1.25 is what keeps a search that does not move the mask (a
+# ratio of 1.0) failing, and it leaves 1.03x below SNGAN's lowest. StyleGAN2 was never measured (CUDA only).
+MARGINS = {"BigGAN": 2.0, "DCGAN": 3.5, "SNGAN": 1.25, "StyleGAN2": 1.25}
 NEEDS_CUDA = {"StyleGAN2"}
 TRAINED = [name for name in SEARCHES if torch.cuda.is_available() or name not in NEEDS_CUDA]
 
@@ -51,7 +52,7 @@ def _cut(name, path, g_lr=None):
 
 
 @pytest.fixture(scope="module")
-def runs(studiogan_root, tmp_path_factory, digits):
+def runs(studiogan_root, tmp_path_factory, digits, digits_networks):
     work = tmp_path_factory.mktemp("shipped")
     arms = {"search": None, "control": 0.0}
     jobs = {arm: [{"name": f"{name}-{arm}", "kind": "cli",
@@ -60,7 +61,7 @@ def runs(studiogan_root, tmp_path_factory, digits):
                             "--save_freq", str(STEPS), "--print_freq", str(STEPS), "--seed", "0"]}
                   for name in TRAINED] for arm, g_lr in arms.items()}
     # the searches and the controls in two processes at once: every run is single-threaded (run_jobs)
-    with trained_networks(work, brief=False), ThreadPoolExecutor(len(arms)) as pool:
+    with ThreadPoolExecutor(len(arms)) as pool:
         for arm in arms:
             (work / arm).mkdir()
         done = [pool.submit(run_jobs, work / arm, arm_jobs, studiogan_root, timeout=1800,
@@ -74,12 +75,13 @@ def test_the_digits_configs_that_search_are_found():
     assert SEARCHES == ["BigGAN", "DCGAN", "SNGAN", "StyleGAN2"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.skipif(
     name not in TRAINED, reason="needs a CUDA GPU: about 70 s per step on 2 CPU cores")) for name in SEARCHES])
 def test_each_shipped_search_beats_its_random_mask_control(runs, name):
     work = runs
     searched, control = digits_fid(work / f"{name}-search"), digits_fid(work / f"{name}-control")
-    assert searched < control / MARGIN, (searched, control)
+    assert searched < control / MARGINS[name], (searched, control)
     assert list((work / f"{name}-search" / "tickets").glob("*.slt"))
     (log,) = (work / f"{name}-search" / "logs").glob("*.log")
     # the mixed loss: the YAML's own, or the digits default, logged in one line

@@ -9,7 +9,7 @@ import torch
 import utils.misc as misc  # StudioGAN's src/utils/misc.py
 import worker as studiogan_worker  # StudioGAN's src/worker.py
 
-from studiogan_slt.digests import sha256
+from studiogan_slt.digests import tensor_digest
 from studiogan_slt.studiogan import run_files
 from studiogan_slt.studiogan.loop import digits_selection, moment_mode, resume
 from studiogan_slt.studiogan.loop.progress import Progress
@@ -177,9 +177,3 @@ class SLTWorker(studiogan_worker.WORKER):
 
 def _moment_step(worker):
     return moment_mode.MomentMatchingStep(worker)
-
-
-def tensor_digest(named_tensors):
-    """sha256 over the names and bytes of (name, tensor) pairs, in name order; 16 hex digits."""
-    pairs = sorted(named_tensors, key=lambda item: item[0])
-    return sha256(*(part for pair in pairs for part in pair))[:16]
