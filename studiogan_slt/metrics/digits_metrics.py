@@ -13,9 +13,18 @@ KID's kernel (x.y/d + 1)^3 assumes features of order 1, as Inception's are; the 
 (mean x.x/d about 33), where the cubic kernel is ruled by the few largest norms (on raw features the valid split
 scored -168 ± 87 against the train split), so KID standardises every feature by the train split's mean and std
 first (a fixed map: the train split is fixed).
+
+The floors depend on the evaluation network only, and cost more than scoring a generated set; they are computed
+once per network and kept in the process and, as JSON, in the user cache (keyed by a digest of the network's
+weights and FLOORS_VERSION), so a search that scores every save does not recompute them.
 """
+import hashlib
+import json
+
 import numpy as np
 
+from studiogan_slt import atomic
+from studiogan_slt.cache import cache_dir
 from studiogan_slt.errors import SLTError
 from studiogan_slt.metrics import digits_eval
 from studiogan_slt.metrics.kid import kid, mmd2_unbiased
@@ -23,12 +32,28 @@ from studiogan_slt.metrics.kid import kid, mmd2_unbiased
 METRICS = ("fid", "fid_train", "kid")  # the keys of score() a run can select its best checkpoint by; lower is better
 FLOOR_SEED = 0
 FLOOR_SAMPLES = 5  # e.g. disjoint 296-image subsets of the train split: 5 x 296 = 1,480 of its 1,501 images
+FLOORS_VERSION = "floors-v1"  # part of the floors' cache key: change it when a floor's definition changes
+_references, _floors = {}, {}  # in-process caches, by network_digest()
 
 
-def _reference(net):
+def network_digest(net):
+    """sha256 of the network's weights (names, shapes, dtypes, bytes): the same weights file gives the same digest,
+    and so does a network trained in this process without being saved."""
+    h = hashlib.sha256()
+    for name, tensor in net.state_dict().items():
+        t = tensor.detach().cpu().contiguous()
+        h.update(f"{name}:{tuple(t.shape)}:{t.dtype};".encode())
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()
+
+
+def _reference(net, digest):
     from studiogan_slt.data.digits import digits_arrays
 
-    return {split: digits_eval.predict(net, digits_arrays(split)[0]) for split in ("valid", "train")}
+    if digest not in _references:
+        _references[digest] = {split: digits_eval.predict(net, digits_arrays(split)[0])
+                               for split in ("valid", "train")}
+    return _references[digest]
 
 
 def _fid(a, b):
@@ -51,13 +76,33 @@ def _floor(sample, num_fake, num_real, values):
             "std": float(np.std(values, ddof=1)) if len(values) > 1 else None, "samples": len(values)}
 
 
-def floors(net, reference=None):
+def floors_path(digest):
+    return cache_dir() / "digits_floors" / f"{digits_eval.VERSION}_{FLOORS_VERSION}_{digest[:32]}.json"
+
+
+def floors(net):
+    """_compute_floors(net), from the process's cache, else the user cache's file, else computed and saved there."""
+    digest = network_digest(net)
+    if digest not in _floors:
+        path = floors_path(digest)
+        try:
+            _floors[digest] = json.loads(path.read_text())
+        except (OSError, ValueError):  # absent, unreadable or cut short: computing again costs seconds
+            _floors[digest] = _compute_floors(_reference(net, digest))
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic.write_text(path, json.dumps(_floors[digest]))
+            except OSError:
+                pass  # a read-only cache only costs the next process the same seconds
+    return _floors[digest]
+
+
+def _compute_floors(ref):
     """{metric: [floor, ...]}: each metric computed between two sets of REAL digits, so a generated set's score
     can be read against the best a generator could get, and its std against the noise between samples. A
     held-out sample of 1,501 real images does not exist (the data set has 1,797), so the train-split metrics get
     two: the valid split against the train split, and random halves of the train split against each other (750 vs
     751); FID is biased upwards at smaller sizes, so its floor at 1,501 vs 1,501 is expected below both."""
-    ref = reference or _reference(net)
     valid, train = ref["valid"][0], ref["train"][0]
     rng = np.random.default_rng(FLOOR_SEED)
     order = rng.permutation(len(train))
@@ -84,7 +129,7 @@ def score(images_uint8, net=None):
     for uint8 images [N, 32, 32, C], N >= 296 (the first 296 for the valid split, the first 1,501 for the train
     split)."""
     net = net if net is not None else digits_eval.load_eval_net()
-    ref = _reference(net)
+    ref = _reference(net, network_digest(net))
     num_valid, num_train = len(ref["valid"][0]), len(ref["train"][0])
     if len(images_uint8) < num_valid:
         raise SLTError(f"{len(images_uint8)} generated images; the digits metrics need at least {num_valid} (the "
@@ -95,7 +140,7 @@ def score(images_uint8, net=None):
     result["fid_train"] = _fid(fake, train) if len(fake) == num_train else None
     result["kid"], result["kid_std"] = _kid(fake, train, train)
     result["num_fake_train"], result["num_train"] = len(fake), num_train
-    result["floors"] = floors(net, ref)
+    result["floors"] = floors(net)
     return result
 
 
