@@ -30,19 +30,28 @@ ARMS = ("slt", "dense")
 
 
 def _recipe(arm):
-    """search_recipe.py's options of one arm: the studies' recipe (digits_plan.py), not a copy of its values."""
+    """search_recipe.py's options of an arm: "slt" or "dense", the studies' recipe (digits_plan.py, not a copy of
+    its values), or a variant "slt:lr=0.01,score-init=uniform" that changes search_recipe options of it."""
     from digits_plan import DENSE_LR, MOMENTS, SLT_LR, SLT_RECIPE
 
+    base, _, changes = arm.partition(":")
     common = ["--opt", "adam", "--cosine", "--ama", "--ama-lr", str(MOMENTS["ama_lr"])]
-    if arm == "dense":
-        return ["--mode", "dense", "--lr", str(DENSE_LR), *common]
-    return ["--mode", "slt", "--k", "0.1", "--lr", str(SLT_LR), "--weight-init", SLT_RECIPE["weight_init"],
-            "--scaled" if SLT_RECIPE["scaled"] else "--no-scaled", "--score-init", SLT_RECIPE["score_init"],
-            "--mask-bias" if SLT_RECIPE["mask_bias"] else "--no-mask-bias", *common]
+    if base == "dense":
+        options = ["--mode", "dense", "--lr", str(DENSE_LR), *common]
+    elif base == "slt":
+        options = ["--mode", "slt", "--k", "0.1", "--lr", str(SLT_LR), "--weight-init", SLT_RECIPE["weight_init"],
+                   "--scaled" if SLT_RECIPE["scaled"] else "--no-scaled", "--score-init", SLT_RECIPE["score_init"],
+                   "--mask-bias" if SLT_RECIPE["mask_bias"] else "--no-mask-bias", *common]
+    else:
+        raise SystemExit(f"{arm!r}: an arm is slt or dense, optionally with :option=value,... changes")
+    for change in filter(None, changes.split(",")):
+        key, _, value = change.partition("=")
+        options += [f"--{key}", value] if value else [f"--{key}"]  # argparse: the last occurrence wins
+    return options
 
 
 def point_name(width, arm, steps, seed):
-    return f"w{width}-{arm}-{steps}steps-s{seed}"
+    return f"w{width}-{arm.replace(':', '+').replace('=', '').replace(',', '+')}-{steps}steps-s{seed}"
 
 
 def _cpu_seconds():
@@ -70,9 +79,10 @@ def run_point(width, arm, steps, seed, window, workdir):
 
     a = search_recipe.parser().parse_args([*_recipe(arm), "--width", str(width), "--steps", str(steps),
                                            "--seed", str(seed), "--threads", "1", "--workdir", str(workdir)])
-    rows, state = [], {}
+    rows, state, built = [], {}, []
 
     def watch(gen):
+        built.append(gen)
         state.update(_start_state(gen))
         monitor, done = LayerMonitor(gen), [0]
 
@@ -86,9 +96,27 @@ def run_point(width, arm, steps, seed, window, workdir):
     cpu, wall = _cpu_seconds(), time.time()
     result = search_recipe.run(a, str(workdir), search_recipe.Evaluator(str(workdir)), watch=watch)
     return {"width": width, "arm": arm, "steps": steps, "seed": seed, "window": window,
-            "options": _recipe(arm), "rows": rows, "start": state,
-            "fid": result["fid"], "moment_distance_drop": result["reduction"],
+            "options": _recipe(arm), "rows": rows, "start": state, "metrics": _metrics(built[0]),
+            "moment_distance_drop": result["reduction"],
             "cpu_seconds": _cpu_seconds() - cpu, "wall_seconds": time.time() - wall}
+
+
+def _metrics(gen):
+    """The digits metrics (digits_metrics.score) of the generator at its last step, in eval mode as a ticket is
+    sampled: train-split FID and KID, held-out KID, memorisation ratio."""
+    import numpy as np
+    import torch
+
+    from studiogan_slt.metrics import digits_metrics
+    from studiogan_slt.studiogan.digits_selection import LATENT_SEED, NUM_IMAGES
+    from studiogan_slt.ticket.sample import to_uint8
+
+    gen.eval()
+    z = torch.randn(NUM_IMAGES, 128, generator=torch.Generator().manual_seed(LATENT_SEED))
+    with torch.no_grad():
+        images = np.concatenate([to_uint8(gen(batch)) for batch in z.split(256)])
+    r = digits_metrics.score(images)
+    return {key: r[key] for key in ("fid", "fid_train", "kid", "kid_valid", "memorisation", "classes_covered")}
 
 
 def run(a):
@@ -102,7 +130,7 @@ def run(a):
     workdir = Path(a.out).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     for width in a.widths:
-        for arm in ARMS:
+        for arm in a.arms:
             path = Path(a.data) / f"{point_name(width, arm, a.steps, a.seed)}.json"
             if path.is_file():
                 print(f"{path.name}: kept", flush=True)
@@ -110,7 +138,7 @@ def run(a):
             print(f"{path.stem}: running", flush=True)
             record = run_point(width, arm, a.steps, a.seed, a.window, workdir)
             atomic.write_text(path, json.dumps(record, indent=1) + "\n")
-            print(f"{path.stem}: done in {record['cpu_seconds'] / 60:.1f} CPU minutes, FID {record['fid']:.1f}",
+            print(f"{path.stem}: done in {record['cpu_seconds'] / 60:.1f} CPU minutes, {record['metrics']}",
                   flush=True)
 
 
@@ -123,6 +151,8 @@ def main(argv=None):
     r.add_argument("--steps", type=int, default=100)
     r.add_argument("--window", type=int, default=25, help="steps per row of the per-layer numbers")
     r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--arms", nargs="+", default=list(ARMS),
+                   help="slt, dense, or a variant of either: slt:lr=0.01,score-init=uniform (search_recipe options)")
     rep = sub.add_parser("report", help=f"write {PAGE.relative_to(ROOT)} from the kept points")
     rep.add_argument("--page", default=str(PAGE))
     for command in (r, rep):

@@ -37,7 +37,8 @@ from studiogan_slt.metrics import digits_eval
 from studiogan_slt.metrics.kid import kid, mmd2_unbiased
 from studiogan_slt.metrics.memorisation import memorisation_ratio
 
-METRICS = ("fid", "fid_train", "kid", "kid_valid")  # the keys of score() a run can select its best checkpoint by; lower is better
+# the keys of score() a run can select its best checkpoint by; lower is better
+METRICS = ("fid", "fid_train", "kid", "kid_valid")
 FLOOR_SEED = 0
 FLOOR_SAMPLES = 5  # e.g. disjoint 296-image subsets of the train split: 5 x 296 = 1,480 of its 1,501 images
 FLOORS_VERSION = "floors-v2"  # part of the floors' cache key: change it when a floor's definition changes
@@ -85,7 +86,7 @@ def _floor(sample, num_fake, num_real, values):
 
 
 def floors_path(digest):
-    return cache_dir() / "digits_floors" / f"{digits_eval.VERSION}_{FLOORS_VERSION}_{digest[:32]}.json"
+    return cache_dir() / "digits_floors" / f"{FLOORS_VERSION}_{digest[:32]}.json"
 
 
 def floors(net):

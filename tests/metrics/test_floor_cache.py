@@ -19,7 +19,7 @@ def fresh_cache(tmp_path, monkeypatch):
 def _untrained(seed):
     """A network of the evaluation network's architecture: the floors need its features, not its accuracy."""
     torch.manual_seed(seed)
-    return digits_eval._net().eval()
+    return digits_eval.build().eval()
 
 
 def _refuse(*args):
