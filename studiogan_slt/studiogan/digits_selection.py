@@ -7,7 +7,7 @@ the network StudioGAN itself evaluates (G_ema when the run keeps one) draws NUM_
 plugin's seeded latents: the same latents at every step, and no draw from torch's generator, so a run with the
 metric trains exactly as one without. Every metric is logged and appended to statistics/<run>/digits_metric.csv; a
 value below every earlier step's marks the save as StudioGAN's best (model=*-best-*), which `export -best` and
-`eval -best` read.
+`eval -best` read. `SLT.digits_network` picks the evaluation network (metrics/digits_eval.py NETWORKS).
 """
 import os
 
@@ -48,7 +48,7 @@ def read_rows(path):
 
 
 class DigitsSelection:
-    def __init__(self, metric, path, sampler, log):
+    def __init__(self, metric, path, sampler, log, network):
         from studiogan_slt.metrics import digits_eval
 
         import torch
@@ -57,7 +57,7 @@ class DigitsSelection:
         # On first use the evaluation network is trained (and cached), which draws from torch's generator; the
         # search must draw the same numbers whether or not the cache existed.
         with torch.random.fork_rng(devices=[]):
-            self.net = digits_eval.load_eval_net(log=log)
+            self.net = digits_eval.load_eval_net(log=log, name=network)
         self.rows = read_rows(path)
 
     def at_save(self, generator, step):

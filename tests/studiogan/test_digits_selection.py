@@ -30,6 +30,14 @@ def test_digits_metric_values_are_checked():
         slt_section.validate({"k": 0.1, "digits_metric": "is"})
 
 
+def test_digits_network_values_are_checked():
+    assert slt_section.validate({"k": 0.1})["digits_network"] == "lenet"
+    assert slt_section.validate({"digits_metric": "kid_valid", "digits_network": "strided"})["digits_network"] \
+        == "strided"  # a dense run scores itself under the same network as its search
+    with pytest.raises(SLTError, match=r"SLT.digits_network: 'vgg' is not allowed; use one of lenet, strided"):
+        slt_section.validate({"k": 0.1, "digits_network": "vgg"})
+
+
 def test_a_step_scored_again_after_a_resume_keeps_its_last_row(tmp_path):
     path = tmp_path / "m.csv"
     for step, value in ((2, 5.0), (4, 3.0), (4, 3.5), (6, 4.0)):
