@@ -103,6 +103,21 @@ def _scaling(points):
             lambda p: _hidden(p, "rel_change_per_step", -1), lambda p: _hidden(p, "flips_per_100_steps", -1))]
         lines.append(f"| {arm} | {steps} | {', '.join(str(p['width']) for p in group)} | "
                      + " | ".join(_num(f, "+.2f") for f in fits) + " |")
+    lines += _reading(by_arm)
+    return lines
+
+
+def _reading(by_arm):
+    """The two plain arms side by side: how much larger dense's step is than the search's at each width."""
+    lines = []
+    for (arm, steps), group in sorted(by_arm.items()):
+        dense = {p["width"]: p for p in by_arm.get(("dense", steps), [])}
+        if arm != "slt" or not dense:
+            continue
+        ratios = [(p["width"], _hidden(dense[p["width"]], "rel_change_per_step", -1)
+                   / _hidden(p, "rel_change_per_step", -1)) for p in group if p["width"] in dense]
+        lines += ["", f"Dense's relative change per step over the search's (hidden convs, last window, {steps} steps): "
+                  + ", ".join(f"width {w}: {r:.3f}" for w, r in ratios) + "."]
     return lines
 
 
