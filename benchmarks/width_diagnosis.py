@@ -10,6 +10,9 @@ and the RMS of its effective weight at the start. The generator is search_recipe
 StudioGAN's resnet G (the loop of that study, no StudioGAN), so a point of 100 steps takes minutes, not hours.
 
     python benchmarks/width_diagnosis.py run --out runs/widthdiag              # resumable; widths 8 16 32, 100 steps
+    python benchmarks/width_diagnosis.py run --out runs/widthdiag --widths 32 8 \
+        --arms dense:lr=0.0005 slt:score-init=uniform slt:lr=0.01              # the levers, one at a time
+    python benchmarks/width_diagnosis.py run --out runs/widthdiag --widths 64
     python benchmarks/width_diagnosis.py report                                # docs/width-diagnosis.md
 
 `run` trains the points docs/width-diagnosis-data/ lacks, one after another, single-threaded, and writes each
