@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from digits_plan import DATA, DENSE_LR, GENERATOR, MOMENTS, PRE, SLT_LR, SLT_RECIPE
-from study_cli import TARGET_SEEDS, archive, best as _best, cli, digits_inputs, floor_lines, gap, mean_std, \
+from study_cli import TARGET_SEEDS, archive, best as _best, cli, digits_inputs, floor_lines, gap, held_out, mean_std, \
     points as kept_points, seeds_to_run, study_main, wall_time_lines
 
 METRIC = "fid_train"
@@ -144,9 +144,9 @@ def report(a):
              "A run still in "
              "progress shows the last step it scored as `step/total`; its numbers are not a result yet.", ""]
     lines += floor_lines(floors)
-    lines += ["", "| width | steps | arm | seed | best train-split FID (step) | last | KID at best | classes at best |"
-              " steps to reach dense's best | dense's first step at or below this best (step ratio) |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+    lines += ["", "| width | steps | arm | seed | best train-split FID (step) | last | KID at best | held-out KID at "
+              "best | memorisation ratio at best | classes at best | steps to reach dense's best | dense's first step "
+              "at or below this best (step ratio) |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     figures = []
     kept = kept_points(a.out, a.data)
     plain = _curves(kept)
@@ -160,9 +160,10 @@ def report(a):
             # the budget ratio the other way round: how much sooner dense got as good as this arm's best
             dense_at = _first_step_at_or_below(dense_rows[seed], best["value"]) if seed in dense_rows else None
             sooner = "-" if arm == "dense" or dense_at is None else f"{dense_at} ({best['step'] / dense_at:.2f})"
+            unseen = f"{held_out([best], 'kid_valid', '.4f')} | {held_out([best], 'memorisation', '.2f')}"
             lines.append(f"| {width} | {rows[-1]['step']}/{steps} | {arm} | {seed} | {best['value']:.1f} "
-                         f"({best['step']}) | {rows[-1]['value']:.1f} | {best['kid']:.4f} | {best['classes']} | "
-                         f"{reach if reach is not None else 'not reached'} | {sooner} |")
+                         f"({best['step']}) | {rows[-1]['value']:.1f} | {best['kid']:.4f} | {unseen} | "
+                         f"{best['classes']} | {reach if reach is not None else 'not reached'} | {sooner} |")
             ax.plot([r["step"] for r in rows], [r["value"] for r in rows], marker=".", label=f"{arm}, seed {seed}")
         ax.axhline(floors["fid_train"][0]["value"], color="grey", linestyle=":", label="real vs real (valid split)")
         ax.set(xlabel="step", ylabel="train-split FID (digits)", yscale="log",
@@ -190,7 +191,6 @@ def _save(fig, figure):
     png = io.BytesIO()
     fig.savefig(png, format="png", dpi=120)
     atomic.write_bytes(figure, png.getvalue())  # a killed report leaves the old figure
-
     plt.close(fig)
 
 

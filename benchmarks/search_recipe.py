@@ -130,7 +130,9 @@ def build_generator(a):
                    scope=a.scope, seed=a.seed)
 
 
-def run(a, workdir, evaluator):
+def run(a, workdir, evaluator, watch=None):
+    """One run of `a` (parser()'s options). watch(gen), if given, is called once the generator is built and returns
+    the function called with the generator after every optimiser step."""
     torch.set_num_threads(a.threads)
     feats = extractor(workdir, a.bn_mode, a.taps)
     x_train = to_input(digits_arrays("train")[0])
@@ -138,6 +140,7 @@ def run(a, workdir, evaluator):
                             "taps": a.taps, "batch": a.batch}, cache_dir=workdir)
     loss_fn = MomentMatchingLoss(stats.mean, stats.var, ama=a.ama, ama_lr=a.ama_lr, ama_init=a.ama_init)
     gen = build_generator(a)
+    on_step = watch(gen) if watch else None
     params = [p for p in gen.parameters() if p.requires_grad]
     n_trainable = sum(p.numel() for p in params)
     if a.opt == "adam":
@@ -156,6 +159,8 @@ def run(a, workdir, evaluator):
             opt.zero_grad(set_to_none=True)
             out.loss.backward()
             opt.step()
+            if on_step:
+                on_step(gen)
             if sched:
                 sched.step()
         if a.eval_every and step and step % a.eval_every == 0:

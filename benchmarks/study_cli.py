@@ -152,10 +152,20 @@ def gap(pairs):
     return ratios, kid_ratio, mean_std(ratios)[0] <= TARGET and kid_ratio <= TARGET
 
 
+def held_out(rows, key, spec):
+    """"mean ± std" of `key` (kid_valid, memorisation) over the best rows of several seeds, or "-" where a row was
+    scored before the metric existed (points kept before issue 25)."""
+    values = [r.get(key) for r in rows]
+    return "-" if not values or None in values else fmt_mean_std(values, spec)
+
+
+MEMORISATION_FLAG = 0.9  # a memorisation ratio below this gets a sentence in the reports (issue 25)
+
+
 def floor_lines(floors):
-    """The markdown list of the train-split FID's and KID's real-vs-real floors (digits_metrics.floors)."""
+    """The markdown list of the real-vs-real floors (digits_metrics.floors) of the metrics the studies report."""
     lines = ["Real-vs-real floors of the metrics (what a perfect generator would score):"]
-    for name in ("fid_train", "kid"):
+    for name in ("fid_train", "kid", "kid_valid", "memorisation"):
         for f in floors[name]:
             spread = f" ± {f['std']:.4g}" if f["std"] is not None else ""
             lines.append(f"- {name}: {f['value']:.4g}{spread} ({f['sample']}, {f['num_fake']} vs {f['num_real']})")

@@ -7,6 +7,7 @@ import click
 
 from studiogan_slt import atomic
 from studiogan_slt.cli import options
+from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK, NETWORKS
 
 
 @click.command(name="digits-fid")
@@ -17,9 +18,11 @@ from studiogan_slt.cli import options
                    "`compare` and `plot --metric digits_FID` (or digits_train_FID, digits_KID).")
 @click.option("--net", "net_path", default=None, type=click.Path(dir_okay=False),
               help="Evaluation network file (default: the user cache; trained there on first use, ~15 s on 2 CPUs).")
+@click.option("--network", default=DEFAULT_NETWORK, show_default=True, type=click.Choice(list(NETWORKS)),
+              help="Which evaluation network scores: a verdict should hold under both (--net then names its file).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Latent seed when SOURCE is a ticket.")
 @options.trust_builder
-def digits_fid(source, as_json, out_path, net_path, seed, trust_builder):
+def digits_fid(source, as_json, out_path, net_path, network, seed, trust_builder):
     """FID, train-split FID and KID of generated digits under an independent evaluation network, each with its
     real-vs-real floor, and the class histogram.
 
@@ -41,7 +44,7 @@ def digits_fid(source, as_json, out_path, net_path, seed, trust_builder):
         images = digits_eval.load_images(source, count=num_train, minimum=num_valid)
     else:
         images = _ticket_images(source, num_train, seed, trust_builder)
-    net = digits_eval.load_eval_net(net_path, log=lambda m: click.echo(m, err=True))
+    net = digits_eval.load_eval_net(net_path, log=lambda m: click.echo(m, err=True), name=network)
     result = {"source": str(source), **digits_metrics.score(images, net), "seconds": round(time.time() - start, 2)}
     if out_path:
         atomic.write_text(out_path, json.dumps(result, indent=1) + "\n")

@@ -7,8 +7,9 @@ statistics rather than producing digits, so this one differs in every respect th
 5x5 convolutions, ELU, average pooling, no BatchNorm, dropout, grayscale input in [0, 1] and seed 1234. Its 64
 penultimate activations are the features. The reference is the digits valid split (296 images); the generated set
 must be the same size (the first 296 images in file-name order are used), because FID is biased by sample size.
+
+A second network, "strided" (NETWORKS), checks that a verdict does not depend on the network that scores it.
 """
-import os
 import pickle
 import time
 from pathlib import Path
@@ -19,14 +20,12 @@ from studiogan_slt import atomic
 from studiogan_slt.cache import cache_dir
 from studiogan_slt.errors import SLTError
 
-EVAL_SEED = 1234
 EPOCHS = 30
 FEATURES = 64
-VERSION = "lenet-elu-v1"  # part of the cache file name: change it when the network or its training changes
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
-def _net():
+def _lenet():
     from torch import nn
 
     return nn.Sequential(
@@ -37,6 +36,32 @@ def _net():
         nn.Linear(FEATURES, 10))
 
 
+def _strided():
+    from torch import nn
+
+    return nn.Sequential(
+        nn.Conv2d(1, 24, 3, stride=2, padding=1), nn.GroupNorm(4, 24), nn.SiLU(),  # 32 -> 16
+        nn.Conv2d(24, 48, 3, stride=2, padding=1), nn.GroupNorm(4, 48), nn.SiLU(),  # 16 -> 8
+        nn.Conv2d(48, 64, 3, stride=2, padding=1), nn.SiLU(),  # 8 -> 4
+        nn.Flatten(), nn.Dropout(0.3), nn.Linear(64 * 4 * 4, FEATURES), nn.SiLU(),  # the features
+        nn.Linear(FEATURES, 10))
+
+
+# name: (builder, seed, version). A verdict must not hang on one network's quirks, so the second one differs from
+# the first in everything cheap to change (3x3 strided convolutions, GroupNorm, SiLU, no pooling, another seed);
+# both differ from the loss's extractor (digits_net). The version is part of the cache file's name: change it when
+# the network or its training changes.
+NETWORKS = {"lenet": (_lenet, 1234, "lenet-elu-v1"), "strided": (_strided, 4321, "strided-silu-v1")}
+DEFAULT_NETWORK = "lenet"
+
+
+def build(name=DEFAULT_NETWORK):
+    """An untrained evaluation network; `eval_network` names it in the results."""
+    net = NETWORKS[name][0]()
+    net.eval_network = NETWORKS[name][2]
+    return net
+
+
 def _as_input(images_uint8):
     import torch
 
@@ -44,12 +69,13 @@ def _as_input(images_uint8):
     return x.mean(dim=-1).unsqueeze(1)  # [N, 1, H, W], gray
 
 
-def default_cache_path():
-    return cache_dir() / f"digits_eval_{VERSION}_seed{EVAL_SEED}_ep{EPOCHS}.pt"
+def default_cache_path(name=DEFAULT_NETWORK):
+    _, seed, version = NETWORKS[name]
+    return cache_dir() / f"digits_eval_{version}_seed{seed}_ep{EPOCHS}.pt"
 
 
-def train_eval_net(path, *, seed=EVAL_SEED, epochs=EPOCHS, log=None):
-    """Train the evaluation network on the digits train split and save its state_dict to `path`."""
+def train_eval_net(path, *, name=DEFAULT_NETWORK, epochs=EPOCHS, log=None):
+    """Train the evaluation network `name` on the digits train split and save its state_dict to `path`."""
     import torch
     import torch.nn.functional as F
 
@@ -57,10 +83,10 @@ def train_eval_net(path, *, seed=EVAL_SEED, epochs=EPOCHS, log=None):
     from studiogan_slt.metrics.digits_net import seeded_order_generator
 
     start = time.time()
-    gen = seeded_order_generator(seed)
+    gen = seeded_order_generator(NETWORKS[name][1])
     x, y = digits_arrays("train")
     x, y = _as_input(x), torch.from_numpy(y)
-    net = _net()
+    net = build(name)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     for epoch in range(epochs):
         net.train()
@@ -72,24 +98,27 @@ def train_eval_net(path, *, seed=EVAL_SEED, epochs=EPOCHS, log=None):
             loss.backward()
             opt.step()
     xv, yv = digits_arrays("valid")
-    accuracy = float((predict(net, xv)[1] == yv).mean())
+    accuracy = float((predict(net.eval(), xv)[1] == yv).mean())
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic.replacing(path) as tmp:  # a concurrent reader never sees half a file
         torch.save(net.state_dict(), tmp)
     if log:
-        log(f"trained the digits evaluation network in {time.time() - start:.0f} s: valid accuracy {accuracy:.4f}")
+        log(f"trained the digits evaluation network {name!r} in {time.time() - start:.0f} s: valid accuracy "
+            f"{accuracy:.4f}")
     return accuracy
 
 
-def load_eval_net(path=None, log=None):
-    """The evaluation network from `path` (default: the user cache), trained and cached on first use."""
+def load_eval_net(path=None, log=None, name=DEFAULT_NETWORK):
+    """The evaluation network `name` from `path` (default: the user cache), trained and cached on first use."""
     import torch
 
-    path = Path(path) if path else default_cache_path()
+    if name not in NETWORKS:
+        raise SLTError(f"{name!r}: no such digits evaluation network; use one of {', '.join(NETWORKS)}")
+    path = Path(path) if path else default_cache_path(name)
     if not path.is_file():
-        train_eval_net(path, log=log)
-    net = _net()
+        train_eval_net(path, name=name, log=log)
+    net = build(name)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except (OSError, EOFError, RuntimeError, pickle.UnpicklingError) as e:
@@ -99,8 +128,8 @@ def load_eval_net(path=None, log=None):
     try:
         net.load_state_dict(state)
     except (RuntimeError, TypeError, ValueError) as e:
-        raise SLTError(f"{path}: not a digits evaluation network ({str(e).strip().splitlines()[0]}); delete it "
-                       "to retrain") from None
+        raise SLTError(f"{path}: not the digits evaluation network {name!r} ({str(e).strip().splitlines()[0]}); "
+                       "delete it to retrain") from None
     return net.eval()
 
 
@@ -170,7 +199,7 @@ def evaluate(images_uint8, net=None, reference=None, reference_features=None):
     return {"fid": fid, "hist": hist.tolist(), "reference_hist": real_hist.tolist(), "hist_tv": tv,
             "classes_covered": int((hist > 0).sum()), "num_fake": int(len(images_uint8)),
             "num_real": int(len(real_feats)),
-            "network": VERSION, "features": FEATURES}
+            "network": getattr(net, "eval_network", None), "features": FEATURES}
 
 
 def _generation_order(path):

@@ -18,8 +18,8 @@ split its own lines name (`Using <ref> ...`), which may differ from the one in t
 
 Metrics computed outside StudioGAN are picked up from SAVE/statistics/<run>/digits_fid.json (written by
 `studiogan-slt digits-fid ... --out`); they appear as metrics digits_FID, digits_train_FID, digits_KID (with
-digits_KID_std) and digits_hist_tv. The plugin's search diagnostics, SAVE/statistics/<run>/slt_diagnostics.csv
-(studiogan_slt.supermask.diagnostics), are read into Run.diagnostics.
+digits_KID_std), digits_heldout_KID, digits_memorisation and digits_hist_tv. The plugin's search diagnostics,
+SAVE/statistics/<run>/slt_diagnostics.csv (studiogan_slt.supermask.diagnostics), are read into Run.diagnostics.
 """
 import json
 import math
@@ -208,7 +208,8 @@ def _side_metrics(path):
     except ValueError:
         raise SLTError(f"{path}: not valid JSON") from None
     return {"digits_FID": data.get("fid"), "digits_train_FID": data.get("fid_train"), "digits_KID": data.get("kid"),
-            "digits_KID_std": data.get("kid_std"), "digits_hist_tv": data.get("hist_tv")}
+            "digits_KID_std": data.get("kid_std"), "digits_heldout_KID": data.get("kid_valid"),
+            "digits_memorisation": data.get("memorisation"), "digits_hist_tv": data.get("hist_tv")}
 
 
 def find_runs(save_dir):

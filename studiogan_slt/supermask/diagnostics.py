@@ -69,6 +69,72 @@ class SearchMonitor:
         return row
 
 
+def effective_weights(module):
+    """{name: a copy of the weight the forward pass uses}: frozen x mask (x rescale) of every masked weight of a
+    converted module, or every parameter of two or more dimensions of a plain one (the tensors a search masks),
+    both named as before conversion, so that the two arms of a comparison line up layer by layer."""
+    import torch
+
+    from studiogan_slt.supermask.convert import masked_tensors
+
+    with torch.no_grad():
+        found = {mt.name: getattr(mt.owner, mt.attr).detach().clone() for mt in masked_tensors(module)}
+        if found:
+            return {name: w for name, w in found.items() if w.dim() >= 2}
+        return {name: p.detach().clone() for name, p in module.named_parameters() if p.dim() >= 2}
+
+
+class LayerMonitor:
+    """Per layer, how far each optimiser step moves the network: the relative change ||W' - W|| / ||W|| of the
+    effective weight per step (either arm: a search moves it by flipping mask entries, dense training by changing
+    the weights), and for a search the fraction of mask entries that flip, summed over steps (flips that undo each
+    other count twice) and net over the window. Call `step` after every optimiser step and `window` to read and
+    restart the sums; the sums stay on the device until `window`, so a step costs no host synchronisation."""
+
+    def __init__(self, module):
+        from studiogan_slt.supermask.convert import masks
+
+        self._weights = effective_weights(module)
+        self._masks = {name: m for name, m in masks(module).items() if name in self._weights}
+        self._start_masks = dict(self._masks)
+        self._rel = {name: 0.0 for name in self._weights}
+        self._flips = {name: 0 for name in self._masks}
+        self._steps = 0
+
+    def step(self, module):
+        from studiogan_slt.supermask.convert import masks
+
+        weights = effective_weights(module)
+        for name, w in weights.items():
+            before = self._weights[name]
+            self._rel[name] = self._rel[name] + (w - before).norm() / before.norm()
+        if self._masks:
+            now = {name: m for name, m in masks(module).items() if name in self._weights}
+            for name, m in now.items():
+                self._flips[name] = self._flips[name] + (m != self._masks[name]).sum()
+            self._masks = now
+        self._weights = weights
+        self._steps += 1
+
+    def window(self, step):
+        """One row per layer for the steps since the last window (or the start), then start a new window."""
+        rows, n = [], max(self._steps, 1)
+        for name, w in self._weights.items():
+            row = {"step": step, "layer": name, "fan_in": int(w[0].numel()), "numel": int(w.numel()),
+                   "steps": self._steps, "rel_change_per_step": float(self._rel[name]) / n,
+                   "flips_per_100_steps": None, "net_flips_per_100_steps": None}
+            if name in self._masks:
+                per_100 = 100.0 / (n * w.numel())
+                row["flips_per_100_steps"] = float(self._flips[name]) * per_100
+                row["net_flips_per_100_steps"] = float((self._masks[name] != self._start_masks[name]).sum()) * per_100
+            rows.append(row)
+        self._start_masks = dict(self._masks)
+        self._rel = {name: 0.0 for name in self._weights}
+        self._flips = {name: 0 for name in self._masks}
+        self._steps = 0
+        return rows
+
+
 def latest(rows):
     """{network: its row of the highest step} of a run's rows."""
     last = {}

@@ -56,9 +56,29 @@ def test_user_errors_are_one_line(net, digits, tmp_path):
                           ((small, "--net", net), "16x16 pixels; the digits metric needs 32x32 images"),
                           ((valid, "--net", corrupt), "not a digits evaluation network (not a readable state_dict"),
                           ((valid, "--net", empty), "not a digits evaluation network (not a readable state_dict"),
-                          ((valid, "--net", other), "not a digits evaluation network (Error(s) in loading"),
+                          ((valid, "--net", other), "not the digits evaluation network 'lenet' (Error(s) in loading"),
                           ((few, "--net", net, "--out", tmp_path / "missing" / "x.json"), "does not exist")):
         result = _fid(*args)
         assert result.exit_code == 2 and message in result.output, result.output
         if "does not exist" not in message:
             assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ")
+
+
+def test_the_second_evaluation_network_scores_the_same_way(net, digits, tmp_path):
+    """--network strided: another architecture and seed, trained into its own file; the same metrics, its own
+    floors, and real digits still score far better than noise under it."""
+    other = tmp_path / "strided.pt"
+    result = _fid(digits / "train", "--net", other, "--network", "strided", "--json")
+    assert result.exit_code == 0, result.output
+    assert "trained the digits evaluation network 'strided'" in result.stderr
+    strided = json.loads(result.stdout)
+    lenet = json.loads(_fid(digits / "train", "--net", net, "--json").stdout)
+    assert (strided["network"], lenet["network"]) == ("strided-silu-v1", "lenet-elu-v1")
+    assert strided["floors"] != lenet["floors"] and strided["classes_covered"] == 10
+    noise = _images(tmp_path / "noise", np.random.default_rng(0).integers(0, 256, (VALID_SIZE, 32, 32, 3),
+                                                                           dtype=np.uint8))
+    bad = json.loads(_fid(noise, "--net", other, "--network", "strided", "--json").stdout)
+    assert bad["fid"] > 5 * strided["floors"]["fid"][0]["value"] and bad["memorisation"] > 1.5
+    # a file of the other network is refused in one line, not loaded into the wrong layers
+    refused = _fid(digits / "valid", "--net", net, "--network", "strided")
+    assert refused.exit_code == 2 and "not the digits evaluation network 'strided'" in refused.output

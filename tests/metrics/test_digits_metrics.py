@@ -34,7 +34,22 @@ def test_floors_are_real_against_real(train_scores):
     assert (halves["num_fake"], halves["num_real"]) == (750, 751) and halves["std"] > 0
     assert 0 < held_out["value"] < valid_floor["value"] and 0 < halves["value"] < valid_floor["value"]
     # KID is unbiased: real against real lies near 0, well inside the noise a generator's score is read against
-    assert all(abs(f["value"]) < 0.05 for f in floors["kid"])
+    assert all(abs(f["value"]) < 0.05 for f in [*floors["kid"], *floors["kid_valid"]])
+    (held_out_kid,) = floors["kid_valid"]
+    assert (held_out_kid["num_fake"], held_out_kid["num_real"], held_out_kid["samples"]) == (VALID_SIZE,) * 2 + (5,)
+    # real digits held out of the train split lie as far from it as the valid split does
+    (memorisation,) = floors["memorisation"]
+    assert 0.85 < memorisation["value"] < 1.15 and 0 < memorisation["std"] < 0.1
+
+
+def test_memorisation_sees_copies_of_the_train_split_and_not_unseen_digits(train_scores, net, digits):
+    """Scoring the train split as if generated is the perfect copier: each image finds itself at distance 0. The
+    held-out metrics are the ones that see it; the held-out KID does not reward it either."""
+    assert train_scores["memorisation"] < 0.1
+    assert abs(train_scores["kid_valid"]) < 0.05 and train_scores["kid_valid_std"] > 0
+    unseen = _json(digits / "valid", "--net", net)
+    assert unseen["memorisation"] == pytest.approx(1.0)  # the valid split is the ratio's own yardstick
+    assert unseen["memorisation"] > 10 * train_scores["memorisation"]
 
 
 def test_train_split_metrics_of_the_train_split_itself(train_scores):
@@ -52,11 +67,15 @@ def test_noise_scores_far_above_every_floor(net, digits, train_scores, tmp_path)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[1].startswith("train-split FID ") and f"({TRAIN_SIZE} generated vs {TRAIN_SIZE} train" in lines[1]
-    assert lines[2].startswith("KID ") and "real-vs-real" in lines[2] and lines[3].startswith("class histogram")
+    assert lines[2].startswith("KID ") and "real-vs-real" in lines[2]
+    assert lines[3].startswith("held-out KID ") and f"({TRAIN_SIZE} generated vs {VALID_SIZE} valid" in lines[3]
+    assert lines[4].startswith("memorisation ratio ") and lines[5].startswith("class histogram")
     bad = _json(noise, "--net", net)
     assert bad["floors"] == train_scores["floors"]  # the floors depend on the network only
     assert bad["fid_train"] > 10 * max(f["value"] for f in bad["floors"]["fid_train"])
     assert bad["kid"] > 20 * max(abs(f["value"]) for f in bad["floors"]["kid"])
+    assert bad["kid_valid"] > 20 * abs(bad["floors"]["kid_valid"][0]["value"])
+    assert bad["memorisation"] > 1.5  # noise lies farther from every digit than unseen digits do
 
 
 def test_fewer_images_than_the_train_split_skip_its_fid(net, digits):

@@ -25,9 +25,18 @@ CFG = {"DATA": {"name": "DIGITS", "img_size": 32, "num_classes": 10}, "PRE": {"a
 
 def test_digits_metric_values_are_checked():
     assert slt_section.validate({"k": 0.1})["digits_metric"] is None
-    assert slt_section.validate({"k": 0.1, "digits_metric": "kid"})["digits_metric"] == "kid"
-    with pytest.raises(SLTError, match=r"SLT.digits_metric: 'is' is not allowed; use one of fid, fid_train, kid"):
+    assert slt_section.validate({"k": 0.1, "digits_metric": "kid_valid"})["digits_metric"] == "kid_valid"
+    with pytest.raises(SLTError, match=r"SLT.digits_metric: 'is' is not allowed; use one of fid, fid_train, kid, "
+                                       "kid_valid"):
         slt_section.validate({"k": 0.1, "digits_metric": "is"})
+
+
+def test_digits_network_values_are_checked():
+    assert slt_section.validate({"k": 0.1})["digits_network"] == "lenet"
+    assert slt_section.validate({"digits_metric": "kid_valid", "digits_network": "strided"})["digits_network"] \
+        == "strided"  # a dense run scores itself under the same network as its search
+    with pytest.raises(SLTError, match=r"SLT.digits_network: 'vgg' is not allowed; use one of lenet, strided"):
+        slt_section.validate({"k": 0.1, "digits_network": "vgg"})
 
 
 def test_a_step_scored_again_after_a_resume_keeps_its_last_row(tmp_path):
@@ -71,7 +80,7 @@ def test_the_metric_at_every_save_in_the_log_and_csv(search):
     assert [r["step"] for r in rows] == list(range(SAVE_FREQ, CFG["OPTIMIZATION"]["total_steps"] + 2, SAVE_FREQ))
     for r in rows:
         assert r["metric"] == METRIC and r["value"] == r[METRIC] and 0 < r["classes"] <= 10
-        assert r["fid"] > 0 and r["kid_std"] >= 0
+        assert r["fid"] > 0 and r["kid_std"] >= 0 and r["kid_valid_std"] >= 0 and r["memorisation"] > 0
     assert len({r["value"] for r in rows}) == len(rows), "the generator did not change between saves"
     (log,) = (work / "save" / "logs").glob("*.log")
     logged = re.findall(r"digits metric at step (\d+): fid_train ([\d.e+-]+)", log.read_text())

@@ -92,3 +92,53 @@ def test_csv_round_trip_and_a_killed_writer(tmp_path):
     assert diagnostics.read_rows(path) == rows
     assert diagnostics.latest(diagnostics.read_rows(path)) == {"G": rows[2], "D": rows[3]}
     assert all(not (isinstance(v, float) and math.isnan(v)) for r in rows for v in r.values())
+
+
+def _swap_scores(module, name, i, j):
+    """Exchange two scores of the masked tensor `name`: a kept and a pruned entry trade places."""
+    (mt,) = [mt for mt in masked_tensors(module) if mt.name == name]
+    with torch.no_grad():
+        s = mt.supermask.scores
+        s[i], s[j] = s[j].clone(), s[i].clone()
+
+
+def test_layer_monitor_of_a_search_counts_flips_and_the_effective_weight_change():
+    torch.manual_seed(0)
+    model = convert(nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 2)), 0.5, mask_bias=False)
+    (mt,) = [mt for mt in masked_tensors(model) if mt.name == "0.weight"]
+    mask = mt.supermask.mask().flatten()
+    kept, pruned = int(mask.nonzero()[0]), int((~mask).nonzero()[0])
+    before = model[0].weight.detach().clone()
+    monitor = diagnostics.LayerMonitor(model)
+    _swap_scores(model, "0.weight", (kept // 4, kept % 4), (pruned // 4, pruned % 4))
+    monitor.step(model)
+    middle = model[0].weight.detach().clone()
+    distance = (middle - before).norm()
+    _swap_scores(model, "0.weight", (kept // 4, kept % 4), (pruned // 4, pruned % 4))  # and back
+    monitor.step(model)
+    rows = {r["layer"]: r for r in monitor.window(step=2)}
+    assert set(rows) == {"0.weight", "1.weight"}  # weights only: no bias is masked here
+    first = rows["0.weight"]
+    assert (first["fan_in"], first["numel"], first["steps"]) == (4, 16, 2)
+    # two entries flip at each of the two steps, and none is flipped at the end of the window
+    assert first["flips_per_100_steps"] == pytest.approx(4 / 16 * 100 / 2)
+    assert first["net_flips_per_100_steps"] == 0
+    # the same distance out and back, each relative to the weight it left
+    assert first["rel_change_per_step"] == pytest.approx(((distance / before.norm() + distance / middle.norm()) / 2)
+                                                         .item())
+    assert rows["1.weight"]["flips_per_100_steps"] == 0 and rows["1.weight"]["rel_change_per_step"] == 0
+    assert monitor.window(step=2)[0]["steps"] == 0  # a window starts the sums again
+
+
+def test_layer_monitor_of_a_dense_network_follows_its_weights():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 5), nn.Linear(5, 1))
+    before = model[0].weight.detach().clone()
+    monitor = diagnostics.LayerMonitor(model)
+    with torch.no_grad():
+        model[0].weight.mul_(1.5)
+    monitor.step(model)
+    (first, second) = monitor.window(step=1)
+    assert first["layer"] == "0.weight" and first["fan_in"] == 3
+    assert first["rel_change_per_step"] == pytest.approx(0.5) and second["rel_change_per_step"] == 0
+    assert first["flips_per_100_steps"] is None and (model[0].weight / before).allclose(torch.tensor(1.5))

@@ -45,7 +45,8 @@ class SLTWorker(studiogan_worker.WORKER):
             path = run_files.statistics_file(self.RUN.save_dir, self.run_name, digits_selection.FILE_NAME)
             self._digits_selection = digits_selection.DigitsSelection(
                 self.cfgs.SLT.digits_metric, path,
-                sampler_spec({"MODEL": vars(self.MODEL), "DATA": vars(self.DATA)}), log=self.logger.info)
+                sampler_spec({"MODEL": vars(self.MODEL), "DATA": vars(self.DATA)}), log=self.logger.info,
+                network=self.cfgs.SLT.digits_network)
 
     def _diagnosed_networks(self):
         return [(name, misc.peel_model(model)) for name, model in (("G", self.Gen), ("G_ema", self.Gen_ema),

@@ -10,6 +10,7 @@ import re
 
 from studiogan_slt import strict_yaml
 from studiogan_slt.errors import SLTError, shown
+from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK as DEFAULT_DIGITS_NETWORK, NETWORKS as DIGITS_NETWORKS
 from studiogan_slt.metrics.digits_metrics import METRICS as DIGITS_METRICS
 from studiogan_slt.studiogan.section import search_defaults
 from studiogan_slt.studiogan.section.values import (ADVERSARIAL, DENSE_MOMENT_MATCHING, MOMENT_MATCHING, MOMENT_MODES,
@@ -28,13 +29,13 @@ SEARCH_INIT = {"weight_init": "signed_kaiming_constant", "scaled": True, "bias_i
 # StyleGAN's own init, biases included: some of them are zero, so they stay unmasked (as in its presets)
 HOST_INIT = {"weight_init": "keep", "scaled": False, "bias_init": "keep", "mask_bias": False}
 DEFAULTS = {"k": NOT_SET, "targets": ["G"], **supermask_options.DEFAULTS, **SEARCH_INIT, "train_mode": ADVERSARIAL,
-            "moments": {}, "digits_metric": None, "keep_host": []}
+            "moments": {}, "digits_metric": None, "digits_network": DEFAULT_DIGITS_NETWORK, "keep_host": []}
 
 
 # A section of only these keys, without k, is a plain dense StudioGAN run that scores itself and (moments, with a
 # weight) adds the moment loss to its adversarial one: the dense references of an adversarial search, measured the
 # same way and trained with the same loss.
-DENSE_KEYS = {"digits_metric", "moments"}
+DENSE_KEYS = {"digits_metric", "digits_network", "moments"}
 
 
 def _check_plugin_keys(values):
@@ -50,6 +51,9 @@ def _check_plugin_keys(values):
     if values["digits_metric"] not in (None, *DIGITS_METRICS):
         fail("digits_metric", f"{values['digits_metric']!r} is not allowed; use one of {', '.join(DIGITS_METRICS)} "
                               "(the best checkpoint by that digits metric) or null")
+    if values["digits_network"] not in DIGITS_NETWORKS:
+        fail("digits_network", f"{values['digits_network']!r} is not allowed; use one of {', '.join(DIGITS_NETWORKS)} "
+                               "(the evaluation network of digits_metric)")
     keep = values["keep_host"]
     if not isinstance(keep, list) or any(name not in search_defaults.CHANGED for name in keep):
         fail("keep_host", f"{keep!r} is not allowed; use a list of the settings an adversarial search "
