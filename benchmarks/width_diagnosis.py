@@ -111,7 +111,8 @@ def _metrics(gen):
     import torch
 
     from studiogan_slt.metrics import digits_metrics
-    from studiogan_slt.studiogan.digits_selection import LATENT_SEED, NUM_IMAGES
+    from studiogan_slt.studiogan.loop.digits_selection import NUM_IMAGES
+    from studiogan_slt.ticket import LATENT_SEED
     from studiogan_slt.ticket.sample import to_uint8
 
     gen.eval()
