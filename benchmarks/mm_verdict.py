@@ -20,7 +20,7 @@ from pathlib import Path
 import adversarial_study
 import search_curves
 from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS as SEEDS, best as _best, floor_lines, \
-    fmt_mean_std as _fmt, gap, held_out, mean_std as _stats, points, splice
+    fmt_mean_std as _fmt, gap, held_out, mean_std as _stats, points, save_figure, splice
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -42,7 +42,8 @@ def _resnet(kept):
     plain = search_curves._curves(kept)
     for (width, steps), arms in sorted(plain.items(), key=lambda i: (i[0][1], i[0][0])):
         pairs = search_curves.finished_pairs(arms, steps)
-        records = [record for (folder, _), (_, record) in kept.items() if folder == f"w{width}-{steps}steps"]
+        records = [record for (folder, _), (_, record) in kept.items()
+                   if folder == search_curves.folder_name(width, steps)]
         if pairs:
             groups.append((f"resnet, g_conv_dim {width}", steps, pairs, _minutes(records), None))
     for (width, steps), arms in sorted(search_curves._curves(kept, levers=True).items()):
@@ -51,8 +52,9 @@ def _resnet(kept):
             pairs = search_curves.finished_pairs(
                 {**dense, **{key: rows for key, rows in arms.items() if key[0] == lever}}, steps)
             records = [record for (folder, point), (_, record) in kept.items()
-                       if folder == f"w{width}-{steps}steps-{lever}"
-                       or (folder == f"w{width}-{steps}steps" and point.endswith(tuple(f"-dense-s{s}" for s in pairs)))]
+                       if folder == search_curves.folder_name(width, steps, lever=lever)
+                       or (folder == search_curves.folder_name(width, steps)
+                           and point.endswith(tuple(f"-dense-s{s}" for s in pairs)))]
             if pairs:
                 groups.append((f"resnet, g_conv_dim {width}, lever {lever}", steps, pairs, _minutes(records), None))
     return groups
@@ -109,7 +111,7 @@ def _dcgan_figure(dcgan, floor, plt):
     ax.set(xlabel="step", ylabel="train-split FID (digits)", yscale="log",
            title="digits, StudioGAN DCGAN: moment matching, FID against step")
     ax.legend(fontsize=7)
-    search_curves._save(fig, DOCS / FIGURE)
+    save_figure(fig, DOCS / FIGURE)
 
 
 def main(argv=None):

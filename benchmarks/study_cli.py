@@ -152,6 +152,27 @@ def gap(pairs):
     return ratios, kid_ratio, mean_std(ratios)[0] <= TARGET and kid_ratio <= TARGET
 
 
+def seeds_text(values):
+    """"mean ± std (n seeds)" of `values` at 3 significant digits: a cell of the studies' paired tables."""
+    mean, std = mean_std(values)
+    return f"{mean:.3g} (1 seed)" if std is None else f"{mean:.3g} ± {std:.2g} ({len(values)} seeds)"
+
+
+def save_figure(fig, path):
+    """Write a matplotlib figure as PNG atomically (a killed report leaves the old figure) and close it."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from studiogan_slt import atomic
+
+    fig.tight_layout()
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=120)
+    atomic.write_bytes(path, png.getvalue())
+    plt.close(fig)
+
+
 def held_out(rows, key, spec):
     """"mean ± std" of `key` (kid_valid, memorisation) over the best rows of several seeds, or "-" where a row was
     scored before the metric existed (points kept before issue 25)."""
@@ -172,9 +193,9 @@ def floor_lines(floors):
     return lines
 
 
-def study_main(doc_file, doc, run, report, steps, every, extra_run_arguments, argv=None):
-    """The command line both studies share: `run --out --steps --seeds --every` (plus the study's own
-    arguments) and `report --out --docs`."""
+def study_main(doc_file, doc, run, report, steps, every, extra_run_arguments, extra_report_arguments=None, argv=None):
+    """The command line both studies share: `run --out --steps --seeds --every` and `report --out --docs`, each plus
+    the study's own arguments."""
     p = argparse.ArgumentParser(description=doc.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     data = Path(__file__).resolve().parents[1] / "docs" / f"{Path(doc_file).stem.replace('_', '-')}-data"
@@ -188,6 +209,8 @@ def study_main(doc_file, doc, run, report, steps, every, extra_run_arguments, ar
     r.add_argument("--seeds", type=int, nargs="+", default=[0])
     r.add_argument("--every", type=int, default=every, help="steps between two scores (StudioGAN's save_freq)")
     rep.add_argument("--docs", default=str(Path(__file__).resolve().parents[1] / "docs"))
+    if extra_report_arguments:
+        extra_report_arguments(rep)
     a = p.parse_args(argv)
     archive(a.out, a.data)  # what an earlier sitting finished
     if a.command == "report":

@@ -152,8 +152,8 @@ def _parity_lines(points):
     rows = gaps(points)
     if not rows:
         return []
-    lines = ["- **The gap, best arm against best arm** (each kind's arm with the lowest held-out KID among the variants "
-             "run at every width compared; width_verdict.gaps): "
+    lines = ["- **The gap, best arm against best arm** (each kind's arm with the lowest held-out KID among the "
+             "variants run at every width compared; width_verdict.gaps): "
              + "; ".join(f"width {w}: `{s['arm']}` / `{d['arm']}` held-out KID "
                          f"{'-' if kid is None else f'{kid:.2f}'}, train-split FID {fid:.2f}"
                          for w, s, d, kid, fid in rows) + "."]
