@@ -104,18 +104,27 @@ def _markers(name):
     return f"<!-- begin {name} (generated: edit the script, not this block) -->", f"<!-- end {name} -->"
 
 
+# the blocks of docs/results.md in page order: today's verdict first, then its evidence, the first reproduction last
+RESULTS_ORDER = ("verdict", "mm-gap", "adversarial-study", "reproduction")
+
+
 def splice(text, name, block):
-    """`text` with the block `name` (between its markers) replaced by `block`, or appended where it has none: how a
-    study writes its section of a page that another script generates (docs/results.md)."""
-    begin, end = _markers(name)
-    new = f"{begin}\n{block.strip()}\n{end}\n"
-    if begin in text and end in text:
-        return text[:text.index(begin)] + new + text[text.index(end) + len(end):].lstrip("\n")
-    return text.rstrip("\n") + "\n\n" + new
+    """`text` with the block `name` (between its markers) replaced by `block`, or added where it has none, and its
+    blocks in RESULTS_ORDER (others after them, in their order): how each study writes its section of a page that
+    several scripts generate (docs/results.md). Text outside the blocks stays after them."""
+    found = blocks(text)
+    rest = text
+    for other, body in found.items():
+        begin, end = _markers(other)
+        rest = rest.replace(f"{begin}\n{body}\n{end}\n", "").replace(f"{begin}\n{body}\n{end}", "")
+    found[name] = block.strip()
+    order = [n for n in RESULTS_ORDER if n in found] + [n for n in found if n not in RESULTS_ORDER]
+    parts = ["{}\n{}\n{}\n".format(_markers(n)[0], found[n], _markers(n)[1]) for n in order]
+    return "\n".join(parts + ([rest.strip() + "\n"] if rest.strip() else []))
 
 
 def blocks(text):
-    """{name: block} of every spliced block in `text`: what the page's own script keeps when it rewrites the page."""
+    """{name: block} of every spliced block in `text`, in page order."""
     import re
 
     return {m.group(1): m.group(2) for m in re.finditer(r"<!-- begin (\S+) \(generated[^>]*-->\n(.*?)\n<!-- end \1 -->",

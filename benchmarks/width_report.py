@@ -8,7 +8,7 @@ from pathlib import Path
 HIDDEN = re.compile(r"blocks\.\d+\.conv[12]\.weight")  # the 3x3 convs of the residual blocks: fan_in = 9 x channels
 
 
-def _points(data):
+def load_points(data):
     return [json.loads(p.read_text()) for p in sorted(Path(data).glob("*.json"))]
 
 
@@ -145,7 +145,7 @@ def write(data, page):
     import width_verdict  # it reads the points through this module's helpers: imported here, not in a cycle
     from studiogan_slt import atomic
 
-    points = _points(data)
+    points = load_points(data)
     if not points:
         raise SystemExit(f"{data}: no finished point yet (python benchmarks/width_diagnosis.py run --out ...)")
     lines = ["# Width diagnosis: how far each step moves the resnet generator, per layer and width", "",

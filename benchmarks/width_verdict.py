@@ -77,16 +77,21 @@ def _arms(points, steps):
     return found
 
 
+def _headline(slt, dense):
+    d, s, f = _exponent(dense, _step), _exponent(slt, _step), _exponent(slt, _flips)
+    return (f"- **What does not scale.** Per step, dense moves its hidden 3x3 convs by a relative amount that "
+            f"{_trend(d)} with width (fan_in^{d:+.2f}); the search's {_trend(s)} (fan_in^{s:+.2f}), and the fraction "
+            f"of its mask entries that flip per 100 steps {_trend(f)} (fan_in^{f:+.2f}). Dense's step over the "
+            f"search's scales as fan_in^{d - s:+.2f} (widths {', '.join(str(p['width']) for p in slt)}).")
+
+
 def _scaling_lines(arms):
     """Which part of the search does not scale: the plain arms' exponents, then what each lever moved."""
     slt, dense = arms.get("slt", []), arms.get("dense", [])
     if len(slt) < 2 or len(dense) < 2:
         return ["- Too few widths of the plain arms yet to fit how their steps scale."]
-    d, s, f = _exponent(dense, _step), _exponent(slt, _step), _exponent(slt, _flips)
-    lines = [f"- **What does not scale.** Per step, dense moves its hidden 3x3 convs by a relative amount that "
-             f"{_trend(d)} with width (fan_in^{d:+.2f}); the search's {_trend(s)} (fan_in^{s:+.2f}), and the fraction "
-             f"of its mask entries that flip per 100 steps {_trend(f)} (fan_in^{f:+.2f}). Dense's step over the "
-             f"search's scales as fan_in^{d - s:+.2f} (widths {', '.join(str(p['width']) for p in slt)})."]
+    f = _exponent(slt, _flips)
+    lines = [_headline(slt, dense)]
     ws, wd = _exponent(slt, lambda p: hidden_start(p, "weight_rms")), _exponent(dense, lambda p: hidden_start(
         p, "weight_rms"))
     if abs(ws - wd) < SAME:
@@ -146,34 +151,37 @@ def _dense_lr_lines(points):
     return [f"- **The fair dense arm.** Dense's best lr by held-out KID: {'; '.join(cells)}; {verdict}."]
 
 
-def _parity_lines(points):
-    """The gap between the best search and the best dense arm per width, its power law in fan_in, and the width
-    where the law reaches the target, if it shrinks."""
-    rows = gaps(points)
-    if not rows:
-        return []
-    lines = ["- **The gap, best arm against best arm** (each kind's arm with the lowest held-out KID among the "
-             "variants run at every width compared; width_verdict.gaps): "
-             + "; ".join(f"width {w}: `{s['arm']}` / `{d['arm']}` held-out KID "
-                         f"{'-' if kid is None else f'{kid:.2f}'}, train-split FID {fid:.2f}"
-                         for w, s, d, kid, fid in rows) + "."]
-    for name, column in (("held-out KID", 3), ("train-split FID", 4)):
-        pairs = [(fan_in(r[1]), r[column]) for r in rows if r[column]]
-        a = slope(pairs)
-        if a is None:
-            continue
-        widest_fan_in, widest = max(pairs)
-        if widest <= TARGET:
-            lines.append(f"- On {name} the search is within {TARGET}x of dense already at the widest width.")
-        elif a >= -SAME / 2:
-            lines.append(f"- On {name} the ratio {_trend(a)} with width (fan_in^{a:+.2f}): no width extrapolates "
-                         f"to parity ({TARGET}x) at this budget.")
-        else:
-            fan = widest_fan_in * (TARGET / widest) ** (1 / a)
-            per_width = fan_in(rows[-1][1]) / rows[-1][0]
-            lines.append(f"- On {name} the ratio shrinks as fan_in^{a:+.2f}; that law reaches {TARGET}x at fan_in "
-                         f"{fan:,.0f}, g_conv_dim about {fan / per_width:,.0f} (an extrapolation of "
-                         f"{len(pairs)} widths).")
+def _gap_line(rows):
+    return ("- **The gap, best arm against best arm** (each kind's arm with the lowest held-out KID among the "
+            "variants run at every width compared; width_verdict.gaps): "
+            + "; ".join(f"width {w}: `{s['arm']}` / `{d['arm']}` held-out KID {'-' if kid is None else f'{kid:.2f}'}, "
+                        f"train-split FID {fid:.2f}" for w, s, d, kid, fid in rows) + ".")
+
+
+def trend_lines(points):
+    """The gap's power law in fan_in on each metric, the width where it reaches the target if it shrinks, what
+    the points cannot say (budget, seeds), and the memorisation ratios against MEMORISATION_FLAG."""
+    lines = []
+    recipe = [p for p in points if p["arm"] in ("slt", "dense")]
+    for which, rows in (("best arm against best arm", gaps(points)),
+                        ("the studies' recipe (`slt` against `dense`)", gaps(recipe))):
+        for name, column in (("held-out KID", 3), ("train-split FID", 4)):
+            pairs = [(fan_in(r[1]), r[column]) for r in rows if r[column]]
+            a = slope(pairs)
+            if a is None:
+                continue
+            widest_fan_in, widest = max(pairs)
+            start = f"- {which[0].upper()}{which[1:]}, {name} (widths {', '.join(str(r[0]) for r in rows)}): "
+            if widest <= TARGET:
+                lines.append(f"{start}the search is within {TARGET}x of dense already at the widest width.")
+            elif a >= -SAME / 2:
+                lines.append(f"{start}the ratio {_trend(a)} with width (fan_in^{a:+.2f}); no width extrapolates to "
+                             f"parity ({TARGET}x) at this budget.")
+            else:
+                fan = widest_fan_in * (TARGET / widest) ** (1 / a)
+                lines.append(f"{start}the ratio shrinks as fan_in^{a:+.2f}; that law reaches {TARGET}x at fan_in "
+                             f"{fan:,.0f}, g_conv_dim about {fan * rows[-1][0] / fan_in(rows[-1][1]):,.0f} (an "
+                             f"extrapolation of {len(pairs)} widths).")
     budgets = sorted({p["steps"] for p in points})
     if len(budgets) < 2:
         lines.append(f"- One budget ({budgets[0]} steps) only: these points give no budget trend. One seed, "
@@ -185,7 +193,9 @@ def _parity_lines(points):
     lines.append(f"- Memorisation ratios {min(memo):.2f}-{max(memo):.2f}: "
                  + (f"below {MEMORISATION_FLAG} for {', '.join(low)}: those lie closer to the training digits than "
                     "unseen digits do." if low else
-                    f"every point at or above {MEMORISATION_FLAG}, none copies the training digits at this budget."))
+                    f"every point at or above {MEMORISATION_FLAG}, none copies the training digits at this budget"
+                    + (": above 1, every generator is still farther from the training digits than unseen digits are"
+                       if min(memo) > 1 else "") + "."))
     return lines
 
 
@@ -194,7 +204,26 @@ def lines(points):
     out = []
     for steps, arms in sorted({p["steps"]: _arms(points, p["steps"]) for p in points}.items()):
         out += _scaling_lines(arms)
-    return out + _dense_lr_lines(points) + _parity_lines(points)
+    rows = gaps(points)
+    return out + _dense_lr_lines(points) + ([_gap_line(rows)] if rows else []) + trend_lines(points)
+
+
+def verdict_lines(points):
+    """The diagnosis's verdict for docs/results.md: the best arms per width with their held-out metrics, the gap's
+    trend, and what does not scale."""
+    def arm(p):
+        m = p["metrics"]
+        return f"`{p['arm']}` | {m['kid_valid']:.4f} | {m['memorisation']:.2f} | {m['fid_train']:.1f}"
+
+    table = ["| width | best search arm | held-out KID | memorisation ratio | train-split FID | best dense arm | "
+             "held-out KID | memorisation ratio | train-split FID | search / dense held-out KID |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    table += [f"| {w} | {arm(s)} | {arm(d)} | {'-' if kid is None else f'{kid:.2f}'} |"
+              for w, s, d, kid, _ in gaps(points)]
+    plain = _arms(points, min(p["steps"] for p in points))
+    headline = [_headline(plain["slt"], plain["dense"])] if len(plain.get("slt", [])) > 1 and len(
+        plain.get("dense", [])) > 1 else []
+    return [*table, "", *_dense_lr_lines(points), *trend_lines(points), *headline]
 
 
 def page_lines(points):
