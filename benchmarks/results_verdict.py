@@ -37,8 +37,9 @@ def _dcgan(rows):
         pure = "" if variant == "mm" else " (BatchNorm affines trained: not a pure SLT)"
         word = _word(r["within"], r["ratio"], r["kid_ratio"])
         lines.append(f"- `{variant}`{pure}, {steps} steps, {_seeds(r['seeds'])}: **{word} the best dense arm** "
-                     f"(`{r['pairing'][1]}`, mean train-split FID {r['dense_mean']:.1f}, the lowest of {len(arms)} "
-                     f"dense arm(s) at this budget): ticket / dense train-split FID {r['ratio']:.2f} (95% interval "
+                     f"(`{r['pairing'][1]}`, mean train-split FID {r['dense_mean']:.1f}, the lowest of the "
+                     f"{sum(a['seeds'] == most for a in arms)} of {len(arms)} dense arms at this budget with "
+                     f"{most} seeds): ticket / dense train-split FID {r['ratio']:.2f} (95% interval "
                      f"{r['interval']}), KID {r['kid_ratio']:.2f}.")
     return lines
 
