@@ -42,6 +42,8 @@ def gaps(points):
     widths = sorted(w for w, tried in lrs.items() if len(tried) >= BRACKET)
     if len(widths) < 2:
         widths = sorted({p["width"] for p in points})
+    if not widths:
+        return []
     common = set.intersection(*({p["arm"] for p in points if p["width"] == w} for w in widths))
     chosen = [p for p in points if p["width"] in widths and p["arm"] in common]
     slt, dense = best_arms(chosen, "slt"), best_arms(chosen, "dense")
