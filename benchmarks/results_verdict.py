@@ -20,8 +20,12 @@ def _word(within, ratio, kid_ratio):
     return f"within {TARGET:g}x of" if within else "behind"
 
 
+def _plural(n, word):
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
 def _seeds(n):
-    return f"{n} seed{'s' if n > 1 else ''}" + ("" if n >= TARGET_SEEDS else f" of {TARGET_SEEDS}: not yet a verdict")
+    return _plural(n, "seed") + ("" if n >= TARGET_SEEDS else f" of {TARGET_SEEDS}: not yet a verdict")
 
 
 def _dcgan(rows):
@@ -37,9 +41,10 @@ def _dcgan(rows):
         pure = "" if variant == "mm" else " (BatchNorm affines trained: not a pure SLT)"
         word = _word(r["within"], r["ratio"], r["kid_ratio"])
         lines.append(f"- `{variant}`{pure}, {steps} steps, {_seeds(r['seeds'])}: **{word} the best dense arm** "
-                     f"(`{r['pairing'][1]}`, mean train-split FID {r['dense_mean']:.1f}, the lowest of the "
-                     f"{sum(a['seeds'] == most for a in arms)} of {len(arms)} dense arms at this budget with "
-                     f"{most} seeds): ticket / dense train-split FID {r['ratio']:.2f} (95% interval "
+                     f"(`{r['pairing'][1]}`, mean train-split FID {r['dense_mean']:.1f}, the lowest of "
+                     f"{_plural(sum(a['seeds'] == most for a in arms), 'dense arm')} with {_plural(most, 'seed')}, "
+                     f"{_plural(len(arms), 'dense arm')} at this budget): ticket / dense train-split FID "
+                     f"{r['ratio']:.2f} (95% interval "
                      f"{r['interval']}), KID {r['kid_ratio']:.2f}.")
     return lines
 

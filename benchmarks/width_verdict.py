@@ -184,6 +184,12 @@ def trend_lines(points):
                 lines.append(f"{start}the ratio shrinks as fan_in^{a:+.2f}; that law reaches {TARGET}x at fan_in "
                              f"{fan:,.0f}, g_conv_dim about {fan * rows[-1][0] / fan_in(rows[-1][1]):,.0f} (an "
                              f"extrapolation of {len(pairs)} widths).")
+            values = [v for _, v in sorted(pairs)]
+            diffs = [later - earlier for earlier, later in zip(values, values[1:])]
+            if not (all(d <= 0 for d in diffs) or all(d >= 0 for d in diffs)):
+                lines[-1] += (" The ratios do not change monotonically with width ("
+                              + ", ".join(f"{v:.2f}" for v in values) + "): with one seed, that law is within the "
+                              "noise.")
     budgets = sorted({p["steps"] for p in points})
     if len(budgets) < 2:
         lines.append(f"- One budget ({budgets[0]} steps) only: these points give no budget trend. One seed, "
