@@ -12,6 +12,7 @@ StudioGAN's resnet G (the loop of that study, no StudioGAN), so a point of 100 s
     python benchmarks/width_diagnosis.py run --out runs/widthdiag              # resumable; widths 8 16 32, 100 steps
     python benchmarks/width_diagnosis.py run --out runs/widthdiag --widths 32 8 \
         --arms dense:lr=0.0005 slt:score-init=uniform slt:lr=0.01              # the levers, one at a time
+    python benchmarks/width_diagnosis.py run --out runs/widthdiag --widths 8 16 32 --arms dense:lr=0.008  # the bracket
     python benchmarks/width_diagnosis.py run --out runs/widthdiag --widths 64
     python benchmarks/width_diagnosis.py report                                # docs/width-diagnosis.md
 
