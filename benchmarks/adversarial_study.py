@@ -171,7 +171,7 @@ def _grids(a):
 
 def _sample_lines(results, grids):
     """A table of each ticket's samples next to those of its dense references (same seed), at each one's best save."""
-    lines = ["", "## Samples at each run's best save (StudioGAN's canvas; same seed across a row)", "",
+    lines = ["", "## Samples at each best save (StudioGAN's canvases of `adversarial_study.py run`; same seed)", "",
              "| ticket (seed) | ticket | dense reference | dense with the same loss |", "|---|---|---|---|"]
     shown = 0
     for name, steps, seed, _, ticket in results:

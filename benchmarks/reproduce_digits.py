@@ -31,7 +31,7 @@ import yaml
 
 from digits_plan import CONTROL_STEPS, plan
 from digits_results import summarize
-from study_cli import blocks, cli, digits_inputs, splice  # the public CLI, single-threaded
+from study_cli import cli, digits_inputs, splice  # the public CLI, single-threaded
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURE, CSV = "fid_vs_k.png", "fid_vs_k.csv"  # what sweep writes into its -save
@@ -99,9 +99,7 @@ def main(argv=None):
         atomic.write_bytes(docs / name, (out / "points" / name).read_bytes())
     text = summarize(out, planned, commands, sys.argv[1:] if argv is None else argv)
     old = (docs / "results.md").read_text() if (docs / "results.md").is_file() else ""
-    for name, block in blocks(old).items():  # the sections other studies write into the page
-        text = splice(text, name, block)
-    atomic.write_text(docs / "results.md", text)
+    atomic.write_text(docs / "results.md", splice(old, "reproduction", text))  # the other studies' blocks stay
     print(text)
 
 

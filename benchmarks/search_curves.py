@@ -13,63 +13,56 @@ comparison the paper makes falls out of the same file.
     python benchmarks/search_curves.py run --out runs/curves --widths 16 --steps 800 --seeds 0 1 --levers all
     python benchmarks/search_curves.py report --out runs/curves --docs docs                       # md + figures
 
+The decisive 800-step curves of issue 25 (resumable; what each point cost so far is in results.md's verdict
+table): the width-aware search (lever score_init, width-diagnosis.md) against the plain search and dense at every
+width, then seed 0 again, every save scored by the second evaluation network (--network strided: its own run
+folders w<width>-800steps-on-strided*, page search-curves-on-strided.md and figures; it trains the points again, the
+network scores each save as it is made), then the verdict:
+
+    python benchmarks/search_curves.py run --out runs/curves --widths 8 16 32 --steps 800 --seeds 0 1 \
+        --levers score_init
+    python benchmarks/search_curves.py run --out runs/curves --widths 8 16 32 --steps 800 --seeds 0 \
+        --levers score_init --network strided
+    python benchmarks/search_curves.py report --out runs/curves --docs docs
+    python benchmarks/search_curves.py report --out runs/curves --docs docs --network strided
+    python benchmarks/mm_verdict.py
+
 `run` is resumable (sweep skips finished points, and continues a point cut off half way from its checkpoint,
 exactly: README "Safety"), and the curve of every finished point is kept in docs/search-curves-data/ (committed;
 study_cli.py), which `run` skips and `report` reads: a study spreads over several sittings and checkouts. Each
 point is single-threaded.
 """
 import re
-import sys
 from pathlib import Path
 
 import yaml
 
 from digits_plan import DATA, DENSE_LR, GENERATOR, MOMENTS, PRE, SLT_LR, SLT_RECIPE
-from study_cli import TARGET_SEEDS, archive, best as _best, cli, digits_inputs, floor_lines, gap, held_out, mean_std, \
-    points as kept_points, seeds_to_run, study_main, wall_time_lines
+from search_levers import COMBINE, LEVERS, lever_changes
+from study_cli import TARGET_SEEDS, archive, best as _best, cli, digits_inputs, floor_lines, gap, held_out, \
+    points as kept_points, save_figure, seeds_text, seeds_to_run, study_main, wall_time_lines
+from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK, NETWORKS
 
 METRIC = "fid_train"
-# name: (what it changes, {section: {key: value}} merged into the SLT arm's YAML, given the budget in steps).
-# The settings follow ../shared/docs/search-levers.md, scaled to the budget where the lever has a period.
-LEVERS = {
-    "learn_bn": lambda steps: ("BatchNorm affine trained (+BN, biprop); departs from the pure SLT",
-                               {"SLT": {"learn_bn": True}}),
-    "rerandomize": lambda steps: (f"IteRand: every {steps // 8} steps each pruned weight is redrawn with "
-                                  "probability 0.1", {"SLT": {"rerandomize": {"every": steps // 8, "fraction": 0.1}}}),
-    "k_schedule": lambda steps: (f"kept fraction annealed from 0.5 to 0.1 over the first {steps // 2} steps",
-                                 {"SLT": {"k_schedule": {"start": 0.5, "steps": steps // 2}}}),
-    "sgd": lambda steps: ("edge-popup's score optimiser: SGD lr 0.1, momentum 0.9, weight decay 5e-4 (cosine)",
-                          {"OPTIMIZATION": {"type_": "SGD", "g_lr": 0.1, "momentum": 0.9, "nesterov": False,
-                                            "g_weight_decay": 5e-4}}),
-    "lr0.01": lambda steps: ("score lr 0.01 instead of 0.03 (Adam)", {"OPTIMIZATION": {"g_lr": 0.01}}),
-    "constant_lr": lambda steps: ("score lr held constant (the paper's, and the default before this study), not cosine",
-                                  {"SLT": {"moments": {"lr_schedule": "constant"}}}),
-    # the masks of a search swing from save to save (docs/search-curves.md): the top-k of averaged scores is the
-    # mask that has been kept most of the recent steps. The dense arm has no EMA here: a gain must beat that.
-    "ema": lambda steps: (f"G_ema scored: scores averaged with decay 0.99 from step {steps // 4} (StudioGAN's "
-                          "apply_g_ema; the dense arm has none)",
-                          {"MODEL": {"apply_g_ema": True, "g_ema_decay": 0.99, "g_ema_start": steps // 4}}),
-}
-COMBINE = "+"  # "learn_bn+lr0.01": both levers at once (a candidate final recipe)
+FOLDER = re.compile(r"w(\d+)-(\d+)steps(?:-on-([a-z]+))?(?:-(.+))?")
 
 
-def lever_changes(name, steps):
-    """(what it changes, {section: {key: value}}) of a lever or of levers joined by COMBINE."""
-    parts = [LEVERS[part](steps) for part in name.split(COMBINE)]
-    sections = {}
-    for _, changes in parts:
-        for section, values in changes.items():
-            sections[section] = {**sections.get(section, {}), **values}
-    return "; ".join(what for what, _ in parts), sections
+def network_tag(network):
+    """What names a run folder, page and figure of an evaluation network but the default: no table mixes the numbers
+    of two networks."""
+    return "" if network == DEFAULT_NETWORK else f"-on-{network}"
 
 
-FOLDER = re.compile(r"w(\d+)-(\d+)steps(?:-(.+))?")
+def folder_name(width, steps, network=DEFAULT_NETWORK, lever=None):
+    """A run folder: its points share width, budget, evaluation network and lever (none: the plain search and its
+    dense reference)."""
+    return f"w{width}-{steps}steps{network_tag(network)}" + (f"-{lever}" if lever else "")
 
 
-def _cfg(width, steps, lr, slt, name=None):
+def _cfg(width, steps, lr, slt, network, name=None):
     cfg = {"DATA": dict(DATA), "PRE": dict(PRE), "MODEL": dict(GENERATOR, g_conv_dim=width, d_conv_dim=width),
            "OPTIMIZATION": {"batch_size": 64, "g_lr": lr, "beta1": 0.5, "beta2": 0.999, "total_steps": steps},
-           "SLT": {**slt, "digits_metric": METRIC}}
+           "SLT": {**slt, "digits_metric": METRIC, "digits_network": network}}
     for section, values in (lever_changes(name, steps)[1] if name else {}).items():
         for key, value in values.items():  # a lever's {"moments": {...}} changes moments, it does not replace them
             cfg[section][key] = {**cfg[section][key], **value} if isinstance(value, dict) and key in cfg[section] \
@@ -91,33 +84,34 @@ def run(a):
     for width in a.widths:
         # the plain search and its dense reference first: every lever is paired with them
         for lever in [None, *levers]:
-            folder = out / (f"w{width}-{a.steps}steps" + (f"-{lever}" if lever else ""))
+            folder = out / folder_name(width, a.steps, a.network, lever)
             seeds = seeds_to_run(a.data, folder.name, a.seeds, 1 if lever else 2)  # lever folders: no dense arm
             if not seeds:
                 print(f"{folder.name}: seeds {' '.join(map(str, a.seeds))} kept in {a.data}", flush=True)
                 continue
             folder.mkdir(exist_ok=True)
             slt = folder / "MM-SLT.yaml"
-            slt.write_text(yaml.safe_dump(_cfg(width, a.steps, SLT_LR, slt_section, lever)))
+            slt.write_text(yaml.safe_dump(_cfg(width, a.steps, SLT_LR, slt_section, a.network, lever)))
             dense = []
             if lever is None:
                 dense = ["--dense", "--dense-cfg", folder / "MM-dense.yaml"]
                 dense[-1].write_text(yaml.safe_dump(_cfg(width, a.steps, DENSE_LR,
-                                                         {"train_mode": "dense_moment_matching", "moments": moments})))
+                                                         {"train_mode": "dense_moment_matching", "moments": moments},
+                                                         a.network)))
             cli(["sweep", "-cfg", slt, *dense, "-save", folder / "points", "--seeds", *seeds, *flags])
             archive(out, a.data)
 
 
-def _curves(kept, levers=False):
-    """{(width, steps): {(arm, seed): [rows]}} of study_cli.points: the plain arms, or with `levers` the lever
-    arms (arm = lever name)."""
+def _curves(kept, levers=False, network=DEFAULT_NETWORK):
+    """{(width, steps): {(arm, seed): [rows]}} of study_cli.points scored by `network`: the plain arms, or with
+    `levers` the lever arms (arm = lever name)."""
     found = {}
     for (folder, point), (rows, _) in kept.items():
         m = FOLDER.fullmatch(folder)
-        if not m or bool(m.group(3)) != levers:
+        if not m or (m.group(3) or DEFAULT_NETWORK) != network or bool(m.group(4)) != levers:
             continue
         p = re.search(r"-(dense|k[\d.]+)-s(\d+)$", point)
-        arm = m.group(3) or ("dense" if p.group(1) == "dense" else f"SLT {p.group(1)}")
+        arm = m.group(4) or ("dense" if p.group(1) == "dense" else f"SLT {p.group(1)}")
         found.setdefault((int(m.group(1)), int(m.group(2))), {})[(arm, int(p.group(2)))] = rows
     return found
 
@@ -136,12 +130,14 @@ def report(a):
     from studiogan_slt.metrics import digits_eval, digits_metrics
 
     docs = Path(a.docs)
-    floors = digits_metrics.floors(digits_eval.load_eval_net())
+    floors = digits_metrics.floors(digits_eval.load_eval_net(name=a.network))
+    tag = network_tag(a.network)
     lines = ["# Search curves: SLT (k = 0.1) and dense moment matching against step and width", "",
-             "Generated by `python benchmarks/search_curves.py report --out runs/curves` from the points of "
+             "Generated by `python benchmarks/search_curves.py report --out runs/curves"
+             + ("" if a.network == DEFAULT_NETWORK else f" --network {a.network}") + "` from the points of "
              "`search_curves.py run` (see its docstring) kept in docs/search-curves-data/; every number below is read "
-             "from the points' `digits_metric.csv` (train-split FID on 1,501 generated images, scored at every save). "
-             "A run still in "
+             "from the points' `digits_metric.csv` (train-split FID on 1,501 generated images, scored at every save "
+             f"by the `{a.network}` evaluation network). A run still in "
              "progress shows the last step it scored as `step/total`; its numbers are not a result yet.", ""]
     lines += floor_lines(floors)
     lines += ["", "| width | steps | arm | seed | best train-split FID (step) | last | KID at best | held-out KID at "
@@ -149,7 +145,7 @@ def report(a):
               "at or below this best (step ratio) |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     figures = []
     kept = kept_points(a.out, a.data)
-    plain = _curves(kept)
+    plain = _curves(kept, network=a.network)
     for (width, steps), points in sorted(plain.items()):
         fig, ax = plt.subplots(figsize=(6, 4))
         dense_rows = {seed: rows for (arm, seed), rows in points.items() if arm == "dense"}
@@ -169,29 +165,15 @@ def report(a):
         ax.set(xlabel="step", ylabel="train-split FID (digits)", yscale="log",
                title=f"digits, g_conv_dim {width}: moment matching, FID against step")
         ax.legend(fontsize=7)
-        figure = docs / f"search-curve-w{width}-{steps}steps.png"
-        _save(fig, figure)
+        figure = docs / f"search-curve-w{width}-{steps}steps{tag}.png"
+        save_figure(fig, figure)
         figures.append(f"![FID against step, width {width}]({figure.name})")
-    lines += _width_gap(plain, docs, figures, plt)
-    lines += _lever_table(kept, plain)
+    lines += _width_gap(plain, docs / f"search-gap-vs-width{tag}.png", figures, plt)
+    lines += _lever_table(_curves(kept, levers=True, network=a.network), plain)
     lines += wall_time_lines(kept)
     text = "\n".join([*lines, "", *figures]) + "\n"
-    atomic.write_text(docs / "search-curves.md", text)
+    atomic.write_text(docs / f"search-curves{tag}.md", text)
     print(text)
-
-
-def _save(fig, figure):
-    import io
-
-    import matplotlib.pyplot as plt
-
-    from studiogan_slt import atomic
-
-    fig.tight_layout()
-    png = io.BytesIO()
-    fig.savefig(png, format="png", dpi=120)
-    atomic.write_bytes(figure, png.getvalue())  # a killed report leaves the old figure
-    plt.close(fig)
 
 
 def _finished(rows, steps):
@@ -205,12 +187,7 @@ def finished_pairs(points, steps):
             and _finished(points[("dense", seed)], steps)}
 
 
-def _mean_std(values):
-    mean, std = mean_std(values)
-    return f"{mean:.3g} (1 seed)" if std is None else f"{mean:.3g} ± {std:.2g} ({len(values)} seeds)"
-
-
-def _width_gap(plain, docs, figures, plt):
+def _width_gap(plain, figure, figures, plt):
     """The over-parameterisation curve: per budget, the SLT/dense ratio of the best train-split FID and the KID
     difference against width, paired by seed (finished points only)."""
     lines = ["", "## The k = 0.1 gap against width (finished points, paired by seed)", "",
@@ -224,9 +201,9 @@ def _width_gap(plain, docs, figures, plt):
             continue
         ratios, kid_ratio, within = gap(pairs)
         curves.setdefault(steps, []).append((width, ratios))
-        lines.append(f"| {steps} | {width} | {len(pairs)} | {_mean_std([s['value'] for s, _ in pairs])} | "
-                     f"{_mean_std([d['value'] for _, d in pairs])} | {_mean_std(ratios)} | "
-                     f"{_mean_std([s['kid'] - d['kid'] for s, d in pairs])} | {kid_ratio:.2f} | "
+        lines.append(f"| {steps} | {width} | {len(pairs)} | {seeds_text([s['value'] for s, _ in pairs])} | "
+                     f"{seeds_text([d['value'] for _, d in pairs])} | {seeds_text(ratios)} | "
+                     f"{seeds_text([s['kid'] - d['kid'] for s, d in pairs])} | {kid_ratio:.2f} | "
                      f"{'yes' if within else 'no'}"
                      f"{'' if len(pairs) >= TARGET_SEEDS else f' ({len(pairs)} of {TARGET_SEEDS} seeds)'} |")
     if any(len(points) > 1 for points in curves.values()):
@@ -239,16 +216,14 @@ def _width_gap(plain, docs, figures, plt):
         ax.set(xlabel="g_conv_dim (generator width)", ylabel="SLT k=0.1 / dense best train-split FID", xscale="log",
                title="digits, moment matching: the gap against width")
         ax.legend(fontsize=7)
-        figure = docs / "search-gap-vs-width.png"
-        _save(fig, figure)
+        save_figure(fig, figure)
         figures.append(f"![the k = 0.1 gap against width]({figure.name})")
     return lines
 
 
-def _lever_table(kept, plain):
-    """The ablation: each lever's best train-split FID and KID against the plain search of the same width, budget
-    and seed (paired differences; negative is better)."""
-    levers = _curves(kept, levers=True)
+def _lever_table(levers, plain):
+    """The ablation: each lever's (`_curves` of its arms) best train-split FID and KID against the plain search of
+    the same width, budget and seed (paired differences; negative is better)."""
     if not levers:
         return []
     lines = ["", "## Lever ablation (each lever on, paired by seed with the plain search; negative is better)", "",
@@ -278,10 +253,10 @@ def _lever_table(kept, plain):
                              + (f"{fid_diffs[-1]:+.1f} | {kid_diffs[-1]:+.4f} |" if paired else "- | - |")
                              + (f" {best['value'] / _best(dense)['value']:.2f} |" if dense else " - |"))
             if fid_diffs or dense_ratios:
-                summary.append(f"| {width} | {steps} | {lever} | {_mean_std(fid_diffs) if fid_diffs else '-'} | "
-                               f"{_mean_std(kid_diffs) if kid_diffs else '-'} | "
-                               f"{_mean_std(dense_ratios) if dense_ratios else '-'} | "
-                               f"{_mean_std(dense_kid) if dense_kid else '-'} |")
+                summary.append(f"| {width} | {steps} | {lever} | {seeds_text(fid_diffs) if fid_diffs else '-'} | "
+                               f"{seeds_text(kid_diffs) if kid_diffs else '-'} | "
+                               f"{seeds_text(dense_ratios) if dense_ratios else '-'} | "
+                               f"{seeds_text(dense_kid) if dense_kid else '-'} |")
     lines += ["", "Paired differences, mean ± std over seeds (the target of issue 15: lever / dense FID at most 1.1, "
               "and KID as close, over 5 seeds):", "",
               "| width | steps | lever | FID - plain | KID - plain | FID / dense | KID - dense |",
@@ -294,7 +269,14 @@ def _arguments(r):
     r.add_argument("--jobs", type=int, default=2, help="points at a time (each single-threaded)")
     r.add_argument("--levers", nargs="+", default=[], help=f"also the SLT search with each of: {', '.join(LEVERS)} "
                                                            "(or all), one at a time")
+    _network(r)
+
+
+def _network(command):
+    command.add_argument("--network", default=DEFAULT_NETWORK, choices=sorted(NETWORKS),
+                         help="the digits evaluation network that scores every save (SLT.digits_network); another "
+                              "than the default gets its own run folders, page and figures")
 
 
 if __name__ == "__main__":
-    study_main(__file__, __doc__, run, report, 3200, 200, _arguments)
+    study_main(__file__, __doc__, run, report, 3200, 200, _arguments, _network)

@@ -104,18 +104,27 @@ def _markers(name):
     return f"<!-- begin {name} (generated: edit the script, not this block) -->", f"<!-- end {name} -->"
 
 
+# the blocks of docs/results.md in page order: today's verdict first, then its evidence, the first reproduction last
+RESULTS_ORDER = ("verdict", "mm-gap", "adversarial-study", "reproduction")
+
+
 def splice(text, name, block):
-    """`text` with the block `name` (between its markers) replaced by `block`, or appended where it has none: how a
-    study writes its section of a page that another script generates (docs/results.md)."""
-    begin, end = _markers(name)
-    new = f"{begin}\n{block.strip()}\n{end}\n"
-    if begin in text and end in text:
-        return text[:text.index(begin)] + new + text[text.index(end) + len(end):].lstrip("\n")
-    return text.rstrip("\n") + "\n\n" + new
+    """`text` with the block `name` (between its markers) replaced by `block`, or added where it has none, and its
+    blocks in RESULTS_ORDER (others after them, in their order): how each study writes its section of a page that
+    several scripts generate (docs/results.md). Text outside the blocks stays after them."""
+    found = blocks(text)
+    rest = text
+    for other, body in found.items():
+        begin, end = _markers(other)
+        rest = rest.replace(f"{begin}\n{body}\n{end}\n", "").replace(f"{begin}\n{body}\n{end}", "")
+    found[name] = block.strip()
+    order = [n for n in RESULTS_ORDER if n in found] + [n for n in found if n not in RESULTS_ORDER]
+    parts = ["{}\n{}\n{}\n".format(_markers(n)[0], found[n], _markers(n)[1]) for n in order]
+    return "\n".join(parts + ([rest.strip() + "\n"] if rest.strip() else []))
 
 
 def blocks(text):
-    """{name: block} of every spliced block in `text`: what the page's own script keeps when it rewrites the page."""
+    """{name: block} of every spliced block in `text`, in page order."""
     import re
 
     return {m.group(1): m.group(2) for m in re.finditer(r"<!-- begin (\S+) \(generated[^>]*-->\n(.*?)\n<!-- end \1 -->",
@@ -152,6 +161,27 @@ def gap(pairs):
     return ratios, kid_ratio, mean_std(ratios)[0] <= TARGET and kid_ratio <= TARGET
 
 
+def seeds_text(values):
+    """"mean ± std (n seeds)" of `values` at 3 significant digits: a cell of the studies' paired tables."""
+    mean, std = mean_std(values)
+    return f"{mean:.3g} (1 seed)" if std is None else f"{mean:.3g} ± {std:.2g} ({len(values)} seeds)"
+
+
+def save_figure(fig, path):
+    """Write a matplotlib figure as PNG atomically (a killed report leaves the old figure) and close it."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from studiogan_slt import atomic
+
+    fig.tight_layout()
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=120)
+    atomic.write_bytes(path, png.getvalue())
+    plt.close(fig)
+
+
 def held_out(rows, key, spec):
     """"mean ± std" of `key` (kid_valid, memorisation) over the best rows of several seeds, or "-" where a row was
     scored before the metric existed (points kept before issue 25)."""
@@ -172,9 +202,9 @@ def floor_lines(floors):
     return lines
 
 
-def study_main(doc_file, doc, run, report, steps, every, extra_run_arguments, argv=None):
-    """The command line both studies share: `run --out --steps --seeds --every` (plus the study's own
-    arguments) and `report --out --docs`."""
+def study_main(doc_file, doc, run, report, steps, every, extra_run_arguments, extra_report_arguments=None, argv=None):
+    """The command line both studies share: `run --out --steps --seeds --every` and `report --out --docs`, each plus
+    the study's own arguments."""
     p = argparse.ArgumentParser(description=doc.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     data = Path(__file__).resolve().parents[1] / "docs" / f"{Path(doc_file).stem.replace('_', '-')}-data"
@@ -188,6 +218,8 @@ def study_main(doc_file, doc, run, report, steps, every, extra_run_arguments, ar
     r.add_argument("--seeds", type=int, nargs="+", default=[0])
     r.add_argument("--every", type=int, default=every, help="steps between two scores (StudioGAN's save_freq)")
     rep.add_argument("--docs", default=str(Path(__file__).resolve().parents[1] / "docs"))
+    if extra_report_arguments:
+        extra_report_arguments(rep)
     a = p.parse_args(argv)
     archive(a.out, a.data)  # what an earlier sitting finished
     if a.command == "report":

@@ -12,6 +12,7 @@ StudioGAN's resnet G (the loop of that study, no StudioGAN), so a point of 100 s
     python benchmarks/width_diagnosis.py run --out runs/widthdiag              # resumable; widths 8 16 32, 100 steps
     python benchmarks/width_diagnosis.py run --out runs/widthdiag --widths 32 8 \
         --arms dense:lr=0.0005 slt:score-init=uniform slt:lr=0.01              # the levers, one at a time
+    python benchmarks/width_diagnosis.py run --out runs/widthdiag --widths 8 16 32 --arms dense:lr=0.008  # the bracket
     python benchmarks/width_diagnosis.py run --out runs/widthdiag --widths 64
     python benchmarks/width_diagnosis.py report                                # docs/width-diagnosis.md
 
@@ -111,7 +112,8 @@ def _metrics(gen):
     import torch
 
     from studiogan_slt.metrics import digits_metrics
-    from studiogan_slt.studiogan.digits_selection import LATENT_SEED, NUM_IMAGES
+    from studiogan_slt.studiogan.loop.digits_selection import NUM_IMAGES
+    from studiogan_slt.ticket import LATENT_SEED
     from studiogan_slt.ticket.sample import to_uint8
 
     gen.eval()

@@ -8,7 +8,7 @@ from pathlib import Path
 HIDDEN = re.compile(r"blocks\.\d+\.conv[12]\.weight")  # the 3x3 convs of the residual blocks: fan_in = 9 x channels
 
 
-def _points(data):
+def load_points(data):
     return [json.loads(p.read_text()) for p in sorted(Path(data).glob("*.json"))]
 
 
@@ -26,18 +26,18 @@ def _windows(point):
     return found
 
 
-def _hidden(point, key, window):
+def hidden(point, key, window):
     """The median over the hidden 3x3 convs of `key` in window `window` (0: first, -1: last)."""
     values = [rows[window][key] for layer, rows in _windows(point).items() if HIDDEN.fullmatch(layer)]
     return _median(values) if values and None not in values else None
 
 
-def _hidden_start(point, key):
+def hidden_start(point, key):
     values = [v[key] for layer, v in point["start"].items() if HIDDEN.fullmatch(layer)]
     return _median(values) if values and None not in values else None
 
 
-def _fan_in(point):
+def fan_in(point):
     return int(_median([rows[0]["fan_in"] for layer, rows in _windows(point).items() if HIDDEN.fullmatch(layer)]))
 
 
@@ -45,7 +45,7 @@ def _num(value, spec):
     return "-" if value is None else f"{value:{spec}}"
 
 
-def _slope(pairs):
+def slope(pairs):
     """The least-squares slope of log(value) on log(fan_in): value ~ fan_in^slope over the widths measured."""
     pairs = [(math.log(x), math.log(y)) for x, y in pairs if y and y > 0]
     if len(pairs) < 2:
@@ -85,12 +85,12 @@ def _scaling(points):
     by_arm = {}
     for p in sorted(points, key=lambda p: (p["arm"], p["width"])):
         by_arm.setdefault((p["arm"], p["steps"]), []).append(p)
-        lines.append(f"| {p['arm']} | {p['width']} | {_fan_in(p)} | {_num(_hidden_start(p, 'score_abs'), '.4f')} | "
-                     f"{_hidden_start(p, 'weight_rms'):.4f} | {_hidden(p, 'rel_change_per_step', 0):.4f} | "
-                     f"{_hidden(p, 'rel_change_per_step', -1):.4f} | "
-                     f"{_num(_hidden(p, 'flips_per_100_steps', 0), '.3g')} | "
-                     f"{_num(_hidden(p, 'flips_per_100_steps', -1), '.3g')} | "
-                     f"{_num(_hidden(p, 'net_flips_per_100_steps', -1), '.3g')} |")
+        lines.append(f"| {p['arm']} | {p['width']} | {fan_in(p)} | {_num(hidden_start(p, 'score_abs'), '.4f')} | "
+                     f"{hidden_start(p, 'weight_rms'):.4f} | {hidden(p, 'rel_change_per_step', 0):.4f} | "
+                     f"{hidden(p, 'rel_change_per_step', -1):.4f} | "
+                     f"{_num(hidden(p, 'flips_per_100_steps', 0), '.3g')} | "
+                     f"{_num(hidden(p, 'flips_per_100_steps', -1), '.3g')} | "
+                     f"{_num(hidden(p, 'net_flips_per_100_steps', -1), '.3g')} |")
     lines += ["", "Exponent a of a power law value ~ fan_in^a fitted over the widths of each arm (least squares on "
               "logs; 0: does not scale with width):", "",
               "| arm | steps | widths | score mean abs at start | weight RMS at start | rel. change / step, last "
@@ -98,9 +98,9 @@ def _scaling(points):
     for (arm, steps), group in sorted(by_arm.items()):
         if len(group) < 2:
             continue
-        fits = [_slope([(_fan_in(p), value(p)) for p in group]) for value in (
-            lambda p: _hidden_start(p, "score_abs"), lambda p: _hidden_start(p, "weight_rms"),
-            lambda p: _hidden(p, "rel_change_per_step", -1), lambda p: _hidden(p, "flips_per_100_steps", -1))]
+        fits = [slope([(fan_in(p), value(p)) for p in group]) for value in (
+            lambda p: hidden_start(p, "score_abs"), lambda p: hidden_start(p, "weight_rms"),
+            lambda p: hidden(p, "rel_change_per_step", -1), lambda p: hidden(p, "flips_per_100_steps", -1))]
         lines.append(f"| {arm} | {steps} | {', '.join(str(p['width']) for p in group)} | "
                      + " | ".join(_num(f, "+.2f") for f in fits) + " |")
     lines += _reading(by_arm)
@@ -114,8 +114,8 @@ def _reading(by_arm):
         dense = {p["width"]: p for p in by_arm.get(("dense", steps), [])}
         if arm != "slt" or not dense:
             continue
-        ratios = [(p["width"], _hidden(dense[p["width"]], "rel_change_per_step", -1)
-                   / _hidden(p, "rel_change_per_step", -1)) for p in group if p["width"] in dense]
+        ratios = [(p["width"], hidden(dense[p["width"]], "rel_change_per_step", -1)
+                   / hidden(p, "rel_change_per_step", -1)) for p in group if p["width"] in dense]
         lines += ["", f"Dense's relative change per step over the search's (hidden convs, last window, {steps} steps): "
                   + ", ".join(f"width {w}: {r:.3f}" for w, r in ratios) + "."]
     return lines
@@ -142,9 +142,10 @@ def _layers(points):
 
 
 def write(data, page):
+    import width_verdict  # it reads the points through this module's helpers: imported here, not in a cycle
     from studiogan_slt import atomic
 
-    points = _points(data)
+    points = load_points(data)
     if not points:
         raise SystemExit(f"{data}: no finished point yet (python benchmarks/width_diagnosis.py run --out ...)")
     lines = ["# Width diagnosis: how far each step moves the resnet generator, per layer and width", "",
@@ -152,6 +153,7 @@ def write(data, page):
              "(see its docstring) kept in docs/width-diagnosis-data/. Seed 0, one point at a time, single-threaded, on "
              "2 shared CPU cores; search_recipe.py's plain-PyTorch mirror of StudioGAN's resnet G with the studies' "
              "recipe (digits_plan.py). An arm `slt:lr=0.01` is the search with that search_recipe option changed.", "",
-             *_summary(points), *_scaling(points), *_layers(points)]
+             *width_verdict.page_lines(points), *_summary(points), *_scaling(points),
+             *_layers(points)]
     atomic.write_text(page, "\n".join(lines).rstrip("\n") + "\n")
     print("\n".join(lines))

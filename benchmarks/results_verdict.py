@@ -1,0 +1,115 @@
+"""The first screen of docs/results.md (its block `verdict`, written by mm_verdict.py): today's verdict for each
+generator, StudioGAN's DCGAN and StudioGAN's resnet by width, read from mm_verdict's pairings and marked by what it
+rests on, then the width diagnosis's verdict with its held-out metrics (width_verdict.py)."""
+import re
+from pathlib import Path
+
+import width_report
+import width_verdict
+from digits_plan import DENSE_LR
+from study_cli import TARGET, TARGET_SEEDS, best
+
+ROOT = Path(__file__).resolve().parents[1]
+WIDTH_DATA = ROOT / "docs" / "width-diagnosis-data"
+RESNET = re.compile(r"resnet, g_conv_dim (\d+)(?:, lever (.+))?")
+
+
+def _word(within, ratio, kid_ratio):
+    if ratio < 1 and kid_ratio < 1:
+        return "ahead of"
+    return f"within {TARGET:g}x of" if within else "behind"
+
+
+def _plural(n, word):
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _seeds(n):
+    return _plural(n, "seed") + ("" if n >= TARGET_SEEDS else f" of {TARGET_SEEDS}: not yet a verdict")
+
+
+def _dcgan(rows):
+    """Per ticket variant and budget, the pairing against its best dense arm: among the dense arms with the most
+    seeds, the one with the lowest mean train-split FID."""
+    lines = []
+    tickets = sorted({(r["pairing"][0], r["steps"]) for r in rows if r["pairing"]})
+    for ticket, steps in tickets:
+        arms = [r for r in rows if r["pairing"] and r["pairing"][0] == ticket and r["steps"] == steps]
+        most = max(r["seeds"] for r in arms)
+        r = min((r for r in arms if r["seeds"] == most), key=lambda r: r["dense_mean"])
+        variant = ticket.rsplit(", ", 1)[1]
+        pure = "" if variant == "mm" else " (BatchNorm affines trained: not a pure SLT)"
+        word = _word(r["within"], r["ratio"], r["kid_ratio"])
+        lines.append(f"- `{variant}`{pure}, {steps} steps, {_seeds(r['seeds'])}: **{word} the best dense arm** "
+                     f"(`{r['pairing'][1]}`, mean train-split FID {r['dense_mean']:.1f}, the lowest of "
+                     f"{_plural(sum(a['seeds'] == most for a in arms), 'dense arm')} with {_plural(most, 'seed')}, "
+                     f"{_plural(len(arms), 'dense arm')} at this budget): ticket / dense train-split FID "
+                     f"{r['ratio']:.2f} (95% interval "
+                     f"{r['interval']}), KID {r['kid_ratio']:.2f}.")
+    return lines
+
+
+def _resnet(rows):
+    """Per budget, the plain search's ratio at each width and the trend; the best lever of each width and budget."""
+    lines = []
+    plain = {}
+    for r in rows:
+        m = RESNET.fullmatch(r["generator"])
+        if m and not m.group(2):
+            plain.setdefault(r["steps"], []).append((int(m.group(1)), r))
+    for steps, widths in sorted(plain.items()):
+        widths.sort()
+        cells = "; ".join(f"width {w}: FID {r['ratio']:.2f}, KID {r['kid_ratio']:.2f} ({_seeds(r['seeds'])})"
+                          for w, r in widths)
+        met = [w for w, r in widths if r["within"] and r["seeds"] >= TARGET_SEEDS]
+        trend = ""
+        if len(widths) > 1:
+            trend = f"; the gap {'grows' if widths[-1][1]['ratio'] > widths[0][1]['ratio'] else 'shrinks'} with width"
+        lines.append(f"- {steps} steps, ticket / dense: {cells}{trend}. "
+                     + (f"**Within {TARGET:g}x at width {', '.join(map(str, met))}.**" if met else
+                        f"**Behind dense at every width measured**, against a dense arm of one lr ({DENSE_LR:g}, "
+                        "not bracketed: it may be stronger still)."))
+    levers = {}
+    for r in rows:
+        m = RESNET.fullmatch(r["generator"])
+        if m and m.group(2):
+            levers.setdefault((int(m.group(1)), r["steps"]), []).append((m.group(2), r))
+    for (width, steps), arms in sorted(levers.items()):
+        lever, r = min(arms, key=lambda a: a[1]["ratio"])
+        lines.append(f"- Best of {len(arms)} levers at width {width}, {steps} steps: `{lever}`, ticket / dense FID "
+                     f"{r['ratio']:.2f}, KID {r['kid_ratio']:.2f} ({_seeds(r['seeds'])}).")
+    return lines
+
+
+def _rests_on(groups):
+    """What the generator verdicts rest on: how many of the arms' best saves carry the held-out metrics."""
+    saves = {id(rows): best(rows) for _, _, pairs, *_ in groups for pair in pairs.values() for rows in pair}
+    held = sum(s.get("kid_valid") is not None for s in saves.values())
+    if held == len(saves):
+        return "Every save below carries the held-out KID and the memorisation ratio."
+    return (f"**These verdicts rest on train-split FID.** {len(saves) - held} of the {len(saves)} best saves they "
+            "compare were scored before the held-out KID and the memorisation ratio existed (issue 25): each arm is "
+            "its best save by train-split FID, and a generator that copies its 1,501 training digits would look "
+            "good on it. The held-out check so far is the width diagnosis below.")
+
+
+def block(groups, verdicts):
+    """The markdown of the block: `groups` and `verdicts` as mm_verdict.main builds them, in the same order."""
+    rows = [{"generator": g[0], "steps": g[1], "seeds": len(g[2]), "within": v[2], "ratio": v[4], "interval": v[5],
+             "dense_mean": v[6][0], "kid_ratio": v[6][1], "pairing": v[7]} for g, v in zip(groups, verdicts)]
+    points = width_report.load_points(WIDTH_DATA)
+    steps = sorted({p["steps"] for p in points})
+    return "\n".join([
+        "# Results on digits: today's verdict", "",
+        "Written by `python benchmarks/mm_verdict.py` (benchmarks/results_verdict.py) from the points the studies "
+        "keep under docs/; the evidence follows in the blocks below, the first reproduction's verdict is history at "
+        f"the end. Target: the k = 0.1 ticket within {TARGET:g}x of the best dense arm trained with the same loss, "
+        f"on train-split FID and KID, over {TARGET_SEEDS} seeds.", "",
+        _rests_on(groups), "",
+        "## StudioGAN DCGAN (deep_conv), moment matching", "", *_dcgan(rows), "",
+        "## StudioGAN resnet, by width (g_conv_dim), moment matching", "", *_resnet(rows), "",
+        f"## The width diagnosis: held-out metrics ({', '.join(map(str, steps))} steps, seed 0)", "",
+        "search_recipe.py's plain-PyTorch mirror of the resnet G ([width-diagnosis.md](width-diagnosis.md), "
+        "`python benchmarks/width_diagnosis.py report`): each kind's best arm by held-out KID at each width, every "
+        "metric at the last step.", "",
+        *width_verdict.verdict_lines(points)])

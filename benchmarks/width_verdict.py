@@ -1,0 +1,241 @@
+"""The reading of the width diagnosis, computed from its kept points: "What the numbers say" of
+docs/width-diagnosis.md and the width-diagnosis verdict of docs/results.md. Which part of the search does not scale
+with width (the fitted exponents of width_report.py), whether dense's best lr moves with width, and the width or
+budget the ticket's gap to the best arms extrapolates to, or that it does not."""
+from study_cli import MEMORISATION_FLAG, TARGET
+from width_report import fan_in, hidden, hidden_start, slope
+
+BRACKET = 3  # dense lrs a width needs for its best dense arm to count as fair (issue 25, item 2)
+SAME = 0.1  # two fitted exponents closer than this are read as the same law: 3 widths of one seed fit no finer
+# what a search_recipe option of an arm variant changes, in the words of issue 25's list of suspects
+LEVER_PART = {"score-init": "the score initialisation scale", "lr": "the size of the score learning rate"}
+
+
+def _arm_lr(point):
+    """The learning rate an arm trained with (search_recipe's --lr, the last occurrence wins as in argparse)."""
+    options = point["options"]
+    return float(options[len(options) - 1 - options[::-1].index("--lr") + 1])
+
+
+def _kind(point):
+    return point["arm"].partition(":")[0]
+
+
+def best_arms(points, kind):
+    """{width: the point of `kind` ("slt" or "dense", any variant) with the lowest held-out KID}: the fair arm."""
+    found = {}
+    for p in points:
+        if _kind(p) == kind and (p["width"] not in found
+                                 or p["metrics"]["kid_valid"] < found[p["width"]]["metrics"]["kid_valid"]):
+            found[p["width"]] = p
+    return found
+
+
+def gaps(points):
+    """[(width, best search, best dense, held-out KID ratio, train-split FID ratio)]. The widths compared are those
+    whose dense lr was bracketed (BRACKET lrs: issue 25's fair dense arm) when two or more are, else every width;
+    at each, the best of the arm variants run at all of them, so no width's best arm is picked from more tries."""
+    lrs = {}
+    for p in points:
+        if _kind(p) == "dense":
+            lrs.setdefault(p["width"], set()).add(_arm_lr(p))
+    widths = sorted(w for w, tried in lrs.items() if len(tried) >= BRACKET)
+    if len(widths) < 2:
+        widths = sorted({p["width"] for p in points})
+    if not widths:
+        return []
+    common = set.intersection(*({p["arm"] for p in points if p["width"] == w} for w in widths))
+    chosen = [p for p in points if p["width"] in widths and p["arm"] in common]
+    slt, dense = best_arms(chosen, "slt"), best_arms(chosen, "dense")
+    rows = []
+    for width in sorted(set(slt) & set(dense)):
+        s, d = slt[width]["metrics"], dense[width]["metrics"]
+        kid = s["kid_valid"] / d["kid_valid"] if s["kid_valid"] > 0 and d["kid_valid"] > 0 else None
+        rows.append((width, slt[width], dense[width], kid, s["fid_train"] / d["fid_train"]))
+    return rows
+
+
+def _exponent(group, value):
+    return slope([(fan_in(p), value(p)) for p in group])
+
+
+def _step(p):
+    return hidden(p, "rel_change_per_step", -1)
+
+
+def _flips(p):
+    return hidden(p, "flips_per_100_steps", -1)
+
+
+def _trend(a):
+    return "grows" if a > SAME / 2 else "shrinks" if a < -SAME / 2 else "does not change"
+
+
+def _arms(points, steps):
+    found = {}
+    for p in sorted(points, key=lambda p: p["width"]):
+        if p["steps"] == steps:
+            found.setdefault(p["arm"], []).append(p)
+    return found
+
+
+def _headline(slt, dense):
+    d, s, f = _exponent(dense, _step), _exponent(slt, _step), _exponent(slt, _flips)
+    return (f"- **What does not scale.** Per step, dense moves its hidden 3x3 convs by a relative amount that "
+            f"{_trend(d)} with width (fan_in^{d:+.2f}); the search's {_trend(s)} (fan_in^{s:+.2f}), and the fraction "
+            f"of its mask entries that flip per 100 steps {_trend(f)} (fan_in^{f:+.2f}). Dense's step over the "
+            f"search's scales as fan_in^{d - s:+.2f} (widths {', '.join(str(p['width']) for p in slt)}).")
+
+
+def _scaling_lines(arms):
+    """Which part of the search does not scale: the plain arms' exponents, then what each lever moved."""
+    slt, dense = arms.get("slt", []), arms.get("dense", [])
+    if len(slt) < 2 or len(dense) < 2:
+        return ["- Too few widths of the plain arms yet to fit how their steps scale."]
+    f = _exponent(slt, _flips)
+    lines = [_headline(slt, dense)]
+    ws, wd = _exponent(slt, lambda p: hidden_start(p, "weight_rms")), _exponent(dense, lambda p: hidden_start(
+        p, "weight_rms"))
+    if abs(ws - wd) < SAME:
+        lines.append(f"- The frozen weights follow dense's scale law (RMS at start fan_in^{ws:+.2f}, dense "
+                     f"fan_in^{wd:+.2f}): the frozen weight scale is no difference between the arms.")
+    cleared = []
+    for arm, group in sorted(arms.items()):
+        if not arm.startswith("slt:") or len(group) < 2:
+            continue
+        widths = {p["width"] for p in group}
+        plain = [p for p in slt if p["width"] in widths]
+        if len(plain) < 2:
+            continue
+        a, b = _exponent(group, _step), _exponent(plain, _step)
+        score, score_plain = (_exponent(g, lambda p: hidden_start(p, "score_abs")) for g in (group, plain))
+        same = abs(a - b) < SAME
+        lines.append(f"- `{arm}` (score scale at start fan_in^{score:+.2f}, plain fan_in^{score_plain:+.2f}): the "
+                     f"search's step scales as fan_in^{a:+.2f} against the plain search's fan_in^{b:+.2f} on the same "
+                     f"widths, its flips as fan_in^{_exponent(group, _flips):+.2f}; "
+                     + ("it does not change how the step scales with width." if same else "it moves that law."))
+        if same:
+            cleared += [LEVER_PART[key] for key in LEVER_PART if f":{key}=" in arm or f",{key}=" in arm]
+    if cleared:
+        lines.append(f"- So neither {' nor '.join(sorted(set(cleared)))} is the part that does not scale: "
+                     "changing them leaves the law in place, fewer mask entries cross the top-k threshold per step in "
+                     "a wider layer. Not measured here: BatchNorm frozen at init, and budgets other than "
+                     f"{slt[0]['steps']} steps.")
+    if f < 0:
+        ratios = ", ".join(f"{(fan_in(p) / fan_in(slt[0])) ** -f:.2f}x at width {p['width']}" for p in slt[1:])
+        lines.append(f"- A budget rule from the flip exponent alone: to flip as large a fraction of its hidden convs "
+                     f"as at width {slt[0]['width']}, the search needs (fan_in / {fan_in(slt[0])})^{-f:.2f} times "
+                     f"the steps: {ratios}. That equalises flips, not quality: it is the budget a width-aware search "
+                     "would start from, not a prediction of parity.")
+    return lines
+
+
+def _dense_lr_lines(points):
+    """Whether dense's best lr (by held-out KID) moves with width: the fair dense arm of issue 25 (item 2)."""
+    by_width = {}
+    for p in points:
+        if _kind(p) == "dense":
+            by_width.setdefault(p["width"], []).append(p)
+    if not by_width:
+        return []
+    best = best_arms(points, "dense")
+    cells = [f"width {w}: lr {_arm_lr(best[w]):g} of {', '.join(f'{_arm_lr(p):g}' for p in sorted(group, key=_arm_lr))}"
+             for w, group in sorted(by_width.items())]
+    bracketed = sorted(w for w, group in by_width.items() if len(group) >= BRACKET)
+    moves = len({_arm_lr(best[w]) for w in bracketed}) > 1
+    verdict = (f"at the widths bracketed with {BRACKET} lrs ({', '.join(map(str, bracketed))}) the best lr "
+               f"{'moves' if moves else 'does not move'} with width" if len(bracketed) > 1 else
+               f"fewer than two widths have a {BRACKET}-lr bracket yet: no verdict on whether it moves")
+    edge = [str(w) for w in bracketed if _arm_lr(best[w]) == max(_arm_lr(p) for p in by_width[w])]
+    if edge:
+        verdict += (f"; at width {', '.join(edge)} the best is the largest lr tried, so the bracket does not enclose "
+                    "dense's best lr there and the dense arm may be stronger still")
+    return [f"- **The fair dense arm.** Dense's best lr by held-out KID: {'; '.join(cells)}; {verdict}."]
+
+
+def _gap_line(rows):
+    return ("- **The gap, best arm against best arm** (each kind's arm with the lowest held-out KID among the "
+            "variants run at every width compared; width_verdict.gaps): "
+            + "; ".join(f"width {w}: `{s['arm']}` / `{d['arm']}` held-out KID {'-' if kid is None else f'{kid:.2f}'}, "
+                        f"train-split FID {fid:.2f}" for w, s, d, kid, fid in rows) + ".")
+
+
+def trend_lines(points):
+    """The gap's power law in fan_in on each metric, the width where it reaches the target if it shrinks, what
+    the points cannot say (budget, seeds), and the memorisation ratios against MEMORISATION_FLAG."""
+    lines = []
+    recipe = [p for p in points if p["arm"] in ("slt", "dense")]
+    for which, rows in (("best arm against best arm", gaps(points)),
+                        ("the studies' recipe (`slt` against `dense`)", gaps(recipe))):
+        for name, column in (("held-out KID", 3), ("train-split FID", 4)):
+            pairs = [(fan_in(r[1]), r[column]) for r in rows if r[column]]
+            a = slope(pairs)
+            if a is None:
+                continue
+            widest_fan_in, widest = max(pairs)
+            start = f"- {which[0].upper()}{which[1:]}, {name} (widths {', '.join(str(r[0]) for r in rows)}): "
+            if widest <= TARGET:
+                lines.append(f"{start}the search is within {TARGET}x of dense already at the widest width.")
+            elif a >= -SAME / 2:
+                lines.append(f"{start}the ratio {_trend(a)} with width (fan_in^{a:+.2f}); no width extrapolates to "
+                             f"parity ({TARGET}x) at this budget.")
+            else:
+                fan = widest_fan_in * (TARGET / widest) ** (1 / a)
+                lines.append(f"{start}the ratio shrinks as fan_in^{a:+.2f}; that law reaches {TARGET}x at fan_in "
+                             f"{fan:,.0f}, g_conv_dim about {fan * rows[-1][0] / fan_in(rows[-1][1]):,.0f} (an "
+                             f"extrapolation of {len(pairs)} widths).")
+            values = [v for _, v in sorted(pairs)]
+            diffs = [later - earlier for earlier, later in zip(values, values[1:])]
+            if not (all(d <= 0 for d in diffs) or all(d >= 0 for d in diffs)):
+                lines[-1] += (" The ratios do not change monotonically with width ("
+                              + ", ".join(f"{v:.2f}" for v in values) + "): with one seed, that law is within the "
+                              "noise.")
+    budgets = sorted({p["steps"] for p in points})
+    if len(budgets) < 2:
+        lines.append(f"- One budget ({budgets[0]} steps) only: these points give no budget trend. One seed, "
+                     f"{budgets[0]} steps, a plain-PyTorch mirror of the generator: the trends are hints for the "
+                     "decisive StudioGAN curves (search_curves.py), not a verdict.")
+    low = [f"`{p['arm']}` at width {p['width']} ({p['metrics']['memorisation']:.2f})" for p in points
+           if p["metrics"]["memorisation"] < MEMORISATION_FLAG]
+    memo = [p["metrics"]["memorisation"] for p in points]
+    lines.append(f"- Memorisation ratios {min(memo):.2f}-{max(memo):.2f}: "
+                 + (f"below {MEMORISATION_FLAG} for {', '.join(low)}: those lie closer to the training digits than "
+                    "unseen digits do." if low else
+                    f"every point at or above {MEMORISATION_FLAG}, none copies the training digits at this budget"
+                    + (": above 1, every generator is still farther from the training digits than unseen digits are"
+                       if min(memo) > 1 else "") + "."))
+    return lines
+
+
+def lines(points):
+    """The markdown of the reading, for the points of one seed (the diagnosis runs seed 0)."""
+    out = []
+    for steps, arms in sorted({p["steps"]: _arms(points, p["steps"]) for p in points}.items()):
+        out += _scaling_lines(arms)
+    rows = gaps(points)
+    return out + _dense_lr_lines(points) + ([_gap_line(rows)] if rows else []) + trend_lines(points)
+
+
+def verdict_lines(points):
+    """The diagnosis's verdict for docs/results.md: the best arms per width with their held-out metrics, the gap's
+    trend, and what does not scale."""
+    def arm(p):
+        m = p["metrics"]
+        return f"`{p['arm']}` | {m['kid_valid']:.4f} | {m['memorisation']:.2f} | {m['fid_train']:.1f}"
+
+    table = ["| width | best search arm | held-out KID | memorisation ratio | train-split FID | best dense arm | "
+             "held-out KID | memorisation ratio | train-split FID | search / dense held-out KID |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    table += [f"| {w} | {arm(s)} | {arm(d)} | {'-' if kid is None else f'{kid:.2f}'} |"
+              for w, s, d, kid, _ in gaps(points)]
+    plain = _arms(points, min(p["steps"] for p in points))
+    headline = [_headline(plain["slt"], plain["dense"])] if len(plain.get("slt", [])) > 1 and len(
+        plain.get("dense", [])) > 1 else []
+    return [*table, "", *_dense_lr_lines(points), *trend_lines(points), *headline]
+
+
+def page_lines(points):
+    return ["## What the numbers say", "", "Generated from the points below (width_verdict.py), every number read or "
+            "fitted from them; an exponent a is the least-squares slope of log(value) on log(fan_in) of the hidden "
+            "3x3 convs.", "", *lines(points), ""]
+
