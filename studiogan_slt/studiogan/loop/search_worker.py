@@ -97,10 +97,11 @@ class SLTWorker(studiogan_worker.WORKER):
 
     def sample_data_basket(self):
         epoch = self.epoch_counter
-        basket = super().sample_data_basket()
+        images, labels = super().sample_data_basket()
         if self._train_state is not None:
             self._train_state.count(new_epoch=self.epoch_counter != epoch)
-        return basket
+            images = self._train_state.flipped(images)
+        return images, labels
 
     def _search_levers(self):
         """supermask.search.Levers of every converted network (k_schedule, rerandomize); G_ema follows G."""
