@@ -11,7 +11,8 @@ import numpy as np
 from studiogan_slt.errors import SLTError
 from studiogan_slt.studiogan import run_files
 from studiogan_slt.studiogan.loop import digits_selection
-from studiogan_slt.studiogan.rebuild import builder, export, generator
+from studiogan_slt.studiogan.rebuild import builder, generator
+from studiogan_slt.studiogan.rebuild.export import save_run_ticket
 from studiogan_slt.studiogan.section.values import masks_generator
 from studiogan_slt.ticket import LATENT_SEED
 from studiogan_slt.ticket import sample as sampling
@@ -61,7 +62,7 @@ def after_train(cfgs, run_name, slt, export=None, studiogan_root=None, log=print
         export = cfgs.DATA.name == "DIGITS"
     if export:
         ticket.parent.mkdir(parents=True, exist_ok=True)
-        export.save_run_ticket(G, sections, path, run, ticket)
+        save_run_ticket(G, sections, path, run, ticket)
         log(f"ticket: {ticket} ({ticket.stat().st_size:,} bytes)")
         grid.parent.mkdir(parents=True, exist_ok=True)
         _write_grid(G, builder.sampler_spec(sections), grid)
