@@ -13,6 +13,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+TEMP_SUFFIX = ".tmp"
+
 
 def _fsync(path, flags=os.O_RDONLY):
     fd = os.open(path, flags)
@@ -35,6 +37,15 @@ def _fsync_tree(root):
         _fsync(folder)
 
 
+def _temporary_prefix(path):
+    return f".{Path(path).name}."
+
+
+def leftovers(folder, names="*"):
+    """The temporary files a killed write of files named like the glob `names` left in `folder`."""
+    return sorted(Path(folder).glob(f"{_temporary_prefix(names)}*{TEMP_SUFFIX}"))
+
+
 @contextlib.contextmanager
 def replacing(path):
     """Yield a temporary path next to `path`; when the block ends normally, the file written there replaces `path`.
@@ -43,7 +54,7 @@ def replacing(path):
     path, with the format spelled out where they would guess it from the suffix.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path), suffix=TEMP_SUFFIX)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would make the target private
     try:
@@ -117,7 +128,7 @@ def new_folder(path):
     """Yield a temporary folder next to `path`, renamed to `path` when the block ends normally (check_new_folder
     first: `path` must be absent or empty)."""
     path = Path(path)
-    tmp = Path(tempfile.mkdtemp(dir=path.absolute().parent, prefix=f".{path.name}.", suffix=".tmp"))
+    tmp = Path(tempfile.mkdtemp(dir=path.absolute().parent, prefix=_temporary_prefix(path), suffix=TEMP_SUFFIX))
     os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp

@@ -170,8 +170,11 @@ def complete_step(ckpt_dir, when):
 
 
 def settle(ckpt_dir, when):
-    """Remove the files of `when` that are not part of the newest complete set (what a killed save left); returns
-    that set's step."""
+    """Remove the files of `when` that are not part of the newest complete set, and the temporary files of a save
+    killed while writing (what a kill left); returns that set's step."""
+    for path in atomic.leftovers(ckpt_dir, "model=*"):
+        _log.warning(f"-ckpt {ckpt_dir}: removing {path.name}, left by a save killed while writing it")
+        path.unlink()
     step = complete_step(ckpt_dir, when)
     if step is None or not any(model == MARK for model, _ in files(ckpt_dir, when)):
         return step
