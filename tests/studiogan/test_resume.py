@@ -109,12 +109,12 @@ def _differences(a, b, where=""):
     return [] if a == b else [where]
 
 
-def _compare(full, other, models=("G", "G_ema", "D"), keys=("state_dict", "optimizer")):
+def _compare(full, other, models=("G", "G_ema", "D"), keys=("state_dict", "optimizer"), final=FINAL):
     differences = []
     for model in models:
         (path_a, a), (path_b, b) = _final(full, model), _final(other, model)
         assert os.path.basename(path_a) == os.path.basename(path_b) == \
-            f"model={model}-current-weights-step={FINAL}.pth"
+            f"model={model}-current-weights-step={final}.pth"
         differences += [d for key in keys if key in a for d in _differences(a[key], b[key], f"{model}.{key}")]
     return differences
 

@@ -11,7 +11,7 @@ import worker as studiogan_worker  # StudioGAN's src/worker.py
 
 from studiogan_slt.digests import sha256
 from studiogan_slt.studiogan import run_files
-from studiogan_slt.studiogan.loop import digits_selection, moment_mode, resume, updates
+from studiogan_slt.studiogan.loop import digits_selection, moment_mode, resume, stopping, updates
 from studiogan_slt.studiogan.loop.progress import Progress
 from studiogan_slt.studiogan.rebuild.builder import sampler_spec
 from studiogan_slt.studiogan.section.values import MOMENT_MODES, masks_generator, moment_step
@@ -82,6 +82,7 @@ class SLTWorker(studiogan_worker.WORKER):
             self._train_state.restore_data(saved)
         super().prepare_train_iter(epoch_counter)
         self._train_state.restore_generators()
+        stopping.loop_started()
 
     def _saved_train_state(self):
         folder, when = self.RUN.ckpt_dir, run_files.when(self.RUN.load_best)
@@ -130,7 +131,7 @@ class SLTWorker(studiogan_worker.WORKER):
         else:
             losses = super().train_discriminator(current_step)
         if not self.OPTIMIZATION.d_first:
-            self._save_the_last(current_step)
+            self._after_the_step(current_step)
         return losses
 
     def train_generator(self, current_step):
@@ -145,16 +146,20 @@ class SLTWorker(studiogan_worker.WORKER):
         if self.DDP and (current_step + 1) % self.RUN.save_freq == 0:
             self._check_ranks_agree(current_step + 1)
         if self.OPTIMIZATION.d_first:
-            self._save_the_last(current_step)
+            self._after_the_step(current_step)
         return loss
 
-    def _save_the_last(self, current_step):
-        """After the last update of the run, save it where the loop will not: StudioGAN saves only at multiples of
-        save_freq (loader.py:414), so a run of fewer steps, or one ending between two, would leave no checkpoint of
-        its final state. Called by the second of the step's two updates (OPTIMIZATION.d_first orders them)."""
+    def _after_the_step(self, current_step):
+        """Save where the loop will not, and stop when SIGTERM asked to (loop/stopping.py). StudioGAN saves only at
+        multiples of save_freq (loader.py:414), so a run of fewer steps, or one ending between two, would leave no
+        checkpoint of its final state. Called by the second of the step's two updates (OPTIMIZATION.d_first orders
+        them)."""
         step = current_step + 1
-        if step == updates(self.OPTIMIZATION) and step % self.RUN.save_freq and self.global_rank == 0:
+        last = step == updates(self.OPTIMIZATION) and step % self.RUN.save_freq
+        if (last or stopping.asked()) and self.global_rank == 0:
             self.save(step=step, is_best=False)
+        if stopping.asked():
+            stopping.stop()
 
     def save(self, step, is_best):
         if self._digits_selection is not None:
