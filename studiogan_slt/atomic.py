@@ -8,12 +8,15 @@ Temporary names start with a dot and end in .tmp, so StudioGAN's and the plugin'
 killed write leaves at worst such a file behind.
 """
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
 TEMP_SUFFIX = ".tmp"
+# free bytes under which a failed write is taken for a full device: less than one more write buffer
+FULL_BELOW = 1 << 20
 
 
 def _fsync(path, flags=os.O_RDONLY):
@@ -65,6 +68,21 @@ def replacing(path):
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
+
+
+def torch_save(obj, path):
+    """torch.save to `path` (a temporary name from this module). torch's file writer (inline_container.cc) reports
+    a failed write as a RuntimeError that names no cause ("file write failed", "unexpected pos ..."); on a device
+    with no room left it is the OSError (ENOSPC) of every other write, which the CLI reports in one line."""
+    import torch
+
+    try:
+        torch.save(obj, path)
+    except RuntimeError as err:
+        folder = os.statvfs(Path(path).parent)
+        if "inline_container" not in str(err) or folder.f_bavail * folder.f_frsize >= FULL_BELOW:
+            raise
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from None
 
 
 @contextlib.contextmanager

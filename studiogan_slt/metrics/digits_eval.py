@@ -76,7 +76,7 @@ def train_eval_net(path, *, seed=EVAL_SEED, epochs=EPOCHS, log=None):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic.replacing(path) as tmp:  # a concurrent reader never sees half a file
-        torch.save(net.state_dict(), tmp)
+        atomic.torch_save(net.state_dict(), tmp)
     if log:
         log(f"trained the digits evaluation network in {time.time() - start:.0f} s: valid accuracy {accuracy:.4f}")
     return accuracy

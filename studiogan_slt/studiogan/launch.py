@@ -6,6 +6,7 @@ With -DDP the plugin spawns its own child entry, because spawned children import
 every patch if StudioGAN's main.py:181 spawned loader.load_worker directly.
 """
 import contextlib
+import errno
 import logging
 import os
 import pickle
@@ -142,14 +143,20 @@ def run(argv, mode="train", studiogan_root=None, nproc=1, export=None):
             raise _stopped(Interrupted, "interrupted", argv, mode, plugin, cfgs, run_name) from None
         except Terminated:
             raise _stopped(Terminated, "terminated (SIGTERM)", argv, mode, plugin, cfgs, run_name) from None
+        except OSError as err:
+            if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            # the checkpoint being saved was not half-written (run_files.save_model): the last complete one stays
+            raise _stopped(SLTError, f"no space left on the device ({err.strerror})", argv, mode, plugin, cfgs,
+                           run_name) from None
     if mode == "train" and cfgs.RUN.current_node == 0:  # only node 0 holds the checkpoints (global rank 0)
         summary.after_train(cfgs, run_name, slt, export=export, studiogan_root=root)
     return run_name
 
 
 def _stopped(error, what, argv, mode, plugin, cfgs, run_name):
-    """Ctrl-C or SIGTERM (`error`, said as `what`): which checkpoint is the last complete one and the command that
-    resumes from it, the plugin's own flags (`plugin`) included."""
+    """Ctrl-C, SIGTERM or a full disk (`error`, said as `what`): which checkpoint is the last complete one and the
+    command that resumes from it, the plugin's own flags (`plugin`) included."""
     folder = summary.checkpoint_folder(cfgs, run_name)
     step = run_files.complete_step(folder, run_files.CURRENT) if os.path.isdir(folder) else None
     if mode != "train":

@@ -144,10 +144,8 @@ def files(ckpt_dir, when, model="*"):
 
 def save_model(model, when, step, ckpt_dir, states):
     """misc.save_model's signature; the file of the previous step stays until `commit`."""
-    import torch
-
     with atomic.replacing(os.path.join(ckpt_dir, TEMPLATE.format(model=model, when=when, step=step))) as tmp:
-        torch.save(states, tmp)
+        atomic.torch_save(states, tmp)
 
 
 def commit(ckpt_dir, when, step, mark_state):
