@@ -8,10 +8,15 @@ Temporary names start with a dot and end in .tmp, so StudioGAN's and the plugin'
 killed write leaves at worst such a file behind.
 """
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
 from pathlib import Path
+
+TEMP_SUFFIX = ".tmp"
+# free bytes under which a failed write is taken for a full device: less than one more write buffer
+FULL_BELOW = 1 << 20
 
 
 def _fsync(path, flags=os.O_RDONLY):
@@ -35,6 +40,15 @@ def _fsync_tree(root):
         _fsync(folder)
 
 
+def _temporary_prefix(path):
+    return f".{Path(path).name}."
+
+
+def leftovers(folder, names="*"):
+    """The temporary files a killed write of files named like the glob `names` left in `folder`."""
+    return sorted(Path(folder).glob(f"{_temporary_prefix(names)}*{TEMP_SUFFIX}"))
+
+
 @contextlib.contextmanager
 def replacing(path):
     """Yield a temporary path next to `path`; when the block ends normally, the file written there replaces `path`.
@@ -43,7 +57,7 @@ def replacing(path):
     path, with the format spelled out where they would guess it from the suffix.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path), suffix=TEMP_SUFFIX)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would make the target private
     try:
@@ -54,6 +68,21 @@ def replacing(path):
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
+
+
+def torch_save(obj, path):
+    """torch.save to `path` (a temporary name from this module). torch's file writer (inline_container.cc) reports
+    a failed write as a RuntimeError that names no cause ("file write failed", "unexpected pos ..."); on a device
+    with no room left it is the OSError (ENOSPC) of every other write, which the CLI reports in one line."""
+    import torch
+
+    try:
+        torch.save(obj, path)
+    except RuntimeError as err:
+        folder = os.statvfs(Path(path).parent)
+        if "inline_container" not in str(err) or folder.f_bavail * folder.f_frsize >= FULL_BELOW:
+            raise
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from None
 
 
 @contextlib.contextmanager
@@ -117,7 +146,7 @@ def new_folder(path):
     """Yield a temporary folder next to `path`, renamed to `path` when the block ends normally (check_new_folder
     first: `path` must be absent or empty)."""
     path = Path(path)
-    tmp = Path(tempfile.mkdtemp(dir=path.absolute().parent, prefix=f".{path.name}.", suffix=".tmp"))
+    tmp = Path(tempfile.mkdtemp(dir=path.absolute().parent, prefix=_temporary_prefix(path), suffix=TEMP_SUFFIX))
     os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp

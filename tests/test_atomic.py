@@ -6,6 +6,8 @@ has already overwritten its target by then, and the test sees it. test_kill.py d
 """
 import os
 import stat
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -129,3 +131,33 @@ def test_digits_data_folder_appears_whole_or_not_at_all(tmp_path, crash_before_r
     with pytest.raises(Crash):
         write_digits(tmp_path / "digits")
     assert not (tmp_path / "digits").exists() and not os.listdir(tmp_path)
+
+
+TORCH_SAVE = """
+import errno, os, resource, signal, sys, types
+import torch
+from studiogan_slt import atomic
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead of killing
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+if sys.argv[1] == "full":
+    os.statvfs = lambda path: types.SimpleNamespace(f_bavail=0, f_frsize=4096)
+try:
+    with atomic.replacing(sys.argv[2]) as tmp:
+        atomic.torch_save(torch.zeros(100000), tmp)
+except OSError as err:
+    print("OSError", errno.errorcode[err.errno])
+except RuntimeError as err:
+    print("RuntimeError", "inline_container" in str(err))
+"""
+
+
+@pytest.mark.parametrize("disk, outcome", [("full", "OSError ENOSPC"), ("not full", "RuntimeError True")])
+def test_a_failed_torch_save_is_a_full_disk_only_when_the_disk_is_full(tmp_path, disk, outcome):
+    """torch.save reports a failed write as a RuntimeError of its file writer ("file write failed" on a full disk,
+    "unexpected pos" past a file-size limit): on a full device it becomes the ENOSPC the CLI reports in one line
+    (`export --format dense`, checkpoints); otherwise it stays what it was."""
+    (tmp_path / "out").mkdir()
+    done = subprocess.run([sys.executable, "-c", TORCH_SAVE, disk, str(tmp_path / "out" / "x.pt")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == outcome, done.stderr[-2000:]
+    assert not os.listdir(tmp_path / "out")

@@ -102,7 +102,7 @@ def train_eval_net(path, *, name=DEFAULT_NETWORK, epochs=EPOCHS, log=None):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic.replacing(path) as tmp:  # a concurrent reader never sees half a file
-        torch.save(net.state_dict(), tmp)
+        atomic.torch_save(net.state_dict(), tmp)
     if log:
         log(f"trained the digits evaluation network {name!r} in {time.time() - start:.0f} s: valid accuracy "
             f"{accuracy:.4f}")

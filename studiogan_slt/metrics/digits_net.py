@@ -95,7 +95,7 @@ def train_digits_cnn(out_path, *, epochs=6, seed=0, batch_size=64, lr=2e-3, widt
         log(f"epoch {epoch + 1}/{epochs}: last batch loss {loss.item():.4f}")
     result = {"valid_accuracy": accuracy(net, x_valid, y_valid), "seconds": time.time() - start}
     with atomic.replacing(out_path) as tmp:
-        torch.save(net.state_dict(), tmp)
+        atomic.torch_save(net.state_dict(), tmp)
     return result
 
 

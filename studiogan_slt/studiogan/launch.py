@@ -6,6 +6,7 @@ With -DDP the plugin spawns its own child entry, because spawned children import
 every patch if StudioGAN's main.py:181 spawned loader.load_worker directly.
 """
 import contextlib
+import errno
 import logging
 import os
 import pickle
@@ -13,11 +14,11 @@ import shlex
 import sys
 from pathlib import Path
 
-from studiogan_slt.errors import Interrupted, SLTError
+from studiogan_slt.errors import Interrupted, SLTError, Terminated
 from studiogan_slt.studiogan import preflight, run_files, summary
 from studiogan_slt.studiogan.host import compat, locate
 from studiogan_slt.studiogan.host.argv import flag_value, flag_values
-from studiogan_slt.studiogan.loop import digits_selection, hooks
+from studiogan_slt.studiogan.loop import digits_selection, hooks, stopping
 from studiogan_slt.studiogan.section import digits_defaults, slt_section
 from studiogan_slt.supermask.options import is_number
 
@@ -116,7 +117,10 @@ def run(argv, mode="train", studiogan_root=None, nproc=1, export=None):
                                                     digits_selection.check(cfgs),
                                                     preflight.check_targets(cfgs, slt, build),
                                                     compat.ensure_eval_weights(cfgs, sg)))
-    with compat.fake_cuda_devices(nproc):
+    plugin = [*(["--nproc", str(nproc)] if nproc > 1 else []),
+              *(["--studiogan-root", str(studiogan_root)] if studiogan_root else []),
+              *({True: ["--export"], False: ["--no-export"]}.get(export, []))]
+    with compat.fake_cuda_devices(nproc), stopping.on_sigterm():
         saved_argv, sys.argv = sys.argv, ["main.py", *argv]
         try:
             cfgs, gpus_per_node, run_name, hdf5_path, rank = sg["main"].load_configs_initialize_training()
@@ -133,21 +137,32 @@ def run(argv, mode="train", studiogan_root=None, nproc=1, export=None):
                 with _device_mode():
                     sg["loader"].load_worker(local_rank=rank, cfgs=cfgs, gpus_per_node=gpus_per_node,
                                              run_name=run_name, hdf5_path=hdf5_path)
+            if stopping.asked():  # after the last step: its checkpoint is saved, the rest is not wanted
+                stopping.stop()
         except KeyboardInterrupt:
-            raise _interrupted(argv, mode, nproc, cfgs, run_name) from None
+            raise _stopped(Interrupted, "interrupted", argv, mode, plugin, cfgs, run_name) from None
+        except Terminated:
+            raise _stopped(Terminated, "terminated (SIGTERM)", argv, mode, plugin, cfgs, run_name) from None
+        except OSError as err:
+            if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            # the checkpoint being saved was not half-written (run_files.save_model): the last complete one stays
+            raise _stopped(SLTError, f"no space left on the device ({err.strerror})", argv, mode, plugin, cfgs,
+                           run_name) from None
     if mode == "train" and cfgs.RUN.current_node == 0:  # only node 0 holds the checkpoints (global rank 0)
         summary.after_train(cfgs, run_name, slt, export=export, studiogan_root=root)
     return run_name
 
 
-def _interrupted(argv, mode, nproc, cfgs, run_name):
-    """Ctrl-C: say which checkpoint is the last complete one and how to resume from it."""
+def _stopped(error, what, argv, mode, plugin, cfgs, run_name):
+    """Ctrl-C, SIGTERM or a full disk (`error`, said as `what`): which checkpoint is the last complete one and the
+    command that resumes from it, the plugin's own flags (`plugin`) included."""
     folder = summary.checkpoint_folder(cfgs, run_name)
     step = run_files.complete_step(folder, run_files.CURRENT) if os.path.isdir(folder) else None
     if mode != "train":
-        return Interrupted("interrupted")
+        return error(what)
     if step is None:
-        return Interrupted("interrupted before the first checkpoint was saved; there is nothing to resume from")
+        return error(f"{what} before the first checkpoint was saved; there is nothing to resume from")
     again, skip = [], False
     for arg in argv:
         if skip or arg in ("-t", "--train"):
@@ -156,9 +171,8 @@ def _interrupted(argv, mode, nproc, cfgs, run_name):
             skip = True
         elif not arg.startswith(("-ckpt=", "--ckpt_dir=")):
             again.append(arg)
-    plugin = ["--nproc", str(nproc)] if nproc > 1 else []
-    return Interrupted(f"interrupted; the last complete checkpoint is step {step} in {folder}; resume with: "
-                       f"studiogan-slt train {shlex.join([*plugin, *again, '-ckpt', folder])}")
+    return error(f"{what}; the last complete checkpoint is step {step} in {folder}; resume with: "
+                 f"studiogan-slt train {shlex.join([*plugin, *again, '-ckpt', folder])}")
 
 
 def _ddp_child(local_rank, root, slt, nproc, cfgs_bytes, gpus_per_node, run_name, hdf5_path):

@@ -144,10 +144,8 @@ def files(ckpt_dir, when, model="*"):
 
 def save_model(model, when, step, ckpt_dir, states):
     """misc.save_model's signature; the file of the previous step stays until `commit`."""
-    import torch
-
     with atomic.replacing(os.path.join(ckpt_dir, TEMPLATE.format(model=model, when=when, step=step))) as tmp:
-        torch.save(states, tmp)
+        atomic.torch_save(states, tmp)
 
 
 def commit(ckpt_dir, when, step, mark_state):
@@ -170,8 +168,11 @@ def complete_step(ckpt_dir, when):
 
 
 def settle(ckpt_dir, when):
-    """Remove the files of `when` that are not part of the newest complete set (what a killed save left); returns
-    that set's step."""
+    """Remove the files of `when` that are not part of the newest complete set, and the temporary files of a save
+    killed while writing (what a kill left); returns that set's step."""
+    for path in atomic.leftovers(ckpt_dir, "model=*"):
+        _log.warning(f"-ckpt {ckpt_dir}: removing {path.name}, left by a save killed while writing it")
+        path.unlink()
     step = complete_step(ckpt_dir, when)
     if step is None or not any(model == MARK for model, _ in files(ckpt_dir, when)):
         return step

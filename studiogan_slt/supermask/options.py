@@ -1,9 +1,13 @@
 """Every option of convert() (and so of the SLT: section): names, defaults, allowed values, and the k check."""
+import math
 import numbers
 
 from studiogan_slt.errors import shown
 from studiogan_slt.supermask import inits
 
+# The largest seed and lever step count: what a signed 64-bit integer holds, the type of every reader of a checkpoint
+# or ticket header outside Python (numpy, torch, C); a larger one is a typo, not a run.
+MAX_INT = 2 ** 63 - 1
 DEFAULTS = {
     "scope": "layer",
     "mask_bias": True,
@@ -36,7 +40,8 @@ _LEVERS = {
                     "fraction": (lambda v: is_number(v) and 0 < v <= 1, "a number in (0, 1] (the chance a pruned "
                                                                             "weight is redrawn)")},
     "k_schedule": {"start": (lambda v: is_number(v) and 0 < v <= 1, "a number in (0, 1], the kept fraction at step 0"),
-                   "steps": (lambda v: is_int(v) and v >= 1, "an integer >= 1 (steps to reach k)")},
+                   "steps": (lambda v: is_int(v) and 1 <= v <= MAX_INT, f"an integer in [1, {MAX_INT}] (steps to "
+                                                                            "reach k)")},
 }
 
 
@@ -46,8 +51,8 @@ def is_int(v):
 
 
 def is_number(v):
-    """A real number, not a bool."""
-    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+    """A finite real number, not a bool (YAML's .nan and .inf are floats; an int of any size is finite)."""
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and (is_int(v) or math.isfinite(v))
 
 
 def _check_lever(name, value):
@@ -95,10 +100,10 @@ def validate(k, options):
                                       or not all(isinstance(v, (str, type)) for v in opts[key])):
             raise ValueError(f"{key} must be a list of {'class names' if key == 'types' else 'regexes'}")
     for key in ("score_bound", "bias_score_bound"):
-        if opts[key] is not None and (not isinstance(opts[key], numbers.Real) or opts[key] <= 0):
+        if opts[key] is not None and (not is_number(opts[key]) or opts[key] <= 0):
             raise ValueError(f"{key} must be a positive number or None, got {shown(opts[key])}")
-    if not is_int(opts["seed"]):
-        raise ValueError(f"seed must be an integer, got {shown(opts['seed'])}")
+    if not is_int(opts["seed"]) or not 0 <= opts["seed"] <= MAX_INT:
+        raise ValueError(f"seed must be an integer in [0, {MAX_INT}], got {shown(opts['seed'])}")
     for name in _LEVERS:
         if opts[name] is not None:
             opts[name] = _check_lever(name, opts[name])

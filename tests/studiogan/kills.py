@@ -162,22 +162,33 @@ def train_kills(fresh_argv, save_dir, kills=20, seed=0):
         outcomes.append({"killed": killed, "aimed": aimed, **(_folder_state(found[0]) if found else {})})
 
 
-def killed_after_save(argv, step):
-    """Run training in a fork that SIGKILLs itself right after its checkpoint of `step` is complete."""
+def killed_at_random(argv, after, before, longest, seed=None):
+    """Run training in a fork that SIGKILLs itself at a random moment once its checkpoint of step `after` is complete:
+    a random delay of up to `longest` seconds, cut short when the mark of step `before` is about to be written, so
+    that the run always resumes from `after` whatever the machine's speed. The kill may fall inside a step or inside
+    a save. Returns whether the kill ended it, and the delay drawn (to report)."""
+    delay = random.Random(seed).uniform(0, longest)
+
+    def die(*_):
+        os.kill(os.getpid(), signal.SIGKILL)
+
     def victim(pipe, argv):
         from studiogan_slt.studiogan import run_files
 
         commit = run_files.commit
 
-        def commit_then_die(ckpt_dir, when, at, state):
+        def commit_then_arm(ckpt_dir, when, at, state):
+            if at == before:
+                die()
             commit(ckpt_dir, when, at, state)
-            if at == step:
-                os.kill(os.getpid(), signal.SIGKILL)
+            if at == after:
+                signal.signal(signal.SIGALRM, die)
+                signal.setitimer(signal.ITIMER_REAL, max(delay, 1e-6))
 
-        run_files.commit = commit_then_die
+        run_files.commit = commit_then_arm
         _train_victim(pipe, argv)
 
     pid, pipe = _fork(victim, argv)
     _, status = os.waitpid(pid, 0)
     os.close(pipe)
-    return os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    return {"killed": os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, "delay": delay}

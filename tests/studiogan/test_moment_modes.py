@@ -50,12 +50,16 @@ CHILD = textwrap.dedent("""\
     from studiogan_slt.studiogan.loop import moment_mode
 
     build = moment_mode.MomentMatchingStep.__init__
+    lrs = []
     def snapshot_then_build(self, worker):
         torch.save({k: v.detach().clone() for k, v in worker.Gen.state_dict().items()}, sys.argv[1])
         build(self, worker)
         torch.save(self.state_dict(), sys.argv[1] + ".step")
+        # the learning rate of every update of G
+        worker.OPTIMIZATION.g_optimizer.register_step_pre_hook(lambda o, *_: lrs.append(o.param_groups[0]["lr"]))
     moment_mode.MomentMatchingStep.__init__ = snapshot_then_build
     launch.run(sys.argv[2:])  # StudioGAN from STUDIOGAN_ROOT
+    torch.save(lrs, sys.argv[1] + ".lr")
 """)
 
 
@@ -97,8 +101,9 @@ def _train(studiogan_root, data, tmp_path, slt, lr):
     _child(studiogan_root, snapshot, ["-cfg", cfg, "-data", data / "data", "-save", save, "--num_workers", "1",
                                       "-metrics", "none", "--print_freq", "1", "--save_freq", STEPS, "--seed", "0"])
     (run_dir,) = glob.glob(str(save / "checkpoints" / "*"))
-    (ckpt,) = glob.glob(os.path.join(run_dir, f"model=G-current-weights-step={STEPS}.pth"))
-    (ema_ckpt,) = glob.glob(os.path.join(run_dir, f"model=G_ema-current-weights-step={STEPS}.pth"))
+    # the checkpoint of the last of StudioGAN's total_steps + 1 updates
+    (ckpt,) = glob.glob(os.path.join(run_dir, f"model=G-current-weights-step={STEPS + 1}.pth"))
+    (ema_ckpt,) = glob.glob(os.path.join(run_dir, f"model=G_ema-current-weights-step={STEPS + 1}.pth"))
     (losses,) = glob.glob(str(save / "statistics" / "*" / "losses.npy"))
     (log,) = glob.glob(str(save / "logs" / "*.log"))
     return {"initial": torch.load(snapshot), "final": torch.load(ckpt, weights_only=False)["state_dict"],
@@ -155,26 +160,33 @@ def test_resume_restores_ama_and_the_cosine_schedule(studiogan_root, small_digit
     common = ["-data", data / "data", "-save", tmp_path / "save", "--num_workers", "1", "-metrics", "none",
               "--print_freq", "1", "--seed", "0"]
     first = _config(tmp_path / "a.yaml", data, slt, lr, steps=4, moments=moments)
+    # 5 updates: StudioGAN saves at step 4, the plugin at the last one, 5
     _child(studiogan_root, tmp_path / "first.pt", ["-cfg", first, *common, "--save_freq", 4])
     (run_dir,) = glob.glob(str(tmp_path / "save" / "checkpoints" / "*"))
-    saved = torch.load(os.path.join(run_dir, "model=MM-current-weights-step=4.pth"), weights_only=True)
-    assert saved["ama"]["v_mean"].abs().sum() > 0 and saved["schedulers"][0]["last_epoch"] == 4
-    g_opt = torch.load(os.path.join(run_dir, "model=G-current-weights-step=4.pth"), weights_only=False)["optimizer"]
-    assert g_opt["param_groups"][0]["lr"] == pytest.approx(_cosine_lr(lr, 4, 4))
+    saved = torch.load(os.path.join(run_dir, "model=MM-current-weights-step=5.pth"), weights_only=True)
+    assert saved["ama"]["v_mean"].abs().sum() > 0 and saved["schedulers"][0]["last_epoch"] == 5
+    g_opt = torch.load(os.path.join(run_dir, "model=G-current-weights-step=5.pth"), weights_only=False)["optimizer"]
+    assert g_opt["param_groups"][0]["lr"] == pytest.approx(_cosine_lr(lr, 5, 4))
 
-    # resume with a longer run: the step state is restored exactly, and the schedule follows the new length
-    longer = _config(tmp_path / "b.yaml", data, slt, lr, steps=6, moments=moments)
+    # resume with a longer run: the step state is restored exactly, and the schedule follows the new length (the
+    # old one had ended at lr 0)
+    longer = _config(tmp_path / "b.yaml", data, slt, lr, steps=9, moments=moments)
     _child(studiogan_root, tmp_path / "resumed.pt", ["-cfg", longer, *common, "--save_freq", 2, "-ckpt", run_dir])
     restored = torch.load(str(tmp_path / "resumed.pt") + ".step", weights_only=True)
     for key in ("v_mean", "v_var"):
         assert torch.equal(restored["ama"][key], saved["ama"][key])
     assert restored["ama"]["optimizer"]["state"][0]["step"] == saved["ama"]["optimizer"]["state"][0]["step"]
-    assert restored["schedulers"][0]["last_epoch"] == 4
-    assert glob.glob(os.path.join(run_dir, "model=MM-current-weights-step=6.pth"))
-    g_opt = torch.load(os.path.join(run_dir, "model=G-current-weights-step=6.pth"), weights_only=False)["optimizer"]
-    assert g_opt["param_groups"][0]["lr"] == pytest.approx(_cosine_lr(lr, 6, 6))
+    assert restored["schedulers"][0]["last_epoch"] == 5
+    # the first resumed update continues the saved run exactly (the old curve's last lr), the next ones follow the
+    # new curve
+    lrs = torch.load(str(tmp_path / "resumed.pt") + ".lr")
+    assert lrs[0] == g_opt["param_groups"][0]["lr"]
+    assert lrs[1:] == pytest.approx([_cosine_lr(lr, step, 9) for step in range(6, 10)]) and lrs[1] > 0.1 * lr
+    assert glob.glob(os.path.join(run_dir, "model=MM-current-weights-step=10.pth"))
+    g_opt = torch.load(os.path.join(run_dir, "model=G-current-weights-step=10.pth"), weights_only=False)["optimizer"]
+    assert g_opt["param_groups"][0]["lr"] == pytest.approx(_cosine_lr(lr, 10, 9))
     (log,) = glob.glob(str(tmp_path / "save" / "logs" / "*.log"))
-    assert "resumed AMA and schedule from model=MM-current-weights-step=4.pth" in open(log).read()
+    assert "resumed AMA and schedule from model=MM-current-weights-step=5.pth" in open(log).read()
 
 
 def test_real_batches_mix_classes_in_a_fixed_order():
@@ -247,17 +259,17 @@ def test_moment_loss_added_to_the_adversarial_one(studiogan_root, small_digits, 
                                                          "--num_workers", "1", "-metrics", "none", "--print_freq",
                                                          "1", "--save_freq", steps, "--seed", "0"])
         (run_dir,) = glob.glob(str(save / "checkpoints" / "*"))
-        (ckpt,) = glob.glob(os.path.join(run_dir, f"model=G-current-weights-step={steps}.pth"))
+        (ckpt,) = glob.glob(os.path.join(run_dir, f"model=G-current-weights-step={steps + 1}.pth"))
         finals[name] = torch.load(ckpt, weights_only=False)["state_dict"]
-        state = glob.glob(os.path.join(run_dir, f"model=MM-current-weights-step={steps}.pth"))
+        state = glob.glob(os.path.join(run_dir, f"model=MM-current-weights-step={steps + 1}.pth"))
         (log,) = glob.glob(str(save / "logs" / "*.log"))
         lines = [line for line in open(log) if "moment loss added to the adversarial loss with weight 10" in line]
         if moments is None:
             assert not state and not lines
         else:
             saved = torch.load(state[0], weights_only=True)
-            # saved after update `steps`; StudioGAN's loop makes one more, logged too
-            assert saved["ama"]["optimizer"]["state"][0]["step"] == steps
+            # saved after the last of StudioGAN's steps + 1 updates, each logged
+            assert saved["ama"]["optimizer"]["state"][0]["step"] == steps + 1
             assert len(lines) == steps + 1 and "moment distance" in lines[-1]
     assert not any(k.endswith(".scores") for k in finals["dense"])
     mixed, plain = finals["mixed"], finals["adversarial"]

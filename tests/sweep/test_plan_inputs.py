@@ -1,5 +1,5 @@
 """A sweep's YAML that is not text, or whose SLT values are YAML alias bombs: one line, at once, in bounded memory
-(the error shows a cut-short value instead of formatting the whole expansion)."""
+(the loader measures the expansion without building it, strict_yaml)."""
 import time
 
 import pytest
@@ -22,7 +22,7 @@ def test_an_alias_bomb_in_the_slt_section_is_one_short_line(tmp_path, key):
     cfg = tmp_path / "c.yaml"
     cfg.write_text(f"l0: &l0 [x]\n{BOMB}SLT:\n  {key}: *l9\n")
     start = time.time()
-    with pytest.raises(SLTError, match=f": SLT.{key}: ") as refused:
+    with pytest.raises(SLTError, match="stands for more than 100,000 values") as refused:
         plan(cfg, [0.1], [0])
     assert len(str(refused.value)) < 400 and "\n" not in str(refused.value)
     assert time.time() - start < 30

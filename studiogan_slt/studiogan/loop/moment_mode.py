@@ -22,6 +22,7 @@ from studiogan_slt.errors import SLTError
 from studiogan_slt.moments.extractors import FeatureExtractor
 from studiogan_slt.moments.loss import MomentMatchingLoss, real_statistics
 from studiogan_slt.studiogan import run_files
+from studiogan_slt.studiogan.loop import updates
 from studiogan_slt.studiogan.section.moments import validate
 
 QUIRK_T_MAX = 10
@@ -80,9 +81,9 @@ class MomentMatchingStep:
     def _schedulers(self, OPTIMIZATION):
         schedule = self.options["lr_schedule"]
         if schedule == "cosine":
-            # StudioGAN's loop makes total_steps + 1 updates (loader.py:392). A lambda of the step, not torch's
-            # recursive CosineAnnealingLR, so that a resumed run with a new total_steps follows the new curve.
-            span = OPTIMIZATION.total_steps + 1
+            # A lambda of the step, not torch's recursive CosineAnnealingLR, so that a resumed run with a new
+            # total_steps follows the new curve.
+            span = updates(OPTIMIZATION)
             return [torch.optim.lr_scheduler.LambdaLR(
                 OPTIMIZATION.g_optimizer, lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, span) / span)))]
         if schedule == "cosine_quirk":

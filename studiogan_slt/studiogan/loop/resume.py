@@ -8,14 +8,20 @@ model=RESUME-<when>-weights-step=N.pth next to StudioGAN's files (durable.commit
 right before the loop's first step. The shuffle itself comes from a sampler with its own generator (RandomSampler's
 order, restartable mid-epoch), so restoring it does not depend on how much of the global stream the run used.
 
-Not covered: random transforms that run inside the DataLoader worker processes (PRE.apply_rflip: each worker has
-its own generator, whose position no checkpoint records) and -DDP runs (DistributedSampler, per-rank generators).
+StudioGAN's random horizontal flip (PRE.apply_rflip, on by default) runs in the DataLoader's persistent worker
+processes, whose generators no checkpoint records: a resumed worker starts its stream afresh. So the flip moves out
+of the data set's transforms onto each basket in the main process, drawn from torch's global generator, which the
+resume state holds; the images are the same distribution (the flip is the last geometric transform, and Normalize is
+per channel).
+
+Not covered: -DDP runs (DistributedSampler, per-rank generators).
 """
 import random
 
 import numpy as np
 import torch
 from torch.utils.data import Sampler
+from torchvision.transforms import Compose, RandomHorizontalFlip
 
 FORMAT = 1
 
@@ -48,11 +54,14 @@ class TrainState:
         self.worker = worker
         loader = worker.train_dataloader
         self.sampler = None
+        self.flip = None
         if not worker.DDP:
             # A DataLoader refuses a new sampler once built, but its BatchSampler reads the sampler attribute anew
             # at every epoch.
             self.sampler = ResumableSampler(len(loader.dataset), worker.RUN.seed)
             loader.batch_sampler.sampler = self.sampler
+            # before the first iter(), which forks the persistent workers with the data set as it is then
+            self.flip = _take_flip(loader.dataset)
         self.basket = loader.batch_sampler.batch_size
         self.position = 0
         self.saved = None
@@ -77,6 +86,13 @@ class TrainState:
                              g["numpy"]["has_gauss"], g["numpy"]["gauss"]))
         random.setstate((g["python"][0], tuple(g["python"][1]), g["python"][2]))
 
+    def flipped(self, images):
+        """The basket's images (a tuple of batches), each mirrored with the probability of the flip taken out."""
+        if self.flip is None:
+            return images
+        return tuple(torch.where((torch.rand(len(batch)) < self.flip).view(-1, *[1] * (batch.dim() - 1)),
+                                 batch.flip(-1), batch) for batch in images)
+
     def count(self, new_epoch):
         self.position = 1 if new_epoch else self.position + 1
 
@@ -91,3 +107,14 @@ class TrainState:
                                "numpy": {"key": torch.from_numpy(key.astype(np.int64)), "pos": int(pos),
                                          "has_gauss": int(has_gauss), "gauss": float(gauss)},
                                "python": [version, list(internal), gauss_next]}}
+
+
+def _take_flip(dataset):
+    """Remove StudioGAN's RandomHorizontalFlip from `dataset`'s transforms (data_util.py:89-90); its probability, or
+    None where there is none."""
+    transforms = getattr(getattr(dataset, "trsf", None), "transforms", [])
+    flips = [t for t in transforms if isinstance(t, RandomHorizontalFlip)]
+    if not flips:
+        return None
+    dataset.trsf = Compose([t for t in transforms if not isinstance(t, RandomHorizontalFlip)])
+    return flips[0].p

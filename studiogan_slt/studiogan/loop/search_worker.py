@@ -11,7 +11,7 @@ import worker as studiogan_worker  # StudioGAN's src/worker.py
 
 from studiogan_slt.digests import tensor_digest
 from studiogan_slt.studiogan import run_files
-from studiogan_slt.studiogan.loop import digits_selection, moment_mode, resume
+from studiogan_slt.studiogan.loop import digits_selection, moment_mode, resume, stopping, updates
 from studiogan_slt.studiogan.loop.progress import Progress
 from studiogan_slt.studiogan.rebuild.builder import sampler_spec
 from studiogan_slt.studiogan.section.values import MOMENT_MODES, masks_generator, moment_step
@@ -54,7 +54,7 @@ class SLTWorker(studiogan_worker.WORKER):
 
     def log_train_statistics(self, current_step, real_cond_loss, gen_acml_loss, dis_acml_loss):
         super().log_train_statistics(current_step, real_cond_loss, gen_acml_loss, dis_acml_loss)
-        self.logger.info(self._progress.line(current_step + 1, self.OPTIMIZATION.total_steps))
+        self.logger.info(self._progress.line(current_step + 1, updates(self.OPTIMIZATION)))
         if self._moment_step is not None and not self._moment_mode():
             self.logger.info(f"moment loss added to the adversarial loss with weight "
                              f"{self._moment_step.options['weight']:g}: moment distance "
@@ -83,6 +83,7 @@ class SLTWorker(studiogan_worker.WORKER):
             self._train_state.restore_data(saved)
         super().prepare_train_iter(epoch_counter)
         self._train_state.restore_generators()
+        stopping.loop_started()
 
     def _saved_train_state(self):
         folder, when = self.RUN.ckpt_dir, run_files.when(self.RUN.load_best)
@@ -98,10 +99,11 @@ class SLTWorker(studiogan_worker.WORKER):
 
     def sample_data_basket(self):
         epoch = self.epoch_counter
-        basket = super().sample_data_basket()
+        images, labels = super().sample_data_basket()
         if self._train_state is not None:
             self._train_state.count(new_epoch=self.epoch_counter != epoch)
-        return basket
+            images = self._train_state.flipped(images)
+        return images, labels
 
     def _search_levers(self):
         """supermask.search.Levers of every converted network (k_schedule, rerandomize); G_ema follows G."""
@@ -126,8 +128,12 @@ class SLTWorker(studiogan_worker.WORKER):
         self._before_step(current_step)
         if self._moment_mode():
             # The pair StudioGAN's loop expects (loader.py:391); log_train_statistics calls .item() on the loss.
-            return "N/A", torch.zeros((), device=self.local_rank)
-        return super().train_discriminator(current_step)
+            losses = "N/A", torch.zeros((), device=self.local_rank)
+        else:
+            losses = super().train_discriminator(current_step)
+        if not self.OPTIMIZATION.d_first:
+            self._after_the_step(current_step)
+        return losses
 
     def train_generator(self, current_step):
         self._before_step(current_step)
@@ -140,7 +146,21 @@ class SLTWorker(studiogan_worker.WORKER):
         # The loop saves right after this step (loader.py:411); check the ranks still agree before it does.
         if self.DDP and (current_step + 1) % self.RUN.save_freq == 0:
             self._check_ranks_agree(current_step + 1)
+        if self.OPTIMIZATION.d_first:
+            self._after_the_step(current_step)
         return loss
+
+    def _after_the_step(self, current_step):
+        """Save where the loop will not, and stop when SIGTERM asked to (loop/stopping.py). StudioGAN saves only at
+        multiples of save_freq (loader.py:414), so a run of fewer steps, or one ending between two, would leave no
+        checkpoint of its final state. Called by the second of the step's two updates (OPTIMIZATION.d_first orders
+        them)."""
+        step = current_step + 1
+        last = step == updates(self.OPTIMIZATION) and step % self.RUN.save_freq
+        if (last or stopping.asked()) and self.global_rank == 0:
+            self.save(step=step, is_best=False)
+        if stopping.asked():
+            stopping.stop()
 
     def save(self, step, is_best):
         if self._digits_selection is not None:

@@ -32,8 +32,6 @@ def save_run_ticket(G, sections, path, run, output, tier="auto", values_dtype="f
 
 def export_dense(ckpt_dir, output, best=False, studiogan_root=None):
     """A checkpoint folder with G (and G_ema, D) as plain StudioGAN checkpoints, masks baked in (w * mask)."""
-    import torch
-
     out = Path(output)
     atomic.check_new_folder(out)
     sections, files, run = generator.read_run(ckpt_dir, best)
@@ -54,5 +52,5 @@ def export_dense(ckpt_dir, output, best=False, studiogan_root=None):
             # StudioGAN reads run_name, seed, step, best_fid ... from D's file (ckpt.py:83-84, 46-72); the
             # optimizer state is that of the scores, which a dense model does not have.
             kept = {key: v for key, v in ckpt.items() if key != "optimizer"}
-            torch.save(dict(kept, state_dict=materialize(model).state_dict()), tmp / path.name)
+            atomic.torch_save(dict(kept, state_dict=materialize(model).state_dict()), tmp / path.name)
     return out

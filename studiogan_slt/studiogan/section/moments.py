@@ -13,8 +13,8 @@ Options, validated when the config loads:
                     stepped EVERY iteration on the score optimiser and the AMA optimiser (lr swings between base and
                     0 with period 20): a quirk, kept only for fidelity. null (default): cosine in the moment-matching
                     modes; constant with `weight`, where G's lr is StudioGAN's, which holds it constant
-  stats_batch_size  batch size of the real-statistics pass; null = OPTIMIZATION.batch_size (per rank), which keeps
-                    per-batch BatchNorm statistics of real and fake batches alike
+  stats_batch_size  batch size of the real-statistics pass (at most 4,096); null = OPTIMIZATION.batch_size (per
+                    rank), which keeps per-batch BatchNorm statistics of real and fake batches alike
   cache_dir         where real statistics are cached; null = <-save>/moments
   weight            train_mode adversarial only (required there): G's gradient at every update is that of
                     StudioGAN's adversarial loss plus `weight` times that of the moment loss on a batch of its own
@@ -23,7 +23,7 @@ Options, validated when the config loads:
 """
 import os
 
-from studiogan_slt.errors import SLTError
+from studiogan_slt.errors import SLTError, shown
 from studiogan_slt.moments.extractors import BN_MODES, check_spec_files, parse_spec
 from studiogan_slt.moments.loss import AMA_INITS
 from studiogan_slt.studiogan.section.values import fail
@@ -32,14 +32,14 @@ from studiogan_slt.supermask.options import is_int, is_number
 DEFAULTS = {"extractors": ["vgg19_bn"], "bn_mode": "train", "ama": True, "ama_lr": 1e-5, "ama_betas": [0.5, 0.999],
             "ama_init": "zeros", "lr_schedule": None, "stats_batch_size": None, "cache_dir": None, "weight": None}
 LR_SCHEDULES = ("constant", "cosine", "cosine_quirk")
+# a batch of real images is in memory at once: 4,096 RGB images of 256 px are 3 GB of float32
+MAX_STATS_BATCH = 4096
 
 
 def _validate_extractors(specs):
-    if isinstance(specs, (str, dict)):
-        specs = [specs]
     if not isinstance(specs, list) or not specs:
-        fail("moments.extractors", f"{specs!r} is not allowed; use a non-empty list of torchvision names or "
-                            "{network: module:function, weights: PATH} mappings")
+        fail("moments.extractors", f"{shown(specs)} is not allowed; use a non-empty list of torchvision names or "
+                                   "{network: module:function, weights: PATH} mappings, e.g. [vgg19_bn]")
     out = []
     for i, spec in enumerate(specs):
         try:
@@ -77,8 +77,9 @@ def validate(d):
     if not isinstance(betas, (list, tuple)) or len(betas) != 2 or not all(is_number(b) and 0 <= b < 1 for b in betas):
         fail("moments.ama_betas", f"{betas!r} is not allowed; use two numbers in [0, 1), e.g. [0.5, 0.999]")
     size = v["stats_batch_size"]
-    if size is not None and (not is_int(size) or size < 2):
-        fail("moments.stats_batch_size", f"{size!r} is not allowed; use an integer >= 2 or null")
+    if size is not None and (not is_int(size) or not 2 <= size <= MAX_STATS_BATCH):
+        fail("moments.stats_batch_size", f"{shown(size)} is not allowed; use an integer in [2, {MAX_STATS_BATCH}] "
+                                         "or null")
     if v["weight"] is not None and (not is_number(v["weight"]) or v["weight"] <= 0):
         fail("moments.weight", f"{v['weight']!r} is not allowed; use a positive number (the weight of the moment "
                                "loss added to the adversarial loss)")
