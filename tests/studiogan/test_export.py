@@ -49,9 +49,10 @@ PRE: {apply_rflip: false}
 MODEL: {backbone: "deep_conv", g_conv_dim: "N/A", d_conv_dim: "N/A", z_dim: 32}
 OPTIMIZATION: {batch_size: 8, d_updates_per_step: 1, total_steps: 2}
 """
-# StudioGAN's own init (weight_init keep): kept values are stored; D is masked too, so its dense export must keep
-# the fields StudioGAN reads from D's checkpoint.
-DCGAN_SLT = 'SLT: {k: 0.3, targets: ["G", "D"], weight_init: "keep", scaled: false, keep_host: [SLT.moments]}\n'
+# StudioGAN's own init for weights and biases (as the section's HOST_INIT: its zero biases stay unmasked): kept
+# values are stored; D is masked too, so its dense export must keep the fields StudioGAN reads from D's checkpoint.
+DCGAN_SLT = ('SLT: {k: 0.3, targets: ["G", "D"], weight_init: "keep", scaled: false, bias_init: "keep", '
+             'mask_bias: false, keep_host: [SLT.moments]}\n')
 
 
 def _train(name, cfg, save, steps, digits):
