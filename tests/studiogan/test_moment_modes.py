@@ -152,6 +152,7 @@ def _cosine_lr(base, step, total_steps):
     return base * 0.5 * (1.0 + math.cos(math.pi * step / span))
 
 
+@pytest.mark.slow  # the resume campaign's tier (docs/testing.md)
 def test_resume_restores_ama_and_the_cosine_schedule(studiogan_root, small_digits, tmp_path):
     data, lr = small_digits, 1e-2
     slt = ('k: 0.5\ntrain_mode: "moment_matching"\nweight_init: "signed_kaiming_constant"\nscaled: false\n'

@@ -43,10 +43,17 @@ def _train(work, digits, name, cfg, *extra):
                                                     "none", *QUICK, *extra], "snapshot_dir": str(work / name)}
 
 
-def _drive(work, jobs, studiogan_root):
+def _drive(work, jobs, studiogan_root, name="jobs"):
     """Run `jobs` in one driver process; returns the driver's results, the work folder (one subfolder per job) and
     the driver's output."""
-    return _drive(work, jobs, studiogan_root)
+    jobs_file, results_file = work / f"{name}.json", work / f"{name}-results.json"
+    jobs_file.write_text(json.dumps(jobs))
+    env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1", WANDB_MODE="disabled",
+               TORCH_HOME=str(work / "torch_home"))
+    done = subprocess.run([sys.executable, str(DRIVER), str(jobs_file), str(results_file)], env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert results_file.exists(), done.stderr[-5000:]
+    return {"results": json.loads(results_file.read_text()), "dir": work, "driver_output": done.stdout + done.stderr}
 
 
 @pytest.fixture(scope="module")
@@ -56,54 +63,70 @@ def slow_backbones(studiogan_root, digits, tmp_path_factory):
     return _drive(work, jobs, studiogan_root)
 
 
+# The fast tier trains DCGAN once, evaluates it and checks a refusal; the other backbones, resume, the dense run,
+# the best checkpoint and DDP train in the slow tier's second driver process (more_runs), in the same work folder.
+FAST_BACKBONES = {"DCGAN"}
+
+
+def _work(work):
+    cfgs = work / "cfgs"
+    cfgs.mkdir(exist_ok=True)
+    return cfgs, {name: _cfg(cfgs, name, sections) for name, sections in BACKBONES.items()}
+
+
+def _dcgan_run(work):
+    return str(work / "DCGAN" / "save" / "checkpoints" / "*")  # one folder, named after a timestamp
+
+
 @pytest.fixture(scope="module")
 def runs(studiogan_root, digits, small_valid, tmp_path_factory):
-    """Run every other StudioGAN job of this module in one driver process."""
+    """The fast tier's StudioGAN jobs of this module, in one driver process."""
     work = tmp_path_factory.mktemp("train")
-    cfgs = work / "cfgs"
-    cfgs.mkdir()
-    common = ["-data", str(digits), "-metrics", "none", *QUICK]
+    cfgs, cfg = _work(work)
+    jobs = [_train(work, digits, name, cfg[name]) for name in FAST_BACKBONES]
+    jobs += [
+        {"name": "inception", "kind": "inception", "studiogan_root": str(studiogan_root)},
+        {"name": "eval", "kind": "cli",
+         "args": ["eval", "-cfg", cfg["DCGAN"], "-data", str(small_valid),
+                  "-save", str(work / "eval"), "-ckpt", "glob:" + _dcgan_run(work), "-metrics", "fid", "is", "prdc",
+                  "-ref", "valid", "-v", "-sf", "-sf_num", "12", "--num_workers", "1", "--seed", "0"]},
+        # class-conditional with 6 images per batch: StudioGAN's canvas would fail at the first save
+        {"name": "canvas", "kind": "cli",
+         "args": ["train", "-cfg", _cfg(cfgs, "canvas", dict(BACKBONES["SNGAN"], OPTIMIZATION={"batch_size": 6})),
+                  "-save", str(work / "canvas"), "-data", str(digits), "-metrics", "none", *QUICK]},
+    ]
+    return _drive(work, jobs, studiogan_root)
+
+
+@pytest.fixture(scope="module")
+def more_runs(runs, studiogan_root, digits, small_valid):
+    """The slow tier's jobs, after the fast ones (resume starts from the DCGAN run's checkpoint)."""
+    work = runs["dir"]
+    cfgs, cfg = _work(work)
 
     def train(name, cfg, *extra):
         return _train(work, digits, name, cfg, *extra)
 
-    cfg = {name: _cfg(cfgs, name, sections) for name, sections in BACKBONES.items()}
-    jobs = [train(name, cfg[name]) for name in BACKBONES if name not in SLOW_BACKBONES]
-    dcgan_run = str(work / "DCGAN" / "save" / "checkpoints" / "*")  # one folder, named after a timestamp
+    jobs = [train(name, cfg[name]) for name in BACKBONES if name not in SLOW_BACKBONES | FAST_BACKBONES]
     resume_sections = dict(BACKBONES["DCGAN"], OPTIMIZATION={**BACKBONES["DCGAN"]["OPTIMIZATION"], "total_steps": 2})
     dense = {k: v for k, v in BACKBONES["DCGAN"].items() if k != "SLT"}
     jobs += [
         # a resumed run saves into its -ckpt folder and deletes the older files there (misc.save_model), so it
         # resumes from a copy and the DCGAN checkpoints stay for the other tests
-        {"name": "copy", "kind": "copy", "src": dcgan_run + "/*.pth", "dst": str(work / "resume_from")},
+        {"name": "copy", "kind": "copy", "src": _dcgan_run(work) + "/*.pth", "dst": str(work / "resume_from")},
         train("resume", _cfg(cfgs, "DCGAN-resume", resume_sections), "-ckpt", str(work / "resume_from")),
         train("dense", _cfg(cfgs, "DCGAN-dense", dense)),
         {"name": "inception", "kind": "inception", "studiogan_root": str(studiogan_root)},
-        {"name": "eval", "kind": "cli",
-         "args": ["eval", "-cfg", cfg["DCGAN"], "-data", str(small_valid),
-                  "-save", str(work / "eval"), "-ckpt", "glob:" + dcgan_run, "-metrics", "fid", "is", "prdc",
-                  "-ref", "valid", "-v", "-sf", "-sf_num", "12", "--num_workers", "1", "--seed", "0"]},
         # with a metric StudioGAN evaluates at every save and keeps the best model, which `export -best` picks
         train("best", cfg["DCGAN"], "-data", str(small_valid), "-metrics", "fid", "-ref", "valid"),
         {"name": "export-best", "kind": "cli",
          "args": ["export", "-ckpt", "glob:" + str(work / "best" / "save" / "checkpoints" / "*"), "-best",
                   "-o", str(work / "best.slt")]},
-        # class-conditional with 6 images per batch: StudioGAN's canvas would fail at the first save
-        {"name": "canvas", "kind": "cli",
-         "args": ["train", "-cfg", _cfg(cfgs, "canvas", dict(BACKBONES["SNGAN"], OPTIMIZATION={"batch_size": 6})),
-                  "-save", str(work / "canvas"), *common]},
         {"name": "ddp", "kind": "cli",
-         "args": ["train", "--nproc", "2", "-cfg", cfg["DCGAN"], "-DDP",
-                  "-save", str(work / "ddp"), *common]},
+         "args": ["train", "--nproc", "2", "-cfg", cfg["DCGAN"], "-DDP", "-save", str(work / "ddp"),
+                  "-data", str(digits), "-metrics", "none", *QUICK]},
     ]
-    jobs_file, results_file = work / "jobs.json", work / "results.json"
-    jobs_file.write_text(json.dumps(jobs))
-    env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1", WANDB_MODE="disabled",
-               TORCH_HOME=str(work / "torch_home"))
-    done = subprocess.run([sys.executable, str(DRIVER), str(jobs_file), str(results_file)], env=env,
-                          capture_output=True, text=True, timeout=900)
-    assert results_file.exists(), done.stderr[-5000:]
-    return {"results": json.loads(results_file.read_text()), "dir": work, "driver_output": done.stdout + done.stderr}
+    return _drive(work, jobs, studiogan_root, name="more-jobs")
 
 
 def _job(runs, name):
@@ -162,10 +185,14 @@ def _assert_optimizer_holds_only(optimizer, state, scores):
         assert moments["exp_avg"].shape == state[scores[ids.index(int(i))]].shape
 
 
-@pytest.mark.parametrize("backbone", [pytest.param(name, marks=[pytest.mark.slow] if name in SLOW_BACKBONES else [])
+def _fixture_of(backbone):
+    return "runs" if backbone in FAST_BACKBONES else "slow_backbones" if backbone in SLOW_BACKBONES else "more_runs"
+
+
+@pytest.mark.parametrize("backbone", [pytest.param(name, marks=[] if name in FAST_BACKBONES else [pytest.mark.slow])
                                       for name in BACKBONES])
 def test_training_updates_only_scores(request, backbone):
-    runs = request.getfixturevalue("slow_backbones" if backbone in SLOW_BACKBONES else "runs")
+    runs = request.getfixturevalue(_fixture_of(backbone))
     _job(runs, backbone)
     save = runs["dir"] / backbone / "save"
     converted = torch.load(runs["dir"] / backbone / "converted.pt")
@@ -208,19 +235,20 @@ def _assert_same(a, b, where=""):
         assert a == b, where
 
 
-def test_resume_continues_from_the_saved_step(runs):
-    _job(runs, "copy")
-    _job(runs, "resume")
-    saved = {m: _checkpoint(runs["dir"] / "DCGAN" / "save", m, 2) for m in ("G", "G_ema", "D")}
-    loaded = torch.load(runs["dir"] / "resume" / "loaded.pt", weights_only=False)
+@pytest.mark.slow
+def test_resume_continues_from_the_saved_step(more_runs):
+    _job(more_runs, "copy")
+    _job(more_runs, "resume")
+    saved = {m: _checkpoint(more_runs["dir"] / "DCGAN" / "save", m, 2) for m in ("G", "G_ema", "D")}
+    loaded = torch.load(more_runs["dir"] / "resume" / "loaded.pt", weights_only=False)
     for m in ("G", "G_ema", "D"):
         _assert_same(loaded[m], saved[m]["state_dict"], m)
     _assert_same(loaded["g_optimizer"], saved["G"]["optimizer"], "g_optimizer")
     _assert_same(loaded["d_optimizer"], saved["D"]["optimizer"], "d_optimizer")
     # One more update (step 2 -> 3), saved into the resumed run's checkpoint folder
-    (D,) = glob.glob(str(runs["dir"] / "resume_from" / "model=D-current-weights-step=*.pth"))
+    (D,) = glob.glob(str(more_runs["dir"] / "resume_from" / "model=D-current-weights-step=*.pth"))
     assert torch.load(D, weights_only=False)["step"] == 3
-    log = _log(runs["dir"] / "resume" / "save")
+    log = _log(more_runs["dir"] / "resume" / "save")
     assert [line.split("Step:")[1].split()[0] for line in log.splitlines() if "Step:" in line] == ["3"]
 
 
@@ -237,23 +265,25 @@ def test_eval_from_checkpoint_with_metrics(runs):
     assert len(glob.glob(str(save / "samples" / "*" / "fake" / "*" / "*.png"))) == 12
 
 
-def test_best_checkpoint_is_kept_and_exported(runs):
+@pytest.mark.slow
+def test_best_checkpoint_is_kept_and_exported(more_runs):
     """A run with -metrics fid (stand-in Inception) keeps StudioGAN's best checkpoint; `export -best` exports that
     checkpoint's generator, not the current one."""
     from studiogan_slt.ticket.save_load import read_ticket
 
-    _job(runs, "inception")
-    _job(runs, "best")
-    _job(runs, "export-best")
-    save = runs["dir"] / "best" / "save"
+    _job(more_runs, "inception")
+    _job(more_runs, "best")
+    _job(more_runs, "export-best")
+    save = more_runs["dir"] / "best" / "save"
     assert "Best FID score (Step: " in _log(save)
     best = Path(_one(save / "checkpoints" / "*" / "model=G_ema-best-weights-step=*.pth"))
-    assert read_ticket(runs["dir"] / "best.slt").header["meta"]["studiogan"]["checkpoint"] == best.name
+    assert read_ticket(more_runs["dir"] / "best.slt").header["meta"]["studiogan"]["checkpoint"] == best.name
 
 
-def test_ddp_two_processes_end_with_identical_scores(runs):
-    _job(runs, "ddp")
-    save = runs["dir"] / "ddp"
+@pytest.mark.slow
+def test_ddp_two_processes_end_with_identical_scores(more_runs):
+    _job(more_runs, "ddp")
+    save = more_runs["dir"] / "ddp"
     # SLTWorker gathers digests of G's trainable tensors (the scores) and effective weights from every rank
     # before each save (search_worker.py in this package); rank 0 logs them
     checks = [line for line in _log(save).splitlines() if "DDP check at step" in line]
@@ -269,12 +299,13 @@ def test_ddp_two_processes_end_with_identical_scores(runs):
     assert any(k.endswith(".scores") for k in G)
 
 
-def test_yaml_without_slt_trains_the_dense_model(runs):
-    _job(runs, "dense")
-    save = runs["dir"] / "dense" / "save"
+@pytest.mark.slow
+def test_yaml_without_slt_trains_the_dense_model(more_runs):
+    _job(more_runs, "dense")
+    save = more_runs["dir"] / "dense" / "save"
     G = _checkpoint(save, "G", 2)
     assert not any("scores" in k or "parametrizations" in k for k in G["state_dict"])
-    assert not (runs["dir"] / "dense" / "converted.pt").exists()
+    assert not (more_runs["dir"] / "dense" / "converted.pt").exists()
     ids = [i for group in G["optimizer"]["param_groups"] for i in group["params"]]
     assert len(ids) == sum(1 for k in G["state_dict"] if not k.endswith(STATISTICS))  # every weight trains
     assert "SLT ticket" not in _log(save)

@@ -139,6 +139,18 @@ def _model(**values):
 def test_builder_values_are_checked_against_the_schema_before_building(honest, tmp_path, architecture, text):
     ticket = _sealed(honest, tmp_path / "crafted.slt", lambda header: header.update(architecture=architecture))
     _one_line(_cli("report", ticket, cwd=tmp_path), text)
+
+
+# `sample` reads a ticket through the same checks as `report`; what is its own is how it words a builder error
+# (it once blamed --device), so a size, a type, a choice and a key are enough there, each a process of its own
+@pytest.mark.parametrize("architecture, text", [
+    (_model(z_dim=10 ** 7), "MODEL.z_dim must be an integer from 1 to 1024; got 10000000"),
+    (_model(z_dim="abc"), "MODEL.z_dim must be an integer"),
+    (_model(g_act_fn="Foo"), "MODEL.g_act_fn must be one of"),
+    (_model(__class__=1), "MODEL['__class__'] is not allowed"),
+])
+def test_sample_words_a_bad_builder_value_as_the_ticket_s(honest, tmp_path, architecture, text):
+    ticket = _sealed(honest, tmp_path / "crafted.slt", lambda header: header.update(architecture=architecture))
     result = _cli("sample", ticket, "-n", 1, "-o", tmp_path / "x.png", cwd=tmp_path)
     _one_line(result, text)
     assert "--device" not in result.stderr
