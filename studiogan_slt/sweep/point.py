@@ -12,6 +12,7 @@ checkpoints stay as they are, for the next run to resume.
 Steps run in their own session, so a terminal's Ctrl-C reaches the sweep alone, and the sweep hands each running
 step exactly one signal (stop_steps): a step never gets a second Ctrl-C in the middle of saving its checkpoint.
 """
+import ctypes
 import json
 import os
 import shutil
@@ -32,6 +33,14 @@ DONE, PROGRESS, LOG = "done.json", "progress.json", "point.log"
 DIGITS_IMAGES = 296  # the digits valid split: digits-fid compares as many generated images as real ones
 # exit statuses of a step stopped by Ctrl-C or SIGTERM: the shell's 128 + n, or Popen's -n when it died of it
 _STOPPED = {130: Interrupted, -signal.SIGINT: Interrupted, 143: Terminated, -signal.SIGTERM: Terminated}
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_the_sweep():
+    """A step runs in a session of its own, so Ctrl-C and SIGTERM reach it once, through the sweep, which forwards
+    them and waits; a sweep killed outright (SIGKILL, the OOM killer) cannot forward anything, and its step would
+    train on as an orphan writing into the point folder. Linux kills the step with it instead."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 _running, _running_lock = set(), threading.Lock()  # the step processes of this sweep, for stop_steps
 
 
@@ -118,7 +127,8 @@ class _Point:
             log.flush()
             proc = subprocess.Popen([sys.executable, "-m", "studiogan_slt", *args], stdout=log,
                                     stderr=subprocess.STDOUT, env=self.env, stdin=subprocess.DEVNULL,
-                                    start_new_session=True)
+                                    start_new_session=True,
+                                    preexec_fn=_die_with_the_sweep if sys.platform.startswith("linux") else None)
             with _running_lock:
                 _running.add(proc)
             try:

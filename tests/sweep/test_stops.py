@@ -125,6 +125,32 @@ def test_sigterm_stops_the_sweep_and_its_step_and_a_second_sweep_is_refused(tmp_
     assert (tmp_path / "s" / "c-k0.1-s0" / "c-k0.1-s0.yaml").exists()
 
 
+def test_a_sweep_killed_outright_takes_its_step_with_it(tmp_path):
+    step = _fake_step(tmp_path, 'echo $$ > "$FAKE_DIR/step.pid.tmp"; mv "$FAKE_DIR/step.pid.tmp" "$FAKE_DIR/step.pid"\n'
+                                'for i in $(seq 600); do sleep 0.1; done')
+    first = _sweep(tmp_path, step)
+    try:
+        _wait_for(tmp_path / "step.pid")
+        first.kill()  # SIGKILL: nothing can be forwarded
+        first.communicate(timeout=60)
+    finally:
+        first.kill()
+    step_pid = int((tmp_path / "step.pid").read_text())
+    deadline = time.time() + 10
+    while _alive(step_pid) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not _alive(step_pid), "the step trains on as an orphan"
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:  # a zombie waits only for its reaper
+        return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def test_ctrl_c_reaches_the_step_once_and_the_sweep_exits_130(tmp_path):
     step = _fake_step(tmp_path, 'trap \'echo -n INT >> "$FAKE_DIR/int"; exit 130\' INT\n'
                                 'touch "$FAKE_DIR/step.pid"\nfor i in $(seq 600); do sleep 0.1; done')
