@@ -98,48 +98,32 @@ def _wait_for(path, seconds=60):
         time.sleep(0.1)
 
 
-def test_sigterm_stops_the_sweep_and_its_step_and_a_second_sweep_is_refused(tmp_path):
-    step = _fake_step(tmp_path, 'trap \'echo TERM > "$FAKE_DIR/term"; exit 143\' TERM\n'
-                                'echo $$ > "$FAKE_DIR/step.pid.tmp"; mv "$FAKE_DIR/step.pid.tmp" "$FAKE_DIR/step.pid"\n'
-                                'for i in $(seq 600); do sleep 0.1; done')
+# a step that writes its pid, then waits a minute
+_STEP_PID = 'echo $$ > "$FAKE_DIR/step.pid.tmp"; mv "$FAKE_DIR/step.pid.tmp" "$FAKE_DIR/step.pid"\n'
+_WAIT = 'for i in $(seq 600); do sleep 0.1; done'
+
+
+def _signalled(tmp_path, step, signum, meanwhile=lambda first: None):
+    """A sweep of `step`, sent `signum` once its step runs (after `meanwhile(sweep)`); returns (sweep, its stderr)."""
     first = _sweep(tmp_path, step)
     try:
         _wait_for(tmp_path / "step.pid")
+        meanwhile(first)
+        first.send_signal(signum)
+        _, err = first.communicate(timeout=60)
+    finally:
+        first.kill()
+    return first, err
+
+
+def _refused(tmp_path, step):
+    def second_sweep(first):
         second = _sweep(tmp_path, step)
-        out, err = second.communicate(timeout=120)
+        _, err = second.communicate(timeout=120)
         assert second.returncode == 2, err
         assert err.strip().splitlines() == [f"Error: -save {tmp_path / 's'}: another sweep is running into it (pid "
                                             f"{first.pid}); wait for it to end, or use another -save"]
-        first.send_signal(signal.SIGTERM)
-        out, err = first.communicate(timeout=60)
-    finally:
-        first.kill()
-    assert first.returncode == 143, err
-    assert (tmp_path / "term").read_text() == "TERM\n"  # the step was handed the SIGTERM, and it is gone
-    step_pid = int((tmp_path / "step.pid").read_text())
-    with pytest.raises(ProcessLookupError):
-        os.kill(step_pid, 0)
-    last = err.strip().splitlines()[-1]
-    assert last.startswith("Error: terminated (SIGTERM)") and last.endswith(
-        "resume with: studiogan-slt sweep -cfg c.yaml -data d -save s --k 0.1"), err
-    assert (tmp_path / "s" / "c-k0.1-s0" / "c-k0.1-s0.yaml").exists()
-
-
-def test_a_sweep_killed_outright_takes_its_step_with_it(tmp_path):
-    step = _fake_step(tmp_path, 'echo $$ > "$FAKE_DIR/step.pid.tmp"; mv "$FAKE_DIR/step.pid.tmp" "$FAKE_DIR/step.pid"\n'
-                                'for i in $(seq 600); do sleep 0.1; done')
-    first = _sweep(tmp_path, step)
-    try:
-        _wait_for(tmp_path / "step.pid")
-        first.kill()  # SIGKILL: nothing can be forwarded
-        first.communicate(timeout=60)
-    finally:
-        first.kill()
-    step_pid = int((tmp_path / "step.pid").read_text())
-    deadline = time.time() + 10
-    while _alive(step_pid) and time.time() < deadline:
-        time.sleep(0.1)
-    assert not _alive(step_pid), "the step trains on as an orphan"
+    return second_sweep
 
 
 def _alive(pid):
@@ -151,16 +135,30 @@ def _alive(pid):
         return f.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def test_sigterm_stops_the_sweep_and_its_step_and_a_second_sweep_is_refused(tmp_path):
+    step = _fake_step(tmp_path, 'trap \'echo TERM > "$FAKE_DIR/term"; exit 143\' TERM\n' + _STEP_PID + _WAIT)
+    first, err = _signalled(tmp_path, step, signal.SIGTERM, meanwhile=_refused(tmp_path, step))
+    assert first.returncode == 143, err
+    assert (tmp_path / "term").read_text() == "TERM\n"  # the step was handed the SIGTERM, and it is gone
+    assert not _alive(int((tmp_path / "step.pid").read_text()))
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("Error: terminated (SIGTERM)") and last.endswith(
+        "resume with: studiogan-slt sweep -cfg c.yaml -data d -save s --k 0.1"), err
+    assert (tmp_path / "s" / "c-k0.1-s0" / "c-k0.1-s0.yaml").exists()
+
+
+def test_a_sweep_killed_outright_takes_its_step_with_it(tmp_path):
+    _signalled(tmp_path, _fake_step(tmp_path, _STEP_PID + _WAIT), signal.SIGKILL)  # nothing can be forwarded
+    step_pid = int((tmp_path / "step.pid").read_text())
+    deadline = time.time() + 10
+    while _alive(step_pid) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not _alive(step_pid), "the step trains on as an orphan"
+
+
 def test_ctrl_c_reaches_the_step_once_and_the_sweep_exits_130(tmp_path):
-    step = _fake_step(tmp_path, 'trap \'echo -n INT >> "$FAKE_DIR/int"; exit 130\' INT\n'
-                                'touch "$FAKE_DIR/step.pid"\nfor i in $(seq 600); do sleep 0.1; done')
-    first = _sweep(tmp_path, step)
-    try:
-        _wait_for(tmp_path / "step.pid")
-        first.send_signal(signal.SIGINT)
-        out, err = first.communicate(timeout=60)
-    finally:
-        first.kill()
+    step = _fake_step(tmp_path, 'trap \'echo -n INT >> "$FAKE_DIR/int"; exit 130\' INT\n' + _STEP_PID + _WAIT)
+    first, err = _signalled(tmp_path, step, signal.SIGINT)
     assert first.returncode == 130, err
     assert (tmp_path / "int").read_text() == "INT"
     assert "resume with: studiogan-slt sweep" in err.strip().splitlines()[-1]
