@@ -37,9 +37,9 @@ def cache_of_its_own(work, networks):
 
 
 def digits_fid(save):
-    """The digits FID of the one save of the run in folder `save` (SLT.digits_metric)."""
+    """The digits FID of the last save of the run in folder `save` (SLT.digits_metric): the generator a user gets at
+    the end (a finished run saves its last update, StudioGAN's total_steps + 1, after the save at save_freq)."""
     from studiogan_slt.studiogan.loop import digits_selection
 
     (csv,) = save.glob(f"statistics/*/{digits_selection.FILE_NAME}")
-    (row,) = digits_selection.read_rows(str(csv))
-    return row["fid"]
+    return max(digits_selection.read_rows(str(csv)), key=lambda row: row["step"])["fid"]
