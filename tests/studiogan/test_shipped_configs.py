@@ -32,6 +32,10 @@ STEPS = 30
 # ratios were BigGAN 3.01, DCGAN 4.40, SNGAN 1.32 (490.0 against 647.8). Each margin leaves the lowest ratio
 # measured about 1.25x of headroom, except SNGAN's: 1.25 is what keeps a search that does not move the mask (a
 # ratio of 1.0) failing, and it leaves 1.03x below SNGAN's lowest. StyleGAN2 was never measured (CUDA only).
+# With the digits networks a fresh machine trained on 2026-12-06, the seeded SNGAN search scores 921.5 at step 30
+# (the same on the code before that day's changes, 61eeadb) and 749.0 at its last save, against the control's
+# 645.8: at this budget it does not beat its control, so this test fails on SNGAN; that is a finding about the
+# shipped SNGAN search (or its budget), not a flake, and its margin is left where it was (issue 26).
 MARGINS = {"BigGAN": 2.0, "DCGAN": 3.5, "SNGAN": 1.25, "StyleGAN2": 1.25}
 NEEDS_CUDA = {"StyleGAN2"}
 TRAINED = [name for name in SEARCHES if torch.cuda.is_available() or name not in NEEDS_CUDA]
