@@ -70,7 +70,7 @@ FAST_BACKBONES = {"DCGAN"}
 
 def _work(work):
     cfgs = work / "cfgs"
-    cfgs.mkdir(exist_ok=True)
+    cfgs.mkdir()
     return cfgs, {name: _cfg(cfgs, name, sections) for name, sections in BACKBONES.items()}
 
 
@@ -95,14 +95,13 @@ def runs(studiogan_root, digits, small_valid, tmp_path_factory):
          "args": ["train", "-cfg", _cfg(cfgs, "canvas", dict(BACKBONES["SNGAN"], OPTIMIZATION={"batch_size": 6})),
                   "-save", str(work / "canvas"), "-data", str(digits), "-metrics", "none", *QUICK]},
     ]
-    return _drive(work, jobs, studiogan_root)
+    return {**_drive(work, jobs, studiogan_root), "cfgs": cfgs, "cfg": cfg}
 
 
 @pytest.fixture(scope="module")
 def more_runs(runs, studiogan_root, digits, small_valid):
     """The slow tier's jobs, after the fast ones (resume starts from the DCGAN run's checkpoint)."""
-    work = runs["dir"]
-    cfgs, cfg = _work(work)
+    work, cfgs, cfg = runs["dir"], runs["cfgs"], runs["cfg"]
 
     def train(name, cfg, *extra):
         return _train(work, digits, name, cfg, *extra)
