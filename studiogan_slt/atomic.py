@@ -14,6 +14,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from studiogan_slt.errors import SLTError
+
 TEMP_SUFFIX = ".tmp"
 # free bytes under which a failed write is taken for a full device: less than one more write buffer
 FULL_BELOW = 1 << 20
@@ -106,8 +108,6 @@ def write_text(path, text, encoding="utf-8"):
 
 def check_new_folder(path, option="-o"):
     """SLTError unless `path` can become a new folder: absent or empty, its parent an existing writable folder."""
-    from studiogan_slt.errors import SLTError
-
     path = Path(path)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise SLTError(f"{option} {path}: cannot create the folder (it exists and is not an empty folder)")
@@ -116,8 +116,6 @@ def check_new_folder(path, option="-o"):
 
 def check_writable_file(path, option="-o"):
     """SLTError unless a file can be written at `path` (its folder exists and is writable; not a folder itself)."""
-    from studiogan_slt.errors import SLTError
-
     path = Path(path)
     if path.is_dir():
         raise SLTError(f"{option} {path}: is a folder; give a file name")
@@ -125,8 +123,6 @@ def check_writable_file(path, option="-o"):
 
 
 def _check_parent(path, option):
-    from studiogan_slt.errors import SLTError
-
     parent = path.absolute().parent
     if not parent.is_dir():
         raise SLTError(f"{option} {path}: the folder {parent} does not exist")
@@ -135,8 +131,6 @@ def _check_parent(path, option):
 
 def check_writable_dir(directory, option, given):
     """SLTError naming the option and the path the user gave unless this process may create files in `directory`."""
-    from studiogan_slt.errors import SLTError
-
     if not os.access(directory, os.W_OK | os.X_OK):
         raise SLTError(f"{option} {given}: cannot write into {directory} (permission denied)")
 

@@ -12,6 +12,9 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from studiogan_slt.supermask.convert import masked_tensors, materialize, slt_options
+from studiogan_slt.ticket import save_load, tiers
+
 EXECUTED_NOTE = ("Executed MACs stay dense: unstructured masks do not speed up dense kernels; ideal sparse MACs "
                  "(dense x kept fraction) need kernels that skip zeros.")
 
@@ -142,9 +145,6 @@ def report(module, example_inputs=None, example_kwargs=None, *, sizes=True, tick
     """Report for a converted module. example_inputs (a tensor or tuple of forward args, batch first) turns on MAC
     measurement; sizes=True also encodes the ticket in memory to report exact file sizes, with ticket_options
     (save_ticket's keyword arguments: builder, sampler, meta, ...) as the ticket would be saved."""
-    from studiogan_slt.ticket import save_load as ticket, tiers
-    from studiogan_slt.supermask.convert import masked_tensors, materialize, slt_options
-
     opts = slt_options(module)
     per_module, model_macs = (None, None) if example_inputs is None else measure_macs(module, example_inputs,
                                                                                        example_kwargs)
@@ -155,8 +155,8 @@ def report(module, example_inputs=None, example_kwargs=None, *, sizes=True, tick
     if sizes:
         options = dict(ticket_options or {})
         file_sizes = {"dense_fp32": dense_bytes(materialize(module)),
-                      "bitmask_raw": len(ticket.encode(module, **dict(options, codec="none"))),
-                      "ticket": len(ticket.encode(module, **options))}
+                      "bitmask_raw": len(save_load.encode(module, **dict(options, codec="none"))),
+                      "ticket": len(save_load.encode(module, **options))}
     return Report(_rows(entries, per_module), opts["k"], opts["scope"], model_macs, file_sizes)
 
 

@@ -13,12 +13,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from studiogan_slt import __version__
+from studiogan_slt import __version__, atomic
 from studiogan_slt.errors import SLTError
 from studiogan_slt.supermask.convert import slt_options
 from studiogan_slt.supermask.search import final_k
 from studiogan_slt.ticket import bitpack, builders, tiers
 from studiogan_slt.ticket import container as fmt
+from studiogan_slt.ticket.sample import check_sampler
 
 RNG_ID = "splitmix64-counter/sha256-key/v1"  # studiogan_slt.supermask.rng as pinned by tests/supermask/test_rng_known_answers.py
 VALUE_DTYPES = ("float32", "float16")
@@ -48,8 +49,6 @@ def _builder_spec(builder, kwargs):
 def encode(module, *, builder=None, builder_kwargs=None, sampler=None, tier="auto", values_dtype="float32",
            codec="rans", **meta):
     """The ticket of a converted module, as bytes. Options: see save_ticket."""
-    from studiogan_slt.ticket.sample import check_sampler
-
     if values_dtype not in VALUE_DTYPES:
         raise ValueError(f"values_dtype must be one of {', '.join(VALUE_DTYPES)}; got {values_dtype!r}")
     if codec not in bitpack.CODECS:
@@ -84,8 +83,6 @@ def save_ticket(module, path, *, builder=None, builder_kwargs=None, sampler=None
     """
     data = encode(module, builder=builder, builder_kwargs=builder_kwargs, sampler=sampler, tier=tier,
                   values_dtype=values_dtype, codec=codec, **meta)
-    from studiogan_slt import atomic
-
     return atomic.write_bytes(path, data)
 
 
