@@ -137,7 +137,8 @@ def test_sigterm_stops_a_sweep_and_the_same_command_resumes_its_point_exactly(st
 
     code, stderr = _finish(_cli(env, shlex.split(m.group(1))[1:]))
     assert code == 0, stderr[-3000:]
-    trains = [line for line in (point / "point.log").read_text().splitlines() if line.startswith("$ studiogan-slt train")]
+    trains = [line for line in (point / "point.log").read_text().splitlines()
+              if line.startswith("$ studiogan-slt train")]
     assert len(trains) == 2 and trains[1] == f"{trains[0]} -ckpt {ckpt}"
     (log,) = (point / "logs").glob("*.log")  # StudioGAN appends the resumed run to the run's own log
     assert f"resuming the generators and the data position from model=RESUME-current-weights-step={step}.pth" in \
