@@ -9,6 +9,7 @@ aimed at the write window and the other half fall at random.
 import glob
 import hashlib
 import itertools
+import json
 import os
 import random
 import shutil
@@ -162,14 +163,20 @@ def train_kills(fresh_argv, save_dir, kills=20, seed=0):
         outcomes.append({"killed": killed, "aimed": aimed, **(_folder_state(found[0]) if found else {})})
 
 
-def killed_at_random(argv, after, before, longest, seed=None):
-    """Run training in a fork that SIGKILLs itself at a random moment once its checkpoint of step `after` is complete:
-    a random delay of up to `longest` seconds, cut short when the mark of step `before` is about to be written, so
-    that the run always resumes from `after` whatever the machine's speed. The kill may fall inside a step or inside
-    a save. Returns whether the kill ended it, and the delay drawn (to report)."""
-    delay = random.Random(seed).uniform(0, longest)
+def killed_at_random(argv, after, before, seed):
+    """Run training in a fork that SIGKILLs itself at a random moment between its complete checkpoint of step
+    `after` and the mark of step `before`, so that the run always resumes from `after`. The moment is a fraction,
+    drawn from `seed`, of the time the run took from its previous mark to that of `after` (as much training and
+    saving as the window holds), so that it falls anywhere in the window whatever the machine's speed; a window that
+    turns out shorter ends at the mark of `before`, about to be written. The kill may fall inside a step or inside a
+    save. Returns whether the kill ended it, the seed, the fraction and delay drawn, and whether the mark of
+    `before` came first (to report)."""
+    fraction = random.Random(seed).random()
+    marks, chosen = [], {"seed": seed, "fraction": fraction, "delay": None, "cut_short": False}
+    reader, writer = os.pipe()  # the victim tells what it chose before it dies
 
     def die(*_):
+        os.write(writer, json.dumps(chosen).encode())
         os.kill(os.getpid(), signal.SIGKILL)
 
     def victim(pipe, argv):
@@ -179,16 +186,24 @@ def killed_at_random(argv, after, before, longest, seed=None):
 
         def commit_then_arm(ckpt_dir, when, at, state):
             if at == before:
+                chosen["cut_short"] = True
                 die()
             commit(ckpt_dir, when, at, state)
+            marks.append(time.monotonic())
             if at == after:
+                assert len(marks) > 1, f"no checkpoint before step {after} to time the window by"
+                chosen["delay"] = fraction * (marks[-1] - marks[-2])
                 signal.signal(signal.SIGALRM, die)
-                signal.setitimer(signal.ITIMER_REAL, max(delay, 1e-6))
+                signal.setitimer(signal.ITIMER_REAL, max(chosen["delay"], 1e-6))
 
         run_files.commit = commit_then_arm
         _train_victim(pipe, argv)
 
     pid, pipe = _fork(victim, argv)
+    os.close(writer)
     _, status = os.waitpid(pid, 0)
     os.close(pipe)
-    return {"killed": os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, "delay": delay}
+    with os.fdopen(reader) as told:
+        said = told.read()
+    return {"killed": os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL,
+            **(json.loads(said) if said else chosen)}

@@ -7,11 +7,13 @@ itself guarantees.
 
 StudioGAN's loop saves at steps 2, 4 and 6 here (total_steps 5, save_freq 2); the kill comes at a random moment
 between the completed checkpoint of step 4 and the mark of step 6 (kills.killed_at_random: inside a step or inside
-the step-6 save), and the resumed run makes the updates of steps 5 and 6.
+the step-6 save), and the resumed run makes the updates of steps 5 and 6. Each mode's moment is drawn from the
+test's seed, printed on a failure: SLT_KILL_SEED=N in the environment draws the same fractions of the window again.
 """
 import glob
 import json
 import os
+import random
 from pathlib import Path
 
 import pytest
@@ -27,9 +29,7 @@ BASE = {"DATA": {"name": "DIGITS", "img_size": 32, "num_classes": 10},
         "OPTIMIZATION": {"batch_size": 8, "d_updates_per_step": 1, "total_steps": 5}}
 QUICK = ["-metrics", "none", "--num_workers", "1", "--print_freq", "1", "--save_freq", "2", "--seed", "0"]
 FINAL = 6
-pytestmark = pytest.mark.slow  # a kill-and-resume campaign: 10 StudioGAN runs
-
-pytestmark = pytest.mark.slow  # about a minute: 4 modes, each trained 3 times
+pytestmark = pytest.mark.slow  # about a minute: 4 modes, each trained 3 times, and StudioGAN's own files resumed
 
 
 def _modes(extractor):
@@ -57,6 +57,7 @@ def runs(studiogan_root, digits, tmp_path_factory):
     patch.setenv("XDG_CACHE_HOME", str(work / "cache"))
     digits_net.cached_weights_path().parent.mkdir(parents=True)
     torch.save(digits_net.digits_cnn().state_dict(), digits_net.cached_weights_path())
+    seed = int(os.environ.get("SLT_KILL_SEED", random.randrange(2**32)))
     jobs = []
     for mode, sections in _modes(work / "extractor.pt").items():
         cfg = work / f"{mode}.yaml"
@@ -72,7 +73,8 @@ def runs(studiogan_root, digits, tmp_path_factory):
         jobs += [
             {"name": f"{mode}/full", "kind": "train", "argv": [*argv, "-save", str(work / mode / "full")]},
             {"name": f"{mode}/kill", "kind": "call", "function": "kills:killed_at_random",
-             "kwargs": {"argv": [*argv, "-save", str(killed)], "after": 4, "before": FINAL, "longest": 2.0}},
+             "kwargs": {"argv": [*argv, "-save", str(killed)], "after": 4, "before": FINAL,
+                        "seed": f"{seed}/{mode}"}},
             # StudioGAN's own files of step 4, without the plugin's resume state
             {"name": f"{mode}/copy", "kind": "copy", "src": str(killed / "checkpoints" / "*" / "model=[DG]*-step=4.pth"),
              "dst": str(work / mode / "plain")},
@@ -125,7 +127,9 @@ def test_a_killed_and_resumed_run_ends_bit_identical(runs, mode):
     (full,) = glob.glob(str(runs / mode / "full" / "checkpoints" / "*"))
     (resumed,) = glob.glob(str(runs / mode / "killed" / "checkpoints" / "*"))
     kill = json.loads((runs / "results.json").read_text())[f"{mode}/kill"]["value"]
-    assert not _compare(full, resumed), f"killed {kill['delay']:.3f} s after the checkpoint of step 4"
+    assert not _compare(full, resumed), f"killed {kill['delay']:.3f} s after the checkpoint of step 4 (fraction " \
+        f"{kill['fraction']:.3f} of the window{', cut short at the mark of step 6' if kill['cut_short'] else ''}; " \
+        f"SLT_KILL_SEED={kill['seed'].split('/')[0]})"
     log = Path(glob.glob(str(runs / mode / "killed" / "logs" / "*.log"))[0]).read_text()
     assert "resuming the generators and the data position from model=RESUME-current-weights-step=4.pth" in log
     if mode in ("mixed", "moment_matching"):
