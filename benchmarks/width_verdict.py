@@ -18,6 +18,10 @@ def _arm_lr(point):
     return float(options[len(options) - 1 - options[::-1].index("--lr") + 1])
 
 
+def _width(point):
+    return point["width"]
+
+
 def _kind(point):
     return point["arm"].partition(":")[0]
 
@@ -114,7 +118,10 @@ def _scaling_lines(arms):
         lines.append(f"- `{arm}` (score scale at start fan_in^{score:+.2f}, plain fan_in^{score_plain:+.2f}): the "
                      f"search's step scales as fan_in^{a:+.2f} against the plain search's fan_in^{b:+.2f} on the same "
                      f"widths, its flips as fan_in^{_exponent(group, _flips):+.2f}; "
-                     + ("it does not change how the step scales with width." if same else "it moves that law."))
+                     + ("it does not change how the step scales with width." if same else "it moves that law.")
+                     + " Held-out KID against the plain search's: " + ", ".join(
+                         f"{p['metrics']['kid_valid']:.4f} / {q['metrics']['kid_valid']:.4f} at width {p['width']}"
+                         for p, q in zip(sorted(group, key=_width), plain) if p["width"] == q["width"]) + ".")
         if same:
             cleared += [LEVER_PART[key] for key in LEVER_PART if f":{key}=" in arm or f",{key}=" in arm]
     if cleared:

@@ -109,3 +109,22 @@ def test_a_longer_budget_is_read_against_the_same_pair_seed_and_width(study_cli)
     budget = width_seeds.budget_lines(points)
     assert budget[0].startswith("- Width 8, seed 0, `slt` / `dense`, 100 -> 400 steps: held-out KID 2.00 -> 1.50")
     assert "the ratio shrinks" in budget[0]
+
+
+def test_the_fan_in_lever_scales_each_layers_score_lr_and_nothing_else(study_cli):
+    import search_recipe
+
+    from studiogan_slt.supermask.convert import masked_tensors
+
+    def lrs(width, exp):
+        a = search_recipe.parser().parse_args(["--width", str(width), "--lr", "0.03", "--lr-fan-in-exp", str(exp)])
+        gen = search_recipe.build_generator(a)
+        by_id = {id(p): group["lr"] for group in search_recipe.param_groups(gen, a) for p in group["params"]}
+        return {mt.name: by_id[id(mt.supermask.scores)] for mt in masked_tensors(gen)}
+
+    wide, plain = lrs(32, 0.38), lrs(32, 0)
+    assert set(plain.values()) == {0.03}
+    assert wide["blocks.0.conv1.weight"] == pytest.approx(0.03 * 4 ** 0.38)  # fan_in 1,152 = 4 x 288
+    assert wide["blocks.0.conv1.bias"] == wide["blocks.0.conv1.weight"]  # a bias follows its layer's fan_in
+    assert wide["linear0.weight"] == pytest.approx(0.03 * (128 / 288) ** 0.38)
+    assert lrs(8, 0.38)["blocks.0.conv1.weight"] == pytest.approx(0.03)
