@@ -117,7 +117,7 @@ def _trend_lines(seeded):
             laws = [_law(*fit, "all seeds"),
                     _law(*_fit(by_width, key, [s for s in seeds if s != CHOSEN_SEED]), "seeds 1-4")]
             widest = max(means, default=None)
-            if fit[2] is not None and fit[1] < -SAME / 2 and means[widest] > TARGET:
+            if fit[2] is not None and fit[2][1] < 0 and means[widest] > TARGET:  # shrinks beyond the spread
                 at = fan_in(by_width[widest][min(by_width[widest])][0])
                 laws[0] += (f"; if the mean law held, the ratio would reach {TARGET}x at g_conv_dim about "
                             f"{widest * (TARGET / means[widest]) ** (1 / fit[1]):,.0f} (fan_in "
