@@ -156,6 +156,8 @@ def budget_lines(points):
                                  f"ratio {moved}")
                 lines.append(f"- Width {width}, seed {seed}, `{arm}` / `{pair[1]['arm']}`, {CHOSEN_STEPS} -> {steps} "
                              "steps: " + "; ".join(cells) + ".")
+    if not lines:
+        return [f"- Longer budgets ({', '.join(map(str, longer))} steps): no pair finished there yet."]
     minutes = sum(p["cpu_seconds"] for p in used) / 60
     return lines + [f"- A point's metrics are those of its last step only (its per-window rows hold step sizes and "
                     f"flips, not metrics): no budget between these is read from them. The longer points cost "
@@ -168,14 +170,17 @@ def lines(points, floors):
     if not seeded:
         return [f"- Seed {CHOSEN_SEED} only: no verdict over seeds yet.", *budget_lines(points)]
     used = [p for by_seed in seeded.values() for pair in by_seed.values() for p in pair]
-    minutes = sum(p["cpu_seconds"] for p in {id(p): p for p in used}.values()) / 60
+    used = list({id(p): p for p in used}.values())
+    minutes, others = (sum(p["cpu_seconds"] for p in used if keep(p)) / 60 for keep in (
+        lambda p: True, lambda p: p["seed"] != CHOSEN_SEED))
     return [f"The arms were chosen on seed {CHOSEN_SEED} at {CHOSEN_STEPS} steps: each width's dense lr by held-out "
             "KID (width_verdict.gaps), and the search variants run on more seeds. That dense arm is applied to every "
             "seed, so seed 0 favours the arms it chose; seeds 1-4 alone are the unbiased reading. Ratios are per "
             "seed, then mean ± std over seeds; the metrics are each point's last step.", "", *table_lines(points), "",
             _floor_line(floors), *_trend_lines(seeded),
             memorisation_line(points),
-            f"- These pairs cost {minutes:.0f} CPU minutes (one core, single-threaded, on 2 shared cores).", "",
+            f"- These pairs cost {minutes:.0f} CPU minutes, {others:.0f} of them on seeds 1-4 (one core, "
+            "single-threaded, on 2 shared cores).", "",
             "### Budget", "", *budget_lines(points)]
 
 
