@@ -127,8 +127,8 @@ def _scaling_lines(arms):
     if cleared:
         lines.append(f"- So neither {' nor '.join(sorted(set(cleared)))} is the part that does not scale: "
                      "changing them leaves the law in place, fewer mask entries cross the top-k threshold per step in "
-                     "a wider layer. Not measured here: BatchNorm frozen at init, and budgets other than "
-                     f"{slt[0]['steps']} steps.")
+                     "a wider layer. Not measured by these points: BatchNorm frozen at init, and budgets other than "
+                     f"{slt[0]['steps']} steps (the pairs at longer budgets: the verdict over seeds).")
     if f < 0:
         ratios = ", ".join(f"{(fan_in(p) / fan_in(slt[0])) ** -f:.2f}x at width {p['width']}" for p in slt[1:])
         lines.append(f"- A budget rule from the flip exponent alone: to flip as large a fraction of its hidden convs "
