@@ -21,7 +21,7 @@ import adversarial_study
 import results_verdict
 import search_curves
 from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS as SEEDS, best as _best, floor_lines, \
-    fmt_mean_std as _fmt, gap, held_out, mean_std as _stats, points, save_figure, splice
+    fmt_mean_std as _fmt, gap, held_out, mean_std as _stats, points, save_figure, splice, t_interval
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -80,13 +80,9 @@ def _row(generator, steps, pairs, minutes):
     dense = [_best(pairs[s][1]) for s in seeds]
     ratios, kid_ratio, within = gap(list(zip(slt, dense)))
     diffs = ", ".join(f"{s['value'] - d['value']:+.1f}" for s, d in zip(slt, dense))
-    mean, std = _stats(ratios)
-    interval = "-"
-    if std is not None:  # the seeds' own spread: how far the mean ratio could sit from the one measured
-        from scipy.stats import t
-
-        half = t.ppf(0.975, len(ratios) - 1) * std / len(ratios) ** 0.5
-        interval = f"{mean - half:.2f}-{mean + half:.2f}"
+    mean = _stats(ratios)[0]
+    bounds = t_interval(ratios)
+    interval = "-" if bounds is None else f"{bounds[0]:.2f}-{bounds[1]:.2f}"
     verdict = ("yes" if within else "no") + ("" if len(seeds) >= SEEDS else f" ({len(seeds)} of {SEEDS} seeds)")
     line = (f"| {generator} | {steps} | {len(seeds)} | {_fmt([s['value'] for s in slt], '.1f')} | "
             f"{_fmt([d['value'] for d in dense], '.1f')} | {_fmt(ratios, '.2f')} | {interval} | "

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import width_report
+import width_seeds
 import width_verdict
 from digits_plan import DENSE_LR
 from study_cli import TARGET, TARGET_SEEDS, best
@@ -98,7 +99,7 @@ def block(groups, verdicts):
     rows = [{"generator": g[0], "steps": g[1], "seeds": len(g[2]), "within": v[2], "ratio": v[4], "interval": v[5],
              "dense_mean": v[6][0], "kid_ratio": v[6][1], "pairing": v[7]} for g, v in zip(groups, verdicts)]
     points = width_report.load_points(WIDTH_DATA)
-    steps = sorted({p["steps"] for p in points})
+    chosen = width_seeds.chosen(points)
     return "\n".join([
         "# Results on digits: today's verdict", "",
         "Written by `python benchmarks/mm_verdict.py` (benchmarks/results_verdict.py) from the points the studies "
@@ -108,8 +109,9 @@ def block(groups, verdicts):
         _rests_on(groups), "",
         "## StudioGAN DCGAN (deep_conv), moment matching", "", *_dcgan(rows), "",
         "## StudioGAN resnet, by width (g_conv_dim), moment matching", "", *_resnet(rows), "",
-        f"## The width diagnosis: held-out metrics ({', '.join(map(str, steps))} steps, seed 0)", "",
+        "## The width diagnosis: held-out metrics", "",
         "search_recipe.py's plain-PyTorch mirror of the resnet G ([width-diagnosis.md](width-diagnosis.md), "
-        "`python benchmarks/width_diagnosis.py report`): each kind's best arm by held-out KID at each width, every "
-        "metric at the last step.", "",
-        *width_verdict.verdict_lines(points)])
+        "`python benchmarks/width_diagnosis.py report`), every metric at a point's last step.", "",
+        "### Over seeds", "", *width_seeds.lines(points, width_seeds.floors()), "",
+        f"### The diagnosis: seed {width_seeds.CHOSEN_SEED}, {width_seeds.CHOSEN_STEPS} steps", "",
+        "Each kind's best arm by held-out KID at each width.", "", *width_verdict.verdict_lines(chosen)])

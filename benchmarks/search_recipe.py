@@ -130,6 +130,24 @@ def build_generator(a):
                    scope=a.scope, seed=a.seed)
 
 
+REFERENCE_FAN_IN = 288  # the hidden 3x3 convs of g_conv_dim 8 (9 x 32 channels): the width the others are matched to
+
+
+def param_groups(gen, a):
+    """The optimiser's groups: with --lr-fan-in-exp e, each layer's scores at lr x (fan_in / REFERENCE_FAN_IN)^e, so
+    that a wider layer's mask can flip as often per step as width 8's (at one lr its flips shrink with fan_in:
+    docs/width-diagnosis.md); without it, one group at lr."""
+    from studiogan_slt.supermask.convert import masked_tensors
+
+    params = [p for p in gen.parameters() if p.requires_grad]
+    if not a.lr_fan_in_exp:
+        return [{"params": params, "lr": a.lr}]
+    masked = masked_tensors(gen)
+    fan_in = {id(mt.owner): mt.supermask.scores[0].numel() for mt in masked if mt.attr == "weight"}
+    scale = {id(mt.supermask.scores): (fan_in[id(mt.owner)] / REFERENCE_FAN_IN) ** a.lr_fan_in_exp for mt in masked}
+    return [{"params": [p], "lr": a.lr * scale.get(id(p), 1.0)} for p in params]
+
+
 def run(a, workdir, evaluator, watch=None):
     """One run of `a` (parser()'s options). watch(gen), if given, is called once the generator is built and returns
     the function called with the generator after every optimiser step."""
@@ -141,8 +159,8 @@ def run(a, workdir, evaluator, watch=None):
     loss_fn = MomentMatchingLoss(stats.mean, stats.var, ama=a.ama, ama_lr=a.ama_lr, ama_init=a.ama_init)
     gen = build_generator(a)
     on_step = watch(gen) if watch else None
-    params = [p for p in gen.parameters() if p.requires_grad]
-    n_trainable = sum(p.numel() for p in params)
+    params = param_groups(gen, a)
+    n_trainable = sum(p.numel() for group in params for p in group["params"])
     if a.opt == "adam":
         opt = torch.optim.Adam(params, lr=a.lr, betas=(0.5, 0.999))
     else:
@@ -192,6 +210,8 @@ def parser():
     p.add_argument("--opt", choices=("adam", "sgd"), default="adam")
     p.add_argument("--lr", type=float, default=0.03)
     p.add_argument("--cosine", action="store_true", help="cosine decay of the lr over the run")
+    p.add_argument("--lr-fan-in-exp", dest="lr_fan_in_exp", type=float, default=0.0,
+                   help=f"the search's score lr of a layer times (fan_in / {REFERENCE_FAN_IN})^this (0: one lr)")
     p.add_argument("--weight-init", dest="weight_init", default="signed_kaiming_constant",
                    choices=("keep", "signed_kaiming_constant", "kaiming_normal"))
     p.add_argument("--scaled", action=argparse.BooleanOptionalAction, default=True)
@@ -243,6 +263,8 @@ def main(argv=None):
         return
     if a.threads < 1 or a.steps < 0 or a.batch < 2 or not 0 < a.k <= 1:
         p.error("--threads >= 1, --steps >= 0, --batch >= 2 and 0 < --k <= 1 are required")
+    if a.lr_fan_in_exp and a.mode != "slt":
+        p.error("--lr-fan-in-exp scales the search's score lr: it needs --mode slt")
     unknown = [r for r in a.runs if r not in PRESETS]
     if unknown:
         p.error(f"unknown preset {unknown[0]!r}; choose from {', '.join(PRESETS)}")

@@ -161,6 +161,18 @@ def gap(pairs):
     return ratios, kid_ratio, mean_std(ratios)[0] <= TARGET and kid_ratio <= TARGET
 
 
+def t_interval(values):
+    """(low, high) of the 95% interval of the mean of `values` (Student's t over the seeds), None for one value:
+    how far the mean could sit from the one measured, given the seeds' own spread."""
+    mean, std = mean_std(values)
+    if std is None:
+        return None
+    from scipy.stats import t
+
+    half = t.ppf(0.975, len(values) - 1) * std / len(values) ** 0.5
+    return mean - half, mean + half
+
+
 def seeds_text(values):
     """"mean ± std (n seeds)" of `values` at 3 significant digits: a cell of the studies' paired tables."""
     mean, std = mean_std(values)

@@ -14,6 +14,18 @@ StudioGAN's resnet G (the loop of that study, no StudioGAN), so a point of 100 s
         --arms dense:lr=0.0005 slt:score-init=uniform slt:lr=0.01              # the levers, one at a time
     python benchmarks/width_diagnosis.py run --out runs/widthdiag --widths 8 16 32 --arms dense:lr=0.008  # the bracket
     python benchmarks/width_diagnosis.py run --out runs/widthdiag --widths 64
+    # the verdict pairs over seeds: each width's dense arm chosen on seed 0, the two search levers (issue 25)
+    for s in 1 2 3 4; do
+      python benchmarks/width_diagnosis.py run --out runs/widthdiag --seed $s --widths 8 \
+          --arms dense:lr=0.008 slt:lr=0.01 slt:score-init=uniform
+      python benchmarks/width_diagnosis.py run --out runs/widthdiag --seed $s --widths 16 32 \
+          --arms dense slt:lr=0.01 slt:score-init=uniform
+    done
+    python benchmarks/width_diagnosis.py run --out runs/widthdiag --steps 400 --widths 8 \
+        --arms dense:lr=0.008 slt:score-init=uniform                          # the budget trend
+    python benchmarks/width_diagnosis.py run --out runs/widthdiag --steps 400 --widths 32 \
+        --arms dense slt:score-init=uniform
+    python benchmarks/width_diagnosis.py run --out runs/widthdiag --arms slt:lr-fan-in-exp=0.38  # width-aware lr
     python benchmarks/width_diagnosis.py report                                # docs/width-diagnosis.md
 
 `run` trains the points docs/width-diagnosis-data/ lacks, one after another, single-threaded, and writes each

@@ -8,13 +8,18 @@ from width_report import fan_in, hidden, hidden_start, slope
 BRACKET = 3  # dense lrs a width needs for its best dense arm to count as fair (issue 25, item 2)
 SAME = 0.1  # two fitted exponents closer than this are read as the same law: 3 widths of one seed fit no finer
 # what a search_recipe option of an arm variant changes, in the words of issue 25's list of suspects
-LEVER_PART = {"score-init": "the score initialisation scale", "lr": "the size of the score learning rate"}
+LEVER_PART = {"score-init": "the score initialisation scale", "lr": "the size of the score learning rate",
+              "lr-fan-in-exp": "a score learning rate that grows with fan_in"}
 
 
 def _arm_lr(point):
     """The learning rate an arm trained with (search_recipe's --lr, the last occurrence wins as in argparse)."""
     options = point["options"]
     return float(options[len(options) - 1 - options[::-1].index("--lr") + 1])
+
+
+def _width(point):
+    return point["width"]
 
 
 def _kind(point):
@@ -113,14 +118,17 @@ def _scaling_lines(arms):
         lines.append(f"- `{arm}` (score scale at start fan_in^{score:+.2f}, plain fan_in^{score_plain:+.2f}): the "
                      f"search's step scales as fan_in^{a:+.2f} against the plain search's fan_in^{b:+.2f} on the same "
                      f"widths, its flips as fan_in^{_exponent(group, _flips):+.2f}; "
-                     + ("it does not change how the step scales with width." if same else "it moves that law."))
+                     + ("it does not change how the step scales with width." if same else "it moves that law.")
+                     + " Held-out KID against the plain search's: " + ", ".join(
+                         f"{p['metrics']['kid_valid']:.4f} / {q['metrics']['kid_valid']:.4f} at width {p['width']}"
+                         for p, q in zip(sorted(group, key=_width), plain) if p["width"] == q["width"]) + ".")
         if same:
             cleared += [LEVER_PART[key] for key in LEVER_PART if f":{key}=" in arm or f",{key}=" in arm]
     if cleared:
         lines.append(f"- So neither {' nor '.join(sorted(set(cleared)))} is the part that does not scale: "
                      "changing them leaves the law in place, fewer mask entries cross the top-k threshold per step in "
-                     "a wider layer. Not measured here: BatchNorm frozen at init, and budgets other than "
-                     f"{slt[0]['steps']} steps.")
+                     "a wider layer. Not measured by these points: BatchNorm frozen at init, and budgets other than "
+                     f"{slt[0]['steps']} steps (the pairs at longer budgets: the verdict over seeds).")
     if f < 0:
         ratios = ", ".join(f"{(fan_in(p) / fan_in(slt[0])) ** -f:.2f}x at width {p['width']}" for p in slt[1:])
         lines.append(f"- A budget rule from the flip exponent alone: to flip as large a fraction of its hidden convs "
@@ -161,8 +169,8 @@ def _gap_line(rows):
 
 
 def trend_lines(points):
-    """The gap's power law in fan_in on each metric, the width where it reaches the target if it shrinks, what
-    the points cannot say (budget, seeds), and the memorisation ratios against MEMORISATION_FLAG."""
+    """The gap's power law in fan_in on each metric of the points of one seed and budget, the width where it
+    reaches the target if it shrinks, and the memorisation ratios against MEMORISATION_FLAG."""
     lines = []
     recipe = [p for p in points if p["arm"] in ("slt", "dense")]
     for which, rows in (("best arm against best arm", gaps(points)),
@@ -188,23 +196,22 @@ def trend_lines(points):
             diffs = [later - earlier for earlier, later in zip(values, values[1:])]
             if not (all(d <= 0 for d in diffs) or all(d >= 0 for d in diffs)):
                 lines[-1] += (" The ratios do not change monotonically with width ("
-                              + ", ".join(f"{v:.2f}" for v in values) + "): with one seed, that law is within the "
-                              "noise.")
-    budgets = sorted({p["steps"] for p in points})
-    if len(budgets) < 2:
-        lines.append(f"- One budget ({budgets[0]} steps) only: these points give no budget trend. One seed, "
-                     f"{budgets[0]} steps, a plain-PyTorch mirror of the generator: the trends are hints for the "
-                     "decisive StudioGAN curves (search_curves.py), not a verdict.")
-    low = [f"`{p['arm']}` at width {p['width']} ({p['metrics']['memorisation']:.2f})" for p in points
-           if p["metrics"]["memorisation"] < MEMORISATION_FLAG]
+                              + ", ".join(f"{v:.2f}" for v in values) + "): on one seed, that law is within the "
+                              "noise (the seeds' verdict weighs it).")
+    return lines + [memorisation_line(points)]
+
+
+def memorisation_line(points):
+    """The range of the points' memorisation ratios, and a sentence naming every point below MEMORISATION_FLAG."""
+    low = [f"`{p['arm']}` at width {p['width']}, seed {p['seed']}, {p['steps']} steps "
+           f"({p['metrics']['memorisation']:.2f})" for p in points if p["metrics"]["memorisation"] < MEMORISATION_FLAG]
     memo = [p["metrics"]["memorisation"] for p in points]
-    lines.append(f"- Memorisation ratios {min(memo):.2f}-{max(memo):.2f}: "
-                 + (f"below {MEMORISATION_FLAG} for {', '.join(low)}: those lie closer to the training digits than "
-                    "unseen digits do." if low else
-                    f"every point at or above {MEMORISATION_FLAG}, none copies the training digits at this budget"
-                    + (": above 1, every generator is still farther from the training digits than unseen digits are"
-                       if min(memo) > 1 else "") + "."))
-    return lines
+    return (f"- Memorisation ratios {min(memo):.2f}-{max(memo):.2f} ({len(points)} points): "
+            + (f"below {MEMORISATION_FLAG} for {', '.join(low)}: those lie closer to the training digits than "
+               "unseen digits do." if low else
+               f"every point at or above {MEMORISATION_FLAG}, none copies the training digits"
+               + (": above 1, every generator is still farther from the training digits than unseen digits are"
+                  if min(memo) > 1 else "") + "."))
 
 
 def lines(points):
@@ -235,7 +242,8 @@ def verdict_lines(points):
 
 
 def page_lines(points):
-    return ["## What the numbers say", "", "Generated from the points below (width_verdict.py), every number read or "
-            "fitted from them; an exponent a is the least-squares slope of log(value) on log(fan_in) of the hidden "
-            "3x3 convs.", "", *lines(points), ""]
+    return ["## What the numbers say (the diagnosis: one seed, one budget)", "", "Generated from the points of seed "
+            f"{points[0]['seed']} at {points[0]['steps']} steps below (width_verdict.py), every number read or fitted "
+            "from them; an exponent a is the least-squares slope of log(value) on log(fan_in) of the hidden 3x3 "
+            "convs.", "", *lines(points), ""]
 

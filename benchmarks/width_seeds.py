@@ -1,0 +1,191 @@
+"""The width diagnosis's verdict over seeds and budgets (issue 25), computed from its kept points: every search arm
+run on more seeds than the one that chose the arms, paired by seed with the dense arm chosen on that seed, the
+trend of their ratio with width given the seeds' spread, and the same pairs at longer budgets."""
+from study_cli import TARGET, TARGET_SEEDS, fmt_mean_std, mean_std, t_interval
+from width_report import fan_in, slope
+from width_verdict import SAME, gaps, memorisation_line
+
+# The dense lr of each width and the search variants worth more seeds were chosen on these points alone, so a
+# verdict on them is biased towards the arms that were lucky there: the other seeds are reported apart too.
+CHOSEN_SEED, CHOSEN_STEPS = 0, 100
+METRICS = (("held-out KID", "kid_valid", ".4f"), ("train-split FID", "fid_train", ".1f"))
+
+
+def chosen(points):
+    """The points that chose the arms (CHOSEN_SEED, CHOSEN_STEPS): the diagnosis proper."""
+    return [p for p in points if p["seed"] == CHOSEN_SEED and p["steps"] == CHOSEN_STEPS]
+
+
+def _ratio(pair, key):
+    """Search over dense on `key`; None where either is not positive (an unbiased KID can be below 0)."""
+    s, d = (p["metrics"][key] for p in pair)
+    return s / d if s > 0 and d > 0 else None
+
+
+def pairs(points, steps):
+    """{(search arm, width): {seed: (search point, dense point)}} at `steps`: every search arm against the dense
+    arm of the lowest held-out KID at its width on the chosen points (width_verdict.gaps), of the same seed."""
+    dense = {w: d["arm"] for w, _, d, *_ in gaps(chosen(points))}
+    index = {(p["arm"], p["width"], p["steps"], p["seed"]): p for p in points}
+    found = {}
+    for (arm, width, at, seed), p in sorted(index.items(), key=lambda item: item[0]):
+        partner = index.get((dense.get(width), width, steps, seed))
+        if arm.partition(":")[0] == "slt" and at == steps and partner:
+            found.setdefault((arm, width), {})[seed] = (p, partner)
+    return found
+
+
+def _seeded(points):
+    """pairs() at CHOSEN_STEPS of the search arms run on more than one seed (at any width), at every width."""
+    found = pairs(points, CHOSEN_STEPS)
+    arms = {arm for (arm, _), by_seed in found.items() if len(by_seed) > 1}
+    return {key: by_seed for key, by_seed in found.items() if key[0] in arms}
+
+
+def _cell(values, spec):
+    values = [v for v in values if v is not None]
+    return fmt_mean_std(values, spec) if values else "-"
+
+
+def _others(by_seed):
+    return [pair for seed, pair in sorted(by_seed.items()) if seed != CHOSEN_SEED]
+
+
+def table_lines(points):
+    seeded = _seeded(points)
+    lines = ["| width | search arm | dense arm (chosen on seed 0) | seeds | search held-out KID | dense held-out KID | "
+             "search / dense held-out KID, all seeds | seeds 1-4 | search train-split FID | dense train-split FID | "
+             "search / dense train-split FID, all seeds | seeds 1-4 | search memorisation ratio | dense memorisation "
+             "ratio |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for (arm, width), by_seed in sorted(seeded.items(), key=lambda item: (item[0][1], item[0][0])):
+        every = list(by_seed.values())
+        cells = []
+        for _, key, spec in METRICS:
+            cells += [_cell([s["metrics"][key] for s, _ in every], spec),
+                      _cell([d["metrics"][key] for _, d in every], spec),
+                      _cell([_ratio(pair, key) for pair in every], ".2f"),
+                      _cell([_ratio(pair, key) for pair in _others(by_seed)], ".2f")]
+        cells += [_cell([pair[i]["metrics"]["memorisation"] for pair in every], ".2f") for i in (0, 1)]
+        lines.append(f"| {width} | `{arm}` | `{every[0][1]['arm']}` | {', '.join(map(str, sorted(by_seed)))} | "
+                     + " | ".join(cells) + " |")
+    return lines
+
+
+def _floor_line(floors):
+    def value(name, i=0):
+        f = floors[name][i]
+        return f"{f['value']:.4g}" + ("" if f["std"] is None else f" ± {f['std']:.2g}") + f" ({f['sample']})"
+    return (f"- Real-vs-real floors beside them (what a perfect generator scores, digits_metrics.floors): held-out "
+            f"KID {value('kid_valid')}; train-split FID {value('fid_train')}, {value('fid_train', 1)}; memorisation "
+            f"ratio {value('memorisation')}.")
+
+
+def _fit(by_width, key, seeds):
+    """The slope of log(ratio) on log(fan_in) of each seed run at every width (a seed's own width law), and
+    their mean with its 95% interval over those seeds: (slopes, mean, interval)."""
+    slopes = []
+    for seed in seeds:
+        found = [(fan_in(by_seed[seed][0]), _ratio(by_seed[seed], key)) for by_seed in by_width.values()
+                 if seed in by_seed]
+        if len(found) == len(by_width) > 1 and None not in [r for _, r in found]:
+            slopes.append(slope(found))
+    return slopes, (mean_std(slopes)[0] if slopes else None), t_interval(slopes) if len(slopes) > 1 else None
+
+
+def _law(slopes, mean, interval, which):
+    if interval is None:
+        return (f"{which}: {len(slopes) or 'no'} seed{'' if len(slopes) == 1 else 's'} run at every width, too few "
+                "for an interval")
+    low, high = interval
+    reading = ("grows with width" if low > 0 else "shrinks with width" if high < 0 else
+               "does not grow or shrink with width beyond the seeds' spread (the interval holds 0)")
+    return (f"{which}: fan_in^{mean:+.2f} (95% interval {low:+.2f} to {high:+.2f} over {len(slopes)} seeds): the gap "
+            f"{reading}")
+
+
+def _trend_lines(seeded):
+    lines = []
+    for arm in sorted({arm for arm, _ in seeded}):
+        by_width = {w: by_seed for (a, w), by_seed in sorted(seeded.items(), key=lambda i: i[0][1]) if a == arm}
+        seeds = sorted(set.union(*(set(by_seed) for by_seed in by_width.values())))
+        for name, key, _ in METRICS:
+            ratios = {w: [r for r in (_ratio(pair, key) for pair in by_seed.values()) if r]
+                      for w, by_seed in by_width.items()}
+            means = {w: mean_std(found)[0] for w, found in ratios.items() if found}
+            within = [w for w in means if means[w] <= TARGET and len(ratios[w]) >= TARGET_SEEDS]
+            fit = _fit(by_width, key, seeds)
+            laws = [_law(*fit, "all seeds"),
+                    _law(*_fit(by_width, key, [s for s in seeds if s != CHOSEN_SEED]), "seeds 1-4")]
+            widest = max(means, default=None)
+            if fit[2] is not None and fit[2][1] < 0 and means[widest] > TARGET:  # shrinks beyond the spread
+                at = fan_in(by_width[widest][min(by_width[widest])][0])
+                laws[0] += (f"; if the mean law held, the ratio would reach {TARGET}x at g_conv_dim about "
+                            f"{widest * (TARGET / means[widest]) ** (1 / fit[1]):,.0f} (fan_in "
+                            f"{at * (TARGET / means[widest]) ** (1 / fit[1]):,.0f}), an extrapolation of "
+                            f"{len(by_width)} widths")
+            lines.append(f"- `{arm}` / the chosen dense arm, {name}: mean ratio "
+                         + ", ".join(f"{means[w]:.2f} at width {w}" for w in means)
+                         + (f"; within {TARGET}x over {TARGET_SEEDS} seeds at width {', '.join(map(str, within))}"
+                            if within else f"; within {TARGET}x at no width") + ". Its slope on log fan_in, fitted "
+                         "per seed over the widths: " + "; ".join(laws) + ".")
+    return lines
+
+
+def budget_lines(points):
+    """Each pair at a budget beyond CHOSEN_STEPS against the same pair, seed and width at CHOSEN_STEPS."""
+    short = pairs(points, CHOSEN_STEPS)
+    longer = sorted({p["steps"] for p in points if p["steps"] > CHOSEN_STEPS})
+    if not longer:
+        return [f"- One budget ({CHOSEN_STEPS} steps) only: no budget trend yet."]
+    lines, used = [], []
+    for steps in longer:
+        for (arm, width), by_seed in sorted(pairs(points, steps).items(), key=lambda i: i[0][1]):
+            for seed, pair in sorted(by_seed.items()):
+                before = short.get((arm, width), {}).get(seed)
+                if before is None:
+                    continue
+                used += pair
+                cells = []
+                for name, key, spec in METRICS:
+                    a, b = _ratio(before, key), _ratio(pair, key)
+                    moved = ("-" if None in (a, b) else
+                             "shrinks" if b < a * (1 - SAME / 2) else "grows" if b > a * (1 + SAME / 2) else "holds")
+                    cells.append(f"{name} {_cell([a], '.2f')} -> {_cell([b], '.2f')} (search "
+                                 f"{before[0]['metrics'][key]:{spec}} -> {pair[0]['metrics'][key]:{spec}}, dense "
+                                 f"{before[1]['metrics'][key]:{spec}} -> {pair[1]['metrics'][key]:{spec}}): the "
+                                 f"ratio {moved}")
+                lines.append(f"- Width {width}, seed {seed}, `{arm}` / `{pair[1]['arm']}`, {CHOSEN_STEPS} -> {steps} "
+                             "steps: " + "; ".join(cells) + ".")
+    if not lines:
+        return [f"- Longer budgets ({', '.join(map(str, longer))} steps): no pair finished there yet."]
+    minutes = sum(p["cpu_seconds"] for p in used) / 60
+    return lines + [f"- A point's metrics are those of its last step only (its per-window rows hold step sizes and "
+                    f"flips, not metrics): no budget between these is read from them. The longer points cost "
+                    f"{minutes:.0f} CPU minutes. Moved: a ratio that changes by more than {SAME / 2:.0%}."]
+
+
+def lines(points, floors):
+    """The markdown of the verdict over seeds and budgets."""
+    seeded = _seeded(points)
+    if not seeded:
+        return [f"- Seed {CHOSEN_SEED} only: no verdict over seeds yet.", *budget_lines(points)]
+    used = [p for by_seed in seeded.values() for pair in by_seed.values() for p in pair]
+    used = list({id(p): p for p in used}.values())
+    minutes, others = (sum(p["cpu_seconds"] for p in used if keep(p)) / 60 for keep in (
+        lambda p: True, lambda p: p["seed"] != CHOSEN_SEED))
+    return [f"The arms were chosen on seed {CHOSEN_SEED} at {CHOSEN_STEPS} steps: each width's dense lr by held-out "
+            "KID (width_verdict.gaps), and the search variants run on more seeds. That dense arm is applied to every "
+            "seed, so seed 0 favours the arms it chose; seeds 1-4 alone are the unbiased reading. Ratios are per "
+            "seed, then mean ± std over seeds; the metrics are each point's last step.", "", *table_lines(points), "",
+            _floor_line(floors), *_trend_lines(seeded),
+            memorisation_line(points),
+            f"- These pairs cost {minutes:.0f} CPU minutes, {others:.0f} of them on seeds 1-4 (one core, "
+            "single-threaded, on 2 shared cores).", "",
+            "### Budget", "", *budget_lines(points)]
+
+
+def floors():
+    """The real-vs-real floors of the evaluation network the points were scored with (digits_metrics.score's)."""
+    from studiogan_slt.metrics import digits_eval, digits_metrics
+
+    return digits_metrics.floors(digits_eval.load_eval_net())
