@@ -84,14 +84,25 @@ def _row(generator, steps, pairs, minutes):
     bounds = t_interval(ratios)
     interval = "-" if bounds is None else f"{bounds[0]:.2f}-{bounds[1]:.2f}"
     verdict = ("yes" if within else "no") + ("" if len(seeds) >= SEEDS else f" ({len(seeds)} of {SEEDS} seeds)")
+    # the last save beside the best: picking the best save by the reported metric flatters both arms (issue 25)
+    last = [(_last(pairs[s][0]), _last(pairs[s][1])) for s in seeds]
+    scored = [(s["kid_valid"], d["kid_valid"]) for s, d in last if None not in (s.get("kid_valid"), d.get("kid_valid"))]
+    last_kid = "-" if not scored else f"{sum(s for s, _ in scored) / sum(d for _, d in scored):.2f}" + (
+        "" if len(scored) == len(seeds) else f" ({len(scored)} of {len(seeds)} seeds)")
     line = (f"| {generator} | {steps} | {len(seeds)} | {_fmt([s['value'] for s in slt], '.1f')} | "
             f"{_fmt([d['value'] for d in dense], '.1f')} | {_fmt(ratios, '.2f')} | {interval} | "
             f"{diffs} | "
             f"{_fmt([s['kid'] for s in slt], '.4f')} | {_fmt([d['kid'] for d in dense], '.4f')} | {kid_ratio:.2f} | "
             f"{held_out(slt, 'kid_valid', '.4f')} | {held_out(dense, 'kid_valid', '.4f')} | "
             f"{held_out(slt, 'memorisation', '.2f')} | {held_out(dense, 'memorisation', '.2f')} | "
+            f"{_fmt([s['value'] / d['value'] for s, d in last], '.2f')} | {last_kid} | "
             f"**{verdict}** | {'-' if minutes is None else f'{minutes:.0f}'} |")
     return line, within, len(seeds) >= SEEDS, mean, interval, (_stats([d["value"] for d in dense])[0], kid_ratio)
+
+
+def _last(rows):
+    """The last save of a digits curve: where the search ended, whatever it scored."""
+    return max(rows, key=lambda r: r["step"])
 
 
 def _dcgan_figure(dcgan, floor, plt):
@@ -143,15 +154,15 @@ def main(argv=None):
              "`benchmarks/adversarial_study.py` keep ([search-curves.md](search-curves.md), "
              "[adversarial-study.md](adversarial-study.md): every run, curve and command). Each arm's score is its "
              "best save by train-split FID (1,501 generated images against the 1,501-image train split) and the KID "
-             "of that save. Same generator, budget and metric for both "
+             "of that save; the last save of each arm is beside it. Same generator, budget and metric for both "
              "arms; the ratios are paired by seed. Target: SLT / dense at most "
              f"{TARGET} on both FID (mean of the per-seed ratios) and KID (ratio of the means), over {SEEDS} seeds.", "",
              *floor_lines(floors), "",
              "| generator | steps | seeds | SLT FID | dense FID | SLT / dense FID | its 95% interval (t, over seeds) | "
              "SLT - dense FID, per seed | SLT KID | dense KID | SLT / dense KID | SLT held-out KID | dense held-out "
-             "KID | SLT memorisation ratio | dense memorisation ratio | within 10% on both | train minutes "
-             "(both arms) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "KID | SLT memorisation ratio | dense memorisation ratio | last save: SLT / dense FID | last save: SLT / "
+             "dense held-out KID | within 10% on both | train minutes (both arms) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     verdicts = []
     for generator, steps, pairs, minutes, pairing in groups:
         line, *verdict = _row(generator, steps, pairs, minutes)

@@ -195,10 +195,12 @@ def save_figure(fig, path):
 
 
 def held_out(rows, key, spec):
-    """"mean ± std" of `key` (kid_valid, memorisation) over the best rows of several seeds, or "-" where a row was
-    scored before the metric existed (points kept before issue 25)."""
-    values = [r.get(key) for r in rows]
-    return "-" if not values or None in values else fmt_mean_std(values, spec)
+    """"mean ± std" of `key` (kid_valid, memorisation) over the rows that have it, with how many of them do where
+    some were scored before the metric existed (points kept before issue 25); "-" where none has it."""
+    known = [r[key] for r in rows if r.get(key) is not None]
+    if not known:
+        return "-"
+    return fmt_mean_std(known, spec) + ("" if len(known) == len(rows) else f" ({len(known)} of {len(rows)} seeds)")
 
 
 MEMORISATION_FLAG = 0.9  # a memorisation ratio below this gets a sentence in the reports (issue 25)

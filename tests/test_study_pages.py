@@ -1,7 +1,8 @@
 """The rules the studies' generated pages rest on (benchmarks/): docs/results.md keeps its blocks in one page order
 whichever script writes last, the width diagnosis compares each width's best arms only where the dense lr was
 bracketed and only among the variants run at every width compared, and its pairs over seeds keep the dense arm
-seed 0 chose and tell a gap that grows with width from one the seeds' spread cannot tell from flat."""
+seed 0 chose and tell a gap that grows with width from one the seeds' spread cannot tell from flat; a held-out
+metric some older points lack is averaged over the seeds that have it, saying how many."""
 import sys
 from pathlib import Path
 
@@ -128,3 +129,10 @@ def test_the_fan_in_lever_scales_each_layers_score_lr_and_nothing_else(study_cli
     assert wide["blocks.0.conv1.bias"] == wide["blocks.0.conv1.weight"]  # a bias follows its layer's fan_in
     assert wide["linear0.weight"] == pytest.approx(0.03 * (128 / 288) ** 0.38)
     assert lrs(8, 0.38)["blocks.0.conv1.weight"] == pytest.approx(0.03)
+
+
+def test_a_held_out_metric_is_averaged_over_the_seeds_that_have_it_and_says_how_many(study_cli):
+    rows = [{"kid_valid": None}, {"kid_valid": 0.02}, {"kid_valid": 0.04}]
+    assert study_cli.held_out(rows, "kid_valid", ".2f") == "0.03 ± 0.01 (2 of 3 seeds)"
+    assert study_cli.held_out(rows[1:], "kid_valid", ".2f") == "0.03 ± 0.01"
+    assert study_cli.held_out(rows[:1], "kid_valid", ".2f") == "-"
