@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from study_cli import TARGET, TARGET_SEEDS, cli, floor_lines, mean_std, splice
+from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, cli, floor_lines, mean_std, splice
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "docs" / "adversarial-study-data"
@@ -149,6 +149,8 @@ def agreement(by_network):
     """The sentence saying whether each metric's verdict is the same under every network, from {network: {metric:
     ratio over seeds}} of one checkpoint."""
     names = sorted(by_network)
+    if len(names) < 2:
+        return f"not checked: paired seeds under {' and '.join(names) or 'no network'} only"
     same, flips = [], []
     for metric, label in METRICS.items():
         words = {n: verdict(by_network[n][metric]) for n in names}
@@ -187,6 +189,9 @@ def lines(ticket_name, dense_name, steps, ticket, dense):
         by_network = {}
         for network in networks:
             found = ratios(ticket, dense, network, checkpoint)
+            paired = sorted(found["fid_train"][0])
+            if not paired:
+                continue
             by_network[network] = {metric: over for metric, (_, over) in found.items()}
             for metric, (per_seed, over) in found.items():
                 means = [mean_std([arm[s, network]["checkpoints"][checkpoint][metric] for s in per_seed])[0]
@@ -194,12 +199,24 @@ def lines(ticket_name, dense_name, steps, ticket, dense):
                 steps_text = ", ".join(f"s{s}: {_cell(r)}" for s, r in per_seed.items())
                 out.append(f"| {checkpoint} | {network} | {METRICS[metric]} | {means[0]:.4g} | {means[1]:.4g} | "
                            f"{steps_text} | {_cell(over)} | {verdict(over) or '-'} |")
+            sentences.append(_memorisation(ticket, dense, network, checkpoint, paired))
         sentences.append(f"- At the {checkpoint} checkpoint the verdict is {agreement(by_network)}.")
     for network in networks:  # each network has its own floors: its numbers compare with each other only
         record = next(r for (_, n), r in sorted(ticket.items()) if n == network)
         if "floors" in record:
             sentences += ["", f"Under the {network} network:", *floor_lines(record["floors"])]
     return out + ["", *sentences]
+
+
+def _memorisation(ticket, dense, network, checkpoint, seeds):
+    """The sentence of each arm's memorisation ratio (mean over `seeds`), flagged below MEMORISATION_FLAG."""
+    parts = []
+    for name, arm in (("ticket", ticket), ("dense", dense)):
+        value = mean_std([arm[s, network]["checkpoints"][checkpoint]["memorisation"] for s in seeds])[0]
+        flag = (f", below {MEMORISATION_FLAG}: closer to the training digits than unseen digits are, so its "
+                "train-split metrics flatter it") if value < MEMORISATION_FLAG else ""
+        parts.append(f"{name} {value:.2f}{flag}")
+    return f"- Memorisation ratio at the {checkpoint} checkpoint under {network}: {'; '.join(parts)}."
 
 
 def report(a):

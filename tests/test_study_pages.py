@@ -130,9 +130,9 @@ def test_the_fan_in_lever_scales_each_layers_score_lr_and_nothing_else(study_cli
     assert lrs(8, 0.38)["blocks.0.conv1.weight"] == pytest.approx(0.03)
 
 
-def _scored(seed, network, fid, kid, kid_valid, last_fid=None):
+def _scored(seed, network, fid, kid, kid_valid, last_fid=None, memorisation=1.5):
     def at(value):
-        return {"fid_train": value, "kid": kid, "kid_valid": kid_valid}
+        return {"fid_train": value, "kid": kid, "kid_valid": kid_valid, "memorisation": memorisation}
 
     return {(seed, network): {"checkpoints": {"last": at(last_fid if last_fid is not None else fid), "best": at(fid)}}}
 
@@ -172,8 +172,13 @@ def test_the_second_network_block_reports_last_and_best_apart(study_cli):
     import second_network
 
     ticket = {**_scored(1, "lenet", 15.0, 0.004, 0.001, last_fid=40.0), **_scored(1, "strided", 10.0, 0.01, 0.01)}
-    dense = {**_scored(1, "lenet", 30.0, 0.030, 0.024), **_scored(1, "strided", 20.0, 0.02, 0.02)}
+    dense = {**_scored(1, "lenet", 30.0, 0.030, 0.024, memorisation=0.8),
+             **_scored(1, "strided", 20.0, 0.02, 0.02, memorisation=0.95)}
     text = "\n".join(second_network.lines("mm", "dense-mm-lr0.0005", 1200, ticket, dense))
+    assert "- Memorisation ratio at the last checkpoint under lenet: ticket 1.50; dense 0.80, below 0.9" in text
+    assert "- Memorisation ratio at the last checkpoint under strided: ticket 1.50; dense 0.95." in text
+    lenet_only = "\n".join(second_network.lines("mm", "dense", 1200, ticket, _scored(1, "lenet", 30.0, 0.03, 0.02)))
+    assert "- At the best checkpoint the verdict is not checked: paired seeds under lenet only." in lenet_only
     assert "| last | lenet | train-split FID | 40 | 30 | s1: 1.33 | 1.33 | behind |" in text
     assert "| best | lenet | train-split FID | 15 | 30 | s1: 0.50 | 0.50 | ahead |" in text
     assert "- At the last checkpoint the verdict is NOT the same on train-split FID (behind under lenet, ahead " \
