@@ -151,10 +151,11 @@ def agreement(by_network):
     names = sorted(by_network)
     if len(names) < 2:
         return f"not checked: paired seeds under {' and '.join(names) or 'no network'} only"
-    same, flips = [], []
+    same, flips, none = [], [], []
     for metric, label in METRICS.items():
         words = {n: verdict(by_network[n][metric]) for n in names}
         if None in words.values():
+            none.append(f"{label} under {' and '.join(n for n in names if words[n] is None)}")
             continue
         text = ", ".join(f"{words[n]} under {n}" for n in names)
         (same if len(set(words.values())) == 1 else flips).append(f"{label} ({text})")
@@ -163,7 +164,9 @@ def agreement(by_network):
         lines.append(f"NOT the same on {'; '.join(flips)}: a verdict that flips between networks is not a verdict")
     if same:
         lines.append(f"the same under {' and '.join(names)} on {'; '.join(same)}")
-    return "; ".join(lines) if lines else "no metric has a ratio under every network"
+    if none:  # a dense mean at or below 0, where real digits score too (the KID floors are negative)
+        lines.append(f"without a ratio on {'; '.join(none)} (the dense arm's mean is at or below 0)")
+    return "; ".join(lines)
 
 
 def _cell(ratio):
