@@ -104,8 +104,9 @@ def _markers(name):
     return f"<!-- begin {name} (generated: edit the script, not this block) -->", f"<!-- end {name} -->"
 
 
-# the blocks of docs/results.md in page order: today's verdict first, then its evidence, the first reproduction last
-RESULTS_ORDER = ("verdict", "mm-gap", "adversarial-study", "reproduction")
+# the blocks of docs/results.md in page order: today's verdict first, then its evidence (second-network: the DCGAN
+# verdict at the last checkpoint and under the second evaluation network), the first reproduction last
+RESULTS_ORDER = ("verdict", "mm-gap", "second-network", "adversarial-study", "reproduction")
 
 
 def splice(text, name, block):
