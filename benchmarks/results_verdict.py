@@ -4,6 +4,7 @@ rests on, then the width diagnosis's verdict with its held-out metrics (width_ve
 import re
 from pathlib import Path
 
+import second_network
 import width_report
 import width_seeds
 import width_verdict
@@ -12,6 +13,7 @@ from study_cli import TARGET, TARGET_SEEDS, best
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDTH_DATA = ROOT / "docs" / "width-diagnosis-data"
+ADVERSARIAL_DATA = ROOT / "docs" / "adversarial-study-data"
 RESNET = re.compile(r"resnet, g_conv_dim (\d+)(?:, lever (.+))?")
 
 
@@ -47,7 +49,28 @@ def _dcgan(rows):
                      f"{_plural(len(arms), 'dense arm')} at this budget): ticket / dense train-split FID "
                      f"{r['ratio']:.2f} (95% interval "
                      f"{r['interval']}), KID {r['kid_ratio']:.2f}.")
+        checked = _second_network(variant, r["pairing"][1], steps)
+        if checked:
+            lines.append(checked)
     return lines
+
+
+def _second_network(variant, dense_variant, steps):
+    """The sentence of second_network.py's check of a DCGAN pairing at the last checkpoint, None where unchecked:
+    a verdict that flips between the two digits evaluation networks is not a verdict (issue 25)."""
+    ticket = second_network.records(ADVERSARIAL_DATA, variant, steps)
+    dense = second_network.records(ADVERSARIAL_DATA, dense_variant, steps)
+    by_network = {}
+    for network in sorted({n for _, n in ticket} & {n for _, n in dense}):
+        found = second_network.ratios(ticket, dense, network, "last")
+        if found["fid_train"][0]:
+            by_network[network] = {metric: over for metric, (_, over) in found.items()}
+    if not by_network:
+        return None
+    seeds = sorted({s for s, _ in ticket} & {s for s, _ in dense})
+    return (f"  - Scored again at the last checkpoint by both digits evaluation networks (`python "
+            f"benchmarks/second_network.py report`, seeds {', '.join(map(str, seeds))}): the verdict is "
+            f"{second_network.agreement(by_network)}.")
 
 
 def _resnet(rows):
