@@ -81,7 +81,7 @@ VARIANTS = {
                  "for DCGAN)", {"OPTIMIZATION": {"g_lr": DENSE_LR}, "SLT": MM, **DENSE}),
     # dense-mm's lr bracket: a ticket at par with dense-mm means little if dense-mm's lr handicaps it
     **{f"dense-mm-lr{lr:g}": (f"as dense-mm at lr {lr:g}", {"OPTIMIZATION": {"g_lr": lr}, "SLT": MM, **DENSE})
-       for lr in (DENSE_LR / 4, DENSE_LR * 4)},
+       for lr in (DENSE_LR / 16, DENSE_LR / 4, DENSE_LR * 4)},
     "sngan-dense": ("dense SNGAN as configs/digits/SNGAN.yaml trains it (hinge, spectral norm in D, cBN, 2 D steps)",
                     DENSE),
     "sngan-yaml": ("configs/digits/SNGAN.yaml without its moment loss (the adversarial search alone; seeded init, "
@@ -255,8 +255,8 @@ def report(a):
     atomic.write_text(Path(a.docs) / "adversarial-study.md", text)
     results_md = Path(a.docs) / "results.md"
     block = ["## Adversarial search (StudioGAN DCGAN and SNGAN, k = 0.1)", "",
-             "From [adversarial-study.md](adversarial-study.md) (`benchmarks/adversarial_study.py`), which has every "
-             "run and curve; best train-split FID per run.", "", *floor_lines(floors),
+             "Written by `python benchmarks/adversarial_study.py report --out OUT` from the runs under OUT; "
+             "[adversarial-study.md](adversarial-study.md) has every run and curve. Best train-split FID per run.", "", *floor_lines(floors),
              *(f"#{line}" if line.startswith("## ") else line for line in summary)]  # a level below the block's
     old = results_md.read_text() if results_md.is_file() else ""
     atomic.write_text(results_md, splice(old, "adversarial-study", "\n".join(block)))

@@ -57,19 +57,15 @@ def _dcgan(rows):
 
 def _second_network(variant, dense_variant, steps):
     """The sentence of second_network.py's check of a DCGAN pairing at the last checkpoint, None where unchecked:
-    a verdict that flips between the two digits evaluation networks is not a verdict (issue 25)."""
+    a verdict that flips between the digits evaluation networks is not a verdict (issue 25)."""
     ticket = second_network.records(ADVERSARIAL_DATA, variant, steps)
     dense = second_network.records(ADVERSARIAL_DATA, dense_variant, steps)
-    by_network = {}
-    for network in sorted({n for _, n in ticket} & {n for _, n in dense}):
-        found = second_network.ratios(ticket, dense, network, "last")
-        if found["fid_train"][0]:
-            by_network[network] = {metric: over for metric, (_, over) in found.items()}
+    by_network = second_network.by_network(ticket, dense, "last")
     if not by_network:
         return None
     seeds = sorted({s for s, _ in ticket} & {s for s, _ in dense})
-    return (f"  - Scored again at the last checkpoint by both digits evaluation networks (`python "
-            f"benchmarks/second_network.py report`, seeds {', '.join(map(str, seeds))}): the verdict is "
+    return (f"  - Scored again at the last checkpoint by the digits evaluation networks {', '.join(by_network)} "
+            f"(`python benchmarks/second_network.py report`, seeds {', '.join(map(str, seeds))}): the verdict is "
             f"{second_network.agreement(by_network)}.")
 
 

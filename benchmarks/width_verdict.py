@@ -9,7 +9,9 @@ BRACKET = 3  # dense lrs a width needs for its best dense arm to count as fair (
 SAME = 0.1  # two fitted exponents closer than this are read as the same law: 3 widths of one seed fit no finer
 # what a search_recipe option of an arm variant changes, in the words of issue 25's list of suspects
 LEVER_PART = {"score-init": "the score initialisation scale", "lr": "the size of the score learning rate",
-              "lr-fan-in-exp": "a score learning rate that grows with fan_in"}
+              "lr-fan-in-exp": "a score learning rate that grows with fan_in",
+              "opt": "the scores' optimiser (Adam against SGD with momentum)",
+              "batch": "the batch size (the noise of the moment estimates)"}
 
 
 def _arm_lr(point):

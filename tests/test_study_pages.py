@@ -140,7 +140,8 @@ def test_a_held_out_metric_is_averaged_over_the_seeds_that_have_it_and_says_how_
 
 def _scored(seed, network, fid, kid, kid_valid, last_fid=None, memorisation=1.5):
     def at(value):
-        return {"fid_train": value, "kid": kid, "kid_valid": kid_valid, "memorisation": memorisation}
+        values = {"fid_train": value, "kid": kid, "kid_valid": kid_valid, "memorisation": memorisation}
+        return {**values, "draws": [values]}
 
     return {(seed, network): {"checkpoints": {"last": at(last_fid if last_fid is not None else fid), "best": at(fid)}}}
 
@@ -193,3 +194,32 @@ def test_the_second_network_block_reports_last_and_best_apart(study_cli):
     assert "- At the last checkpoint the verdict is NOT the same on train-split FID (behind under lenet, ahead " \
            "under strided)" in text
     assert "Seeds: 1 (1 of 5)" in text
+
+
+def test_each_latent_draw_adds_to_a_checkpoints_mean_and_the_block_says_how_noisy_one_draw_is(study_cli):
+    import second_network
+
+    def score(fid):
+        return {"fid": fid + 5, "fid_train": fid, "kid": 0.01, "kid_std": 0.001, "kid_valid": 0.02,
+                "kid_valid_std": 0.002, "memorisation": 1.5, "classes_covered": 10, "network": "lenet-elu-v1",
+                "seconds": 5.0, "floors": {name: [floor] for name in ("fid_train", "kid", "kid_valid", "memorisation")}}
+
+    floor = {"value": 0.0, "std": None, "sample": "the valid split", "num_fake": 296, "num_real": 1501}
+
+    record = None
+    for draw, (last, best) in enumerate(((20.0, 10.0), (24.0, 12.0))):
+        assert second_network._drawn(record) == draw
+        record = second_network._add_draw(record, "DCGAN-k0.1-s3", "lenet", draw,
+                                          {"last": (1200, 30.0, score(last)), "best": (800, None, score(best))})
+    assert second_network._drawn(record) == 2
+    assert [d["latent_seed"] for d in record["checkpoints"]["last"]["draws"]] == [3, 1003]
+    assert (record["checkpoints"]["last"]["fid_train"], record["checkpoints"]["best"]["fid_train"]) == (22.0, 11.0)
+    assert record["checkpoints"]["best"]["step"] == 800 and record["checkpoints"]["last"]["fid"] == 27.0
+    dense = {(3, "lenet"): second_network._add_draw(None, "DCGAN-dense-s3", "lenet", 0,
+                                                    {"last": (1200, 30.0, score(40.0)),
+                                                     "best": (1200, 30.0, score(40.0))})}
+    text = "\n".join(second_network.lines("mm", "dense", 1200, {(3, "lenet"): record}, dense))
+    assert "| last | lenet | train-split FID | 22 | 40 | s3: 0.55 | 0.55 | ahead |" in text
+    assert "mean over 1 to 2 draws" in text
+    assert "One draw of latents moves a last checkpoint's train-split FID by (std over its draws, mean over " \
+           f"checkpoints): ticket under lenet {2 ** 1.5:.2f} (1 checkpoints)." in text

@@ -19,7 +19,7 @@ from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK, NETWORKS
 @click.option("--net", "net_path", default=None, type=click.Path(dir_okay=False),
               help="Evaluation network file (default: the user cache; trained there on first use, ~15 s on 2 CPUs).")
 @click.option("--network", default=DEFAULT_NETWORK, show_default=True, type=click.Choice(list(NETWORKS)),
-              help="Which evaluation network scores: a verdict should hold under both (--net then names its file).")
+              help="Which evaluation network scores: a verdict should hold under each (--net then names its file).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Latent seed when SOURCE is a ticket.")
 @options.trust_builder
 def digits_fid(source, as_json, out_path, net_path, network, seed, trust_builder):

@@ -8,7 +8,8 @@ statistics rather than producing digits, so this one differs in every respect th
 penultimate activations are the features. The reference is the digits valid split (296 images); the generated set
 must be the same size (the first 296 images in file-name order are used), because FID is biased by sample size.
 
-A second network, "strided" (NETWORKS), checks that a verdict does not depend on the network that scores it.
+Two more networks, "strided" and "mlp" (NETWORKS), check that a verdict does not depend on the network that scores
+it.
 """
 import pickle
 import time
@@ -47,11 +48,22 @@ def _strided():
         nn.Linear(FEATURES, 10))
 
 
+def _mlp():
+    from torch import nn
+
+    return nn.Sequential(
+        nn.Flatten(), nn.Linear(32 * 32, 256), nn.Tanh(), nn.Dropout(0.3),
+        nn.Linear(256, FEATURES), nn.Tanh(),  # the features
+        nn.Linear(FEATURES, 10))
+
+
 # name: (builder, seed, version). A verdict must not hang on one network's quirks, so the second one differs from
-# the first in everything cheap to change (3x3 strided convolutions, GroupNorm, SiLU, no pooling, another seed);
-# both differ from the loss's extractor (digits_net). The version is part of the cache file's name: change it when
-# the network or its training changes.
-NETWORKS = {"lenet": (_lenet, 1234, "lenet-elu-v1"), "strided": (_strided, 4321, "strided-silu-v1")}
+# the first in everything cheap to change (3x3 strided convolutions, GroupNorm, SiLU, no pooling, another seed),
+# and the third has no convolution at all (every pixel weighed by its place, tanh, another seed); all differ from
+# the loss's extractor (digits_net). The version is part of the cache file's name: change it when the network or its
+# training changes.
+NETWORKS = {"lenet": (_lenet, 1234, "lenet-elu-v1"), "strided": (_strided, 4321, "strided-silu-v1"),
+            "mlp": (_mlp, 2468, "mlp-tanh-v1")}
 DEFAULT_NETWORK = "lenet"
 
 

@@ -3,10 +3,12 @@ metrics and the floors: test_digits_metrics.py). The evaluation network is the s
 import json
 
 import numpy as np
+import pytest
 import torch
 from click.testing import CliRunner
 
 from studiogan_slt.cli import main
+from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK, NETWORKS
 from tests.metrics.digits_cli import VALID_SIZE
 from tests.metrics.digits_cli import run_digits_fid as _fid
 from tests.metrics.digits_cli import write_images as _images
@@ -64,21 +66,22 @@ def test_user_errors_are_one_line(net, digits, tmp_path):
             assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ")
 
 
-def test_the_second_evaluation_network_scores_the_same_way(net, digits, tmp_path):
-    """--network strided: another architecture and seed, trained into its own file; the same metrics, its own
+@pytest.mark.parametrize("network", [n for n in NETWORKS if n != DEFAULT_NETWORK])
+def test_each_other_evaluation_network_scores_the_same_way(network, net, digits, tmp_path):
+    """--network strided or mlp: another architecture and seed, trained into its own file; the same metrics, its own
     floors, and real digits still score far better than noise under it."""
-    other = tmp_path / "strided.pt"
-    result = _fid(digits / "train", "--net", other, "--network", "strided", "--json")
+    other = tmp_path / f"{network}.pt"
+    result = _fid(digits / "train", "--net", other, "--network", network, "--json")
     assert result.exit_code == 0, result.output
-    assert "trained the digits evaluation network 'strided'" in result.stderr
-    strided = json.loads(result.stdout)
+    assert f"trained the digits evaluation network '{network}'" in result.stderr
+    scored = json.loads(result.stdout)
     lenet = json.loads(_fid(digits / "train", "--net", net, "--json").stdout)
-    assert (strided["network"], lenet["network"]) == ("strided-silu-v1", "lenet-elu-v1")
-    assert strided["floors"] != lenet["floors"] and strided["classes_covered"] == 10
+    assert (scored["network"], lenet["network"]) == (NETWORKS[network][2], "lenet-elu-v1")
+    assert scored["floors"] != lenet["floors"] and scored["classes_covered"] == 10
     noise = _images(tmp_path / "noise", np.random.default_rng(0).integers(0, 256, (VALID_SIZE, 32, 32, 3),
                                                                            dtype=np.uint8))
-    bad = json.loads(_fid(noise, "--net", other, "--network", "strided", "--json").stdout)
-    assert bad["fid"] > 5 * strided["floors"]["fid"][0]["value"] and bad["memorisation"] > 1.5
+    bad = json.loads(_fid(noise, "--net", other, "--network", network, "--json").stdout)
+    assert bad["fid"] > 5 * scored["floors"]["fid"][0]["value"] and bad["memorisation"] > 1.5
     # a file of the other network is refused in one line, not loaded into the wrong layers
-    refused = _fid(digits / "valid", "--net", net, "--network", "strided")
-    assert refused.exit_code == 2 and "not the digits evaluation network 'strided'" in refused.output
+    refused = _fid(digits / "valid", "--net", net, "--network", network)
+    assert refused.exit_code == 2 and f"not the digits evaluation network '{network}'" in refused.output

@@ -35,7 +35,7 @@ def test_digits_network_values_are_checked():
     assert slt_section.validate({"k": 0.1})["digits_network"] == "lenet"
     assert slt_section.validate({"digits_metric": "kid_valid", "digits_network": "strided"})["digits_network"] \
         == "strided"  # a dense run scores itself under the same network as its search
-    with pytest.raises(SLTError, match=r"SLT.digits_network: 'vgg' is not allowed; use one of lenet, strided"):
+    with pytest.raises(SLTError, match=r"SLT.digits_network: 'vgg' is not allowed; use one of lenet, strided, mlp"):
         slt_section.validate({"k": 0.1, "digits_network": "vgg"})
 
 
