@@ -1,8 +1,10 @@
 """The `studiogan-slt` command.
 
-Each command lives in the module named after it and is imported only when invoked, so `--help` and `--version`
-stay fast (no torch import); add one with its module and one line in COMMANDS. `-h` is set on the group only: click
-hands help_option_names down to every sub-command (train and eval override it, see options.py).
+Each command lives in the module named after it; add one with its module and one line in COMMANDS. `--help` imports
+every command module (for its line of help), so a command module imports the modules that do its work inside the
+function that runs it (most of them pull in torch, and each would add to every `--help`): `--help` and `--version`
+stay fast (no torch import). `-h` is set on the group only: click hands help_option_names down to every
+sub-command (train and eval override it, see options.py).
 """
 import errno
 import importlib

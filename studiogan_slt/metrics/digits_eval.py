@@ -10,6 +10,9 @@ must be the same size (the first 296 images in file-name order are used), becaus
 
 Two more networks, "strided" and "mlp" (NETWORKS), check that a verdict does not depend on the network that scores
 it.
+
+torch (and digits_net, which imports it) is imported inside the functions that use it: the CLI imports this module
+for NETWORKS when it starts, and `studiogan-slt --help` imports no torch.
 """
 import pickle
 import time
@@ -19,6 +22,7 @@ import numpy as np
 
 from studiogan_slt import atomic
 from studiogan_slt.cache import cache_dir
+from studiogan_slt.data.digits import digits_arrays
 from studiogan_slt.errors import SLTError
 
 EPOCHS = 30
@@ -91,7 +95,6 @@ def train_eval_net(path, *, name=DEFAULT_NETWORK, epochs=EPOCHS, log=None):
     import torch
     import torch.nn.functional as F
 
-    from studiogan_slt.data.digits import digits_arrays
     from studiogan_slt.metrics.digits_net import seeded_order_generator
 
     start = time.time()
@@ -194,8 +197,6 @@ def evaluate(images_uint8, net=None, reference=None, reference_features=None):
     """{"fid", "hist", "hist_tv", "num_fake", "num_real", ...} of uint8 images [N, 32, 32, C] against the valid
     split (or `reference` uint8 images, or `reference_features`: predict()'s pair for them). N must equal the
     reference size."""
-    from studiogan_slt.data.digits import digits_arrays
-
     net = net if net is not None else load_eval_net()
     if reference_features is None:
         reference_features = predict(net, reference if reference is not None else digits_arrays("valid")[0])

@@ -32,6 +32,7 @@ import numpy as np
 
 from studiogan_slt import atomic
 from studiogan_slt.cache import cache_dir
+from studiogan_slt.data.digits import digits_arrays
 from studiogan_slt.errors import SLTError
 from studiogan_slt.metrics import digits_eval
 from studiogan_slt.metrics.kid import kid, mmd2_unbiased
@@ -57,8 +58,6 @@ def network_digest(net):
 
 
 def _reference(net, digest):
-    from studiogan_slt.data.digits import digits_arrays
-
     if digest not in _references:
         _references[digest] = {split: digits_eval.predict(net, digits_arrays(split)[0])
                                for split in ("valid", "train")}

@@ -15,6 +15,7 @@ from torch import nn
 
 from studiogan_slt import atomic
 from studiogan_slt.cache import cache_dir
+from studiogan_slt.data.digits import digits_arrays
 
 NETWORK = "studiogan_slt.metrics.digits_net:digits_cnn"
 BUILTIN = "digits_cnn"  # the extractor name a config may give instead of {network: NETWORK, weights: PATH}
@@ -70,8 +71,6 @@ def seeded_order_generator(seed):
 
 def train_digits_cnn(out_path, *, epochs=6, seed=0, batch_size=64, lr=2e-3, width=32, log=print):
     """Train on the digits train split, save the state_dict to out_path; returns {"valid_accuracy", "seconds"}."""
-    from studiogan_slt.data.digits import digits_arrays
-
     start = time.time()
     gen = seeded_order_generator(seed)
     x_train, y_train = digits_arrays("train")

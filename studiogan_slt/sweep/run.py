@@ -14,6 +14,9 @@ from pathlib import Path
 
 from studiogan_slt import atomic
 from studiogan_slt.errors import Interrupted, SLTError, Terminated
+from studiogan_slt.reporting import plot as fig
+from studiogan_slt.reporting.compare import compare, format_comparison
+from studiogan_slt.reporting.runlog import load_runs
 from studiogan_slt.sweep.point import DONE, LOG, check_reusable
 
 FIGURE, CSV, COMPARE = "fid_vs_k.png", "fid_vs_k.csv", "compare"
@@ -92,10 +95,6 @@ def finished_points(save):
 
 def summarize(save, metric, echo, log_y=False, title=None):
     """`compare` and `plot` over every finished point in `save` (the same functions as those commands)."""
-    from studiogan_slt.reporting import plot as fig
-    from studiogan_slt.reporting.compare import compare, format_comparison
-    from studiogan_slt.reporting.runlog import load_runs
-
     folders = finished_points(save)
     if not folders:
         echo("no finished point: nothing to compare or plot")

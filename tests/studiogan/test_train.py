@@ -9,16 +9,14 @@ StudioGAN's loop (loader.py:392) runs total_steps + 1 updates; with total_steps 
 checkpoint is the one of step 2, after two generator updates.
 """
 import glob
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-from tests.studiogan.train_setup import BACKBONES, DRIVER, QUICK, STATISTICS, _assert_one_line_error, _cfg
+from tests.studiogan.train_runs import (FAST_BACKBONES, SLOW_BACKBONES, backbone_cfgs, drive, fast_jobs, more_jobs,
+                                        train_job)
+from tests.studiogan.train_setup import BACKBONES, STATISTICS, _assert_one_line_error, _cfg
 
 
 @pytest.fixture(scope="module")
@@ -33,99 +31,27 @@ def small_valid(digits, tmp_path_factory):
     return base
 
 
-# StudioGAN fixes StyleGAN2's widths at 512 channels: its run alone costs about as much as the other backbones'
-SLOW_BACKBONES = {"StyleGAN2"}
-
-
-def _train(work, digits, name, cfg, *extra):
-    save = str(work / name / "save")
-    return {"name": name, "kind": "train", "argv": ["-cfg", cfg, "-save", save, "-data", str(digits), "-metrics",
-                                                    "none", *QUICK, *extra], "snapshot_dir": str(work / name)}
-
-
-def _drive(work, jobs, studiogan_root, name="jobs"):
-    """Run `jobs` in one driver process; returns the driver's results, the work folder (one subfolder per job) and
-    the driver's output."""
-    jobs_file, results_file = work / f"{name}.json", work / f"{name}-results.json"
-    jobs_file.write_text(json.dumps(jobs))
-    env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1", WANDB_MODE="disabled",
-               TORCH_HOME=str(work / "torch_home"))
-    done = subprocess.run([sys.executable, str(DRIVER), str(jobs_file), str(results_file)], env=env,
-                          capture_output=True, text=True, timeout=900)
-    assert results_file.exists(), done.stderr[-5000:]
-    return {"results": json.loads(results_file.read_text()), "dir": work, "driver_output": done.stdout + done.stderr}
-
-
 @pytest.fixture(scope="module")
 def slow_backbones(studiogan_root, digits, tmp_path_factory):
     work = tmp_path_factory.mktemp("train_slow")
-    jobs = [_train(work, digits, name, _cfg(work, name, BACKBONES[name])) for name in SLOW_BACKBONES]
-    return _drive(work, jobs, studiogan_root)
-
-
-# The fast tier trains DCGAN once, evaluates it and checks a refusal; the other backbones, resume, the dense run,
-# the best checkpoint and DDP train in the slow tier's second driver process (more_runs), in the same work folder.
-FAST_BACKBONES = {"DCGAN"}
-
-
-def _work(work):
-    cfgs = work / "cfgs"
-    cfgs.mkdir()
-    return cfgs, {name: _cfg(cfgs, name, sections) for name, sections in BACKBONES.items()}
-
-
-def _dcgan_run(work):
-    return str(work / "DCGAN" / "save" / "checkpoints" / "*")  # one folder, named after a timestamp
+    jobs = [train_job(work, digits, name, _cfg(work, name, BACKBONES[name])) for name in SLOW_BACKBONES]
+    return drive(work, jobs, studiogan_root)
 
 
 @pytest.fixture(scope="module")
 def runs(studiogan_root, digits, small_valid, tmp_path_factory):
     """The fast tier's StudioGAN jobs of this module, in one driver process."""
     work = tmp_path_factory.mktemp("train")
-    cfgs, cfg = _work(work)
-    jobs = [_train(work, digits, name, cfg[name]) for name in FAST_BACKBONES]
-    jobs += [
-        {"name": "inception", "kind": "inception", "studiogan_root": str(studiogan_root)},
-        {"name": "eval", "kind": "cli",
-         "args": ["eval", "-cfg", cfg["DCGAN"], "-data", str(small_valid),
-                  "-save", str(work / "eval"), "-ckpt", "glob:" + _dcgan_run(work), "-metrics", "fid", "is", "prdc",
-                  "-ref", "valid", "-v", "-sf", "-sf_num", "12", "--num_workers", "1", "--seed", "0"]},
-        # class-conditional with 6 images per batch: StudioGAN's canvas would fail at the first save
-        {"name": "canvas", "kind": "cli",
-         "args": ["train", "-cfg", _cfg(cfgs, "canvas", dict(BACKBONES["SNGAN"], OPTIMIZATION={"batch_size": 6})),
-                  "-save", str(work / "canvas"), "-data", str(digits), "-metrics", "none", *QUICK]},
-    ]
-    return {**_drive(work, jobs, studiogan_root), "cfgs": cfgs, "cfg": cfg}
+    cfgs, cfg = backbone_cfgs(work)
+    return {**drive(work, fast_jobs(work, cfgs, cfg, digits, small_valid, studiogan_root), studiogan_root),
+            "cfgs": cfgs, "cfg": cfg}
 
 
 @pytest.fixture(scope="module")
 def more_runs(runs, studiogan_root, digits, small_valid):
-    """The slow tier's jobs, after the fast ones (resume starts from the DCGAN run's checkpoint)."""
-    work, cfgs, cfg = runs["dir"], runs["cfgs"], runs["cfg"]
-
-    def train(name, cfg, *extra):
-        return _train(work, digits, name, cfg, *extra)
-
-    jobs = [train(name, cfg[name]) for name in BACKBONES if name not in SLOW_BACKBONES | FAST_BACKBONES]
-    resume_sections = dict(BACKBONES["DCGAN"], OPTIMIZATION={**BACKBONES["DCGAN"]["OPTIMIZATION"], "total_steps": 2})
-    dense = {k: v for k, v in BACKBONES["DCGAN"].items() if k != "SLT"}
-    jobs += [
-        # a resumed run saves into its -ckpt folder and deletes the older files there (misc.save_model), so it
-        # resumes from a copy and the DCGAN checkpoints stay for the other tests
-        {"name": "copy", "kind": "copy", "src": _dcgan_run(work) + "/*.pth", "dst": str(work / "resume_from")},
-        train("resume", _cfg(cfgs, "DCGAN-resume", resume_sections), "-ckpt", str(work / "resume_from")),
-        train("dense", _cfg(cfgs, "DCGAN-dense", dense)),
-        {"name": "inception", "kind": "inception", "studiogan_root": str(studiogan_root)},
-        # with a metric StudioGAN evaluates at every save and keeps the best model, which `export -best` picks
-        train("best", cfg["DCGAN"], "-data", str(small_valid), "-metrics", "fid", "-ref", "valid"),
-        {"name": "export-best", "kind": "cli",
-         "args": ["export", "-ckpt", "glob:" + str(work / "best" / "save" / "checkpoints" / "*"), "-best",
-                  "-o", str(work / "best.slt")]},
-        {"name": "ddp", "kind": "cli",
-         "args": ["train", "--nproc", "2", "-cfg", cfg["DCGAN"], "-DDP", "-save", str(work / "ddp"),
-                  "-data", str(digits), "-metrics", "none", *QUICK]},
-    ]
-    return _drive(work, jobs, studiogan_root, name="more-jobs")
+    work = runs["dir"]
+    jobs = more_jobs(work, runs["cfgs"], runs["cfg"], digits, small_valid, studiogan_root)
+    return drive(work, jobs, studiogan_root, name="more-jobs")
 
 
 def _job(runs, name):

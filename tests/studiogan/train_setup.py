@@ -1,11 +1,8 @@
 """Configurations and checks shared by the training tests (test_train.py, test_train_errors.py)."""
-from pathlib import Path
-
 import yaml
 
 from tests.studiogan.tiny_config import ADVERSARIAL_ONLY
 
-DRIVER = Path(__file__).with_name("driver.py")
 DATA = {"name": "DIGITS", "img_size": 32, "num_classes": 10}
 PRE = {"apply_rflip": False}  # a mirrored digit is not a digit; the plugin warns when flips are on
 EMA = {"apply_g_ema": True, "g_ema_decay": 0.5, "g_ema_start": 0}

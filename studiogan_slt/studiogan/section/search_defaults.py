@@ -11,7 +11,7 @@ moments of the plugin's own digits CNN; on any other data those of ImageNet VGG1
 weights torchvision's downloader fetches into the torch hub folder on first use.
 """
 from studiogan_slt.errors import SLTError
-from studiogan_slt.studiogan.section import values
+from studiogan_slt.studiogan.section import moments, values
 
 DIGITS = "DIGITS"
 # "SECTION.key": (value for a search, why)
@@ -61,10 +61,6 @@ def apply(cfgs, slt):
 
 
 def _moments(value):
-    # Imported here: the moments options pull in torch and the feature extractors, which reading a run log or a
-    # sweep plan (both read SLT.keep_host's names, CHANGED) does not need.
-    from studiogan_slt.studiogan.section import moments
-
     try:
         return moments.validate(value)
     except SLTError as err:  # the extractor's weights cannot be had here (offline): say how to do without them

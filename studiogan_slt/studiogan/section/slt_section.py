@@ -12,6 +12,7 @@ from studiogan_slt import strict_yaml
 from studiogan_slt.errors import SLTError, shown
 from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK as DEFAULT_DIGITS_NETWORK, NETWORKS as DIGITS_NETWORKS
 from studiogan_slt.metrics.digits_metrics import METRICS as DIGITS_METRICS
+from studiogan_slt.studiogan.section import moments as moments_section
 from studiogan_slt.studiogan.section import search_defaults
 from studiogan_slt.studiogan.section.values import (ADVERSARIAL, DENSE_MOMENT_MATCHING, MOMENT_MATCHING, MOMENT_MODES,
                                                     NOT_SET, STYLEGAN_BACKBONES, TARGETS, TRAIN_MODES,
@@ -107,7 +108,7 @@ def validate(section):
         fail("targets", f"{values['targets']!r} is not allowed with train_mode {mode}; use [G] "
                          "(there is no discriminator step)")
     if mode in MOMENT_MODES or section.get("moments"):
-        values["moments"] = _validate_moments(values["moments"])
+        values["moments"] = moments_section.validate(dict(values["moments"]))
         weighted = values["moments"]["weight"] is not None
         if mode in MOMENT_MODES and weighted:
             fail("moments.weight", f"only used with train_mode {ADVERSARIAL} (the weight of the moment loss added "
@@ -116,16 +117,6 @@ def validate(section):
             fail("moments.weight", f"required with train_mode {ADVERSARIAL}: the moment loss is added to the "
                                    "adversarial one with this weight (or use train_mode moment_matching)")
     return values
-
-
-def _validate_moments(moments):
-    try:
-        # Imported lazily: the moments options pull in torch and the feature extractors, which reading a run log
-        # or a sweep plan does not need.
-        from studiogan_slt.studiogan.section import moments as moments_section
-    except ImportError as err:
-        raise SLTError(f"SLT.train_mode: the moment-matching modes are not available ({err})") from None
-    return moments_section.validate(dict(moments))
 
 
 def read(cfg_file):
