@@ -256,7 +256,8 @@ def report(a):
     results_md = Path(a.docs) / "results.md"
     block = ["## Adversarial search (StudioGAN DCGAN and SNGAN, k = 0.1)", "",
              "Written by `python benchmarks/adversarial_study.py report --out OUT` from the runs under OUT; "
-             "[adversarial-study.md](adversarial-study.md) has every run and curve. Best train-split FID per run.", "", *floor_lines(floors),
+             "[adversarial-study.md](adversarial-study.md) has every run and curve. Best train-split FID per run.", "",
+             *floor_lines(floors),
              *(f"#{line}" if line.startswith("## ") else line for line in summary)]  # a level below the block's
     old = results_md.read_text() if results_md.is_file() else ""
     atomic.write_text(results_md, splice(old, "adversarial-study", "\n".join(block)))

@@ -4,6 +4,7 @@ rests on, then the width diagnosis's verdict with its held-out metrics (width_ve
 import re
 from pathlib import Path
 
+import network_agreement
 import second_network
 import width_report
 import width_seeds
@@ -60,13 +61,13 @@ def _second_network(variant, dense_variant, steps):
     a verdict that flips between the digits evaluation networks is not a verdict (issue 25)."""
     ticket = second_network.records(ADVERSARIAL_DATA, variant, steps)
     dense = second_network.records(ADVERSARIAL_DATA, dense_variant, steps)
-    by_network = second_network.by_network(ticket, dense, "last")
+    by_network = network_agreement.by_network(ticket, dense, "last")
     if not by_network:
         return None
     seeds = sorted({s for s, _ in ticket} & {s for s, _ in dense})
     return (f"  - Scored again at the last checkpoint by the digits evaluation networks {', '.join(by_network)} "
             f"(`python benchmarks/second_network.py report`, seeds {', '.join(map(str, seeds))}): the verdict is "
-            f"{second_network.agreement(by_network)}.")
+            f"{network_agreement.agreement(by_network)}.")
 
 
 def _resnet(rows):

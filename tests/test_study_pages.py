@@ -147,31 +147,31 @@ def _scored(seed, network, fid, kid, kid_valid, last_fid=None, memorisation=1.5)
 
 
 def test_the_second_network_pairs_by_seed_and_takes_kid_as_a_ratio_of_means(study_cli):
-    import second_network
+    import network_agreement
 
     ticket = {**_scored(1, "lenet", 15.0, 0.004, -0.002), **_scored(2, "lenet", 30.0, 0.012, 0.010),
               **_scored(3, "lenet", 99.0, 1.0, 1.0)}  # seed 3: no dense point yet, not paired
     dense = {**_scored(1, "lenet", 30.0, 0.030, 0.024), **_scored(2, "lenet", 20.0, 0.010, 0.006)}
-    found = second_network.ratios(ticket, dense, "lenet", "best")
+    found = network_agreement.ratios(ticket, dense, "lenet", "best")
     assert found["fid_train"] == ({1: 0.5, 2: 1.5}, pytest.approx(1.0))
     assert found["kid"][1] == pytest.approx(0.016 / 0.040)
     assert found["kid_valid"][1] == pytest.approx(0.008 / 0.030)
     at_or_below_0 = {**_scored(1, "lenet", 30.0, -0.001, -0.001), **_scored(2, "lenet", 20.0, 0.001, -0.001)}
-    assert second_network.ratios(ticket, at_or_below_0, "lenet", "best")["kid"][1] is None
-    assert second_network.ratios(ticket, dense, "strided", "best")["fid_train"] == ({}, None)
+    assert network_agreement.ratios(ticket, at_or_below_0, "lenet", "best")["kid"][1] is None
+    assert network_agreement.ratios(ticket, dense, "strided", "best")["fid_train"] == ({}, None)
 
 
 def test_the_verdict_bands_and_the_sentence_name_a_flip_between_networks(study_cli):
-    import second_network
+    import network_agreement
 
-    assert [second_network.verdict(r) for r in (0.5, 0.95, 1.1, 1.2, -0.1, None)] == [
+    assert [network_agreement.verdict(r) for r in (0.5, 0.95, 1.1, 1.2, -0.1, None)] == [
         "ahead", "within 1.1x", "within 1.1x", "behind", "ahead", None]
-    same = second_network.agreement({"lenet": {"fid_train": 0.5, "kid": 0.2, "kid_valid": None},
+    same = network_agreement.agreement({"lenet": {"fid_train": 0.5, "kid": 0.2, "kid_valid": None},
                                      "strided": {"fid_train": 0.7, "kid": 0.3, "kid_valid": 0.9}})
     assert same.startswith("the same under lenet and strided on train-split FID (ahead under lenet, ahead under "
                            "strided); KID") and "NOT" not in same
     assert same.endswith("; without a ratio on held-out KID under lenet (the dense arm's mean is at or below 0)")
-    flip = second_network.agreement({"lenet": {"fid_train": 0.5, "kid": 1.05, "kid_valid": 2.0},
+    flip = network_agreement.agreement({"lenet": {"fid_train": 0.5, "kid": 1.05, "kid_valid": 2.0},
                                      "strided": {"fid_train": 2.9, "kid": 1.0, "kid_valid": 2.0}})
     assert "NOT the same on train-split FID (ahead under lenet, behind under strided)" in flip
     assert "the same under lenet and strided on KID (within 1.1x under lenet, within 1.1x under strided); held-out" \
@@ -179,15 +179,15 @@ def test_the_verdict_bands_and_the_sentence_name_a_flip_between_networks(study_c
 
 
 def test_the_second_network_block_reports_last_and_best_apart(study_cli):
-    import second_network
+    import network_agreement
 
     ticket = {**_scored(1, "lenet", 15.0, 0.004, 0.001, last_fid=40.0), **_scored(1, "strided", 10.0, 0.01, 0.01)}
     dense = {**_scored(1, "lenet", 30.0, 0.030, 0.024, memorisation=0.8),
              **_scored(1, "strided", 20.0, 0.02, 0.02, memorisation=0.95)}
-    text = "\n".join(second_network.lines("mm", "dense-mm-lr0.0005", 1200, ticket, dense))
+    text = "\n".join(network_agreement.lines("mm", "dense-mm-lr0.0005", 1200, ticket, dense))
     assert "- Memorisation ratio at the last checkpoint under lenet: ticket 1.50; dense 0.80, below 0.9" in text
     assert "- Memorisation ratio at the last checkpoint under strided: ticket 1.50; dense 0.95." in text
-    lenet_only = "\n".join(second_network.lines("mm", "dense", 1200, ticket, _scored(1, "lenet", 30.0, 0.03, 0.02)))
+    lenet_only = "\n".join(network_agreement.lines("mm", "dense", 1200, ticket, _scored(1, "lenet", 30.0, 0.03, 0.02)))
     assert "- At the best checkpoint the verdict is not checked: paired seeds under lenet only." in lenet_only
     assert "| last | lenet | train-split FID | 40 | 30 | s1: 1.33 | 1.33 | behind |" in text
     assert "| best | lenet | train-split FID | 15 | 30 | s1: 0.50 | 0.50 | ahead |" in text
@@ -197,6 +197,7 @@ def test_the_second_network_block_reports_last_and_best_apart(study_cli):
 
 
 def test_each_latent_draw_adds_to_a_checkpoints_mean_and_the_block_says_how_noisy_one_draw_is(study_cli):
+    import network_agreement
     import second_network
 
     def score(fid):
@@ -218,7 +219,7 @@ def test_each_latent_draw_adds_to_a_checkpoints_mean_and_the_block_says_how_nois
     dense = {(3, "lenet"): second_network._add_draw(None, "DCGAN-dense-s3", "lenet", 0,
                                                     {"last": (1200, 30.0, score(40.0)),
                                                      "best": (1200, 30.0, score(40.0))})}
-    text = "\n".join(second_network.lines("mm", "dense", 1200, {(3, "lenet"): record}, dense))
+    text = "\n".join(network_agreement.lines("mm", "dense", 1200, {(3, "lenet"): record}, dense))
     assert "| last | lenet | train-split FID | 22 | 40 | s3: 0.55 | 0.55 | ahead |" in text
     assert "mean over 1 to 2 draws" in text
     assert "One draw of latents moves a last checkpoint's train-split FID by (std over its draws, mean over " \
