@@ -1,8 +1,8 @@
 """The reading of second_network.py's scores: per evaluation network and checkpoint, the ticket / dense ratios
 paired by seed, the verdict band of each, whether the verdict is the same under every network (a verdict that flips
-between networks is not a verdict, issue 25), the memorisation ratios and the noise of one latent draw; the markdown
-block of docs/results.md."""
-from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, floor_lines, mean_std
+between networks is not a verdict, issue 25), the memorisation ratios, the noise of one latent draw and the check
+that needs no network (pixel values); the markdown block of docs/results.md."""
+from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, floor_lines, fmt_mean_std, mean_std
 
 CHECKPOINTS = ("last", "best")
 METRICS = {"fid_train": "train-split FID", "kid": "KID", "kid_valid": "held-out KID"}
@@ -138,3 +138,24 @@ def _memorisation(ticket, dense, network, checkpoint, seeds):
                 "train-split metrics flatter it") if value < MEMORISATION_FLAG else ""
         parts.append(f"{name} {value:.2f}{flag}")
     return f"- Memorisation ratio at the {checkpoint} checkpoint under {network}: {'; '.join(parts)}."
+
+
+def pixel_lines(ticket, dense):
+    """The network-free check: each arm's pixel-value distance to the train split ({seed: second_network.pixel_check
+    record}), paired by seed, beside the same distance for real digits."""
+    seeds = sorted(set(ticket) & set(dense))
+    if not seeds:
+        return []
+    arms = {name: [arm[s]["pixel_w1"] for s in seeds] for name, arm in (("ticket", ticket), ("dense", dense))}
+    intensity = {name: mean_std([arm[s]["mean_intensity"] for s in seeds])[0]
+                 for name, arm in (("ticket", ticket), ("dense", dense))}
+    floors = ticket[seeds[0]]["floors"]
+    per_seed = ", ".join(f"s{s}: {t / d:.2f}" for s, t, d in zip(seeds, arms["ticket"], arms["dense"]))
+    return ["", "No network at all: the distribution of pixel values (gray, 0-1) of each last checkpoint's first draw "
+            "against the train split's, Wasserstein-1 (`second_network.pixel_check`; "
+            f"seeds {', '.join(map(str, seeds))}):", "",
+            f"- ticket {fmt_mean_std(arms['ticket'], '.4f')}, dense {fmt_mean_std(arms['dense'], '.4f')} (mean ± std "
+            f"over seeds); ticket / dense per seed {per_seed}. Real digits: the valid split {floors['valid']:.4f}, "
+            f"halves of the train split {fmt_mean_std(floors['train_halves'], '.4f')}.",
+            f"- Mean pixel value: ticket {intensity['ticket']:.4f}, dense {intensity['dense']:.4f}, the train split "
+            f"{ticket[seeds[0]]['train_mean_intensity']:.4f}."]

@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 import network_agreement
 from network_agreement import METRICS
 from study_cli import cli, mean_std, splice
@@ -112,16 +114,18 @@ def run(a):
             for point in sorted(done.parent for done in (out / folder / "points").glob(f"*/{DONE}")):
                 targets = {n: Path(a.data) / folder / f"{point.name}-on-{n}.json" for n in networks}
                 kept = {n: json.loads(t.read_text()) if t.is_file() else None for n, t in targets.items()}
+                pixels = Path(a.data) / folder / f"{point.name}-pixels.json"
                 for draw in range(a.draws):
                     lacking = [n for n in networks if _drawn(kept[n]) == draw]
-                    if lacking:
+                    missing = pixels if draw == 0 and not pixels.is_file() else None
+                    if lacking or missing:
                         _score_draw(point, draw, {n: targets[n] for n in lacking}, kept, scratch / folder,
-                                    out / "data")
+                                    out / "data", missing)
 
 
-def _score_draw(point, draw, targets, kept, scratch, data):
+def _score_draw(point, draw, targets, kept, scratch, data, pixels=None):
     """Generates the point's checkpoints' images of `draw` and adds their scores under each network of `targets`
-    to `kept`, writing each network's JSON."""
+    to `kept`, writing each network's JSON, and the last checkpoint's pixel check to `pixels` when given."""
     from studiogan_slt import atomic
 
     work = scratch / point.name / f"z{draw}"
@@ -138,7 +142,47 @@ def _score_draw(point, draw, targets, kept, scratch, data):
             target.parent.mkdir(parents=True, exist_ok=True)
             atomic.write_text(target, json.dumps(kept[network], indent=1) + "\n")
             print(f"wrote {target} (draw {draw})", flush=True)
+        if pixels:
+            step, fake, _ = made["last"]
+            record = {"point": point.name, "step": step, "latent_seed": latent_seed(point.name, draw),
+                      **pixel_check(fake)}
+            atomic.write_text(pixels, json.dumps(record, indent=1) + "\n")
+            print(f"wrote {pixels}", flush=True)
     shutil.rmtree(work)  # 1,501 images per checkpoint and draw: the scores are what is kept
+
+
+def _gray(images_uint8):
+    return images_uint8.mean(axis=-1).ravel() / 255.0
+
+
+def pixel_distance(a, b):
+    """The Wasserstein-1 distance between the distributions of two sets of pixel values in [0, 1] (from their
+    quantiles): a check of the images that no evaluation network stands between."""
+    q = np.linspace(0, 1, 1001)
+    return float(np.abs(np.quantile(a, q) - np.quantile(b, q)).mean())
+
+
+def pixel_check(fake):
+    """{"pixel_w1": the generated images' pixel values against the train split's, "mean_intensity": theirs and the
+    train split's, "floors": the same distance for real digits (the valid split; halvings of the train split)}."""
+    from studiogan_slt.data.digits import digits_arrays
+    from studiogan_slt.metrics.digits_eval import load_images
+
+    train, valid = (digits_arrays(split)[0] for split in ("train", "valid"))
+    generated, real = _gray(load_images(fake, IMAGES)), _gray(train)
+    halves = [np.random.default_rng(seed).permutation(len(train)) for seed in range(5)]
+    half = len(train) // 2
+    return {"pixel_w1": pixel_distance(generated, real), "mean_intensity": float(generated.mean()),
+            "train_mean_intensity": float(real.mean()),
+            "floors": {"valid": pixel_distance(_gray(valid), real),
+                       "train_halves": [pixel_distance(_gray(train[h[:half]]), _gray(train[h[half:]]))
+                                        for h in halves]}}
+
+
+def pixel_records(data, variant, steps):
+    """{seed: record} of the pixel checks `run` kept for one variant and budget."""
+    return {int(re.search(r"-s(\d+)-pixels$", path.stem).group(1)): json.loads(path.read_text())
+            for path in sorted((Path(data) / f"{variant}-{steps}steps").glob("*-pixels.json"))}
 
 
 def records(data, variant, steps):
@@ -156,7 +200,9 @@ def report(a):
     from studiogan_slt import atomic
 
     text = "\n".join(network_agreement.lines(a.ticket, a.dense, a.steps, records(a.data, a.ticket, a.steps),
-                           records(a.data, a.dense, a.steps)))
+                                             records(a.data, a.dense, a.steps))
+                      + network_agreement.pixel_lines(pixel_records(a.data, a.ticket, a.steps),
+                                                      pixel_records(a.data, a.dense, a.steps)))
     results = Path(a.docs) / "results.md"
     atomic.write_text(results, splice(results.read_text(), "second-network", text))
     print(text)

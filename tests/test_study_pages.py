@@ -224,3 +224,26 @@ def test_each_latent_draw_adds_to_a_checkpoints_mean_and_the_block_says_how_nois
     assert "mean over 1 to 2 draws" in text
     assert "One draw of latents moves a last checkpoint's train-split FID by (std over its draws, mean over " \
            f"checkpoints): ticket under lenet {2 ** 1.5:.2f} (1 checkpoints)." in text
+
+
+def test_the_pixel_check_is_a_distance_between_value_distributions_paired_by_seed(study_cli):
+    import network_agreement
+    import numpy as np
+    import second_network
+
+    values = np.random.default_rng(0).random(10_000)
+    assert second_network.pixel_distance(values, values) == 0.0
+    assert second_network.pixel_distance(values * 0.5, values) == pytest.approx(0.25, abs=0.01)  # mean |v - v/2|
+    assert second_network.pixel_distance(np.clip(values + 0.1, 0, 1), values) > 0.05
+
+    def check(w1, intensity):
+        return {"pixel_w1": w1, "mean_intensity": intensity, "train_mean_intensity": 0.3,
+                "floors": {"valid": 0.0015, "train_halves": [0.001, 0.002]}}
+
+    text = "\n".join(network_agreement.pixel_lines({1: check(0.01, 0.31), 2: check(0.02, 0.29), 3: check(1, 1)},
+                                                   {1: check(0.02, 0.32), 2: check(0.02, 0.33)}))
+    assert "seeds 1, 2)" in text  # seed 3 has no dense point: not paired
+    assert "ticket 0.0150 ± 0.0071, dense 0.0200 ± 0.0000" in text and "per seed s1: 0.50, s2: 1.00" in text
+    assert "the valid split 0.0015, halves of the train split 0.0015 ± 0.0007" in text
+    assert "Mean pixel value: ticket 0.3000, dense 0.3250, the train split 0.3000." in text
+    assert network_agreement.pixel_lines({1: check(0.01, 0.3)}, {}) == []
