@@ -41,6 +41,17 @@ def verdict(ratio):
     return "behind" if ratio > TARGET else "ahead" if ratio < 1 / TARGET else f"within {TARGET}x"
 
 
+def _words(by_network):
+    """{metric: {network: its verdict band}} of one checkpoint's {network: {metric: ratio over seeds}}."""
+    return {metric: {n: verdict(by_network[n][metric]) for n in sorted(by_network)} for metric in METRICS}
+
+
+def flipped(by_network):
+    """The metrics whose verdict band differs between the networks that give it one."""
+    return [metric for metric, words in _words(by_network).items()
+            if None not in words.values() and len(set(words.values())) > 1]
+
+
 def agreement(by_network):
     """The sentence saying whether each metric's verdict is the same under every network, from {network: {metric:
     ratio over seeds}} of one checkpoint."""
@@ -48,13 +59,13 @@ def agreement(by_network):
     if len(names) < 2:
         return f"not checked: paired seeds under {' and '.join(names) or 'no network'} only"
     same, flips, none = [], [], []
-    for metric, label in METRICS.items():
-        words = {n: verdict(by_network[n][metric]) for n in names}
+    for metric, words in _words(by_network).items():
+        label = METRICS[metric]
         if None in words.values():
             none.append(f"{label} under {' and '.join(n for n in names if words[n] is None)}")
             continue
         text = ", ".join(f"{words[n]} under {n}" for n in names)
-        (same if len(set(words.values())) == 1 else flips).append(f"{label} ({text})")
+        (flips if metric in flipped(by_network) else same).append(f"{label} ({text})")
     lines = []  # a flip first: it is what the check is for
     if flips:
         lines.append(f"NOT the same on {'; '.join(flips)}: a verdict that flips between networks is not a verdict")
@@ -140,13 +151,18 @@ def _memorisation(ticket, dense, network, checkpoint, seeds):
     return f"- Memorisation ratio at the {checkpoint} checkpoint under {network}: {'; '.join(parts)}."
 
 
+def pixel_pairs(ticket, dense):
+    """(the seeds both arms have a pixel check of, {"ticket": [pixel_w1 per seed], "dense": [...]})."""
+    seeds = sorted(set(ticket) & set(dense))
+    return seeds, {name: [arm[s]["pixel_w1"] for s in seeds] for name, arm in (("ticket", ticket), ("dense", dense))}
+
+
 def pixel_lines(ticket, dense):
     """The network-free check: each arm's pixel-value distance to the train split ({seed: second_network.pixel_check
     record}), paired by seed, beside the same distance for real digits."""
-    seeds = sorted(set(ticket) & set(dense))
+    seeds, arms = pixel_pairs(ticket, dense)
     if not seeds:
         return []
-    arms = {name: [arm[s]["pixel_w1"] for s in seeds] for name, arm in (("ticket", ticket), ("dense", dense))}
     intensity = {name: mean_std([arm[s]["mean_intensity"] for s in seeds])[0]
                  for name, arm in (("ticket", ticket), ("dense", dense))}
     floors = ticket[seeds[0]]["floors"]

@@ -10,7 +10,7 @@ import width_report
 import width_seeds
 import width_verdict
 from digits_plan import DENSE_LR
-from study_cli import TARGET, TARGET_SEEDS, best
+from study_cli import TARGET, TARGET_SEEDS, best, mean_std
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDTH_DATA = ROOT / "docs" / "width-diagnosis-data"
@@ -43,31 +43,40 @@ def _dcgan(rows):
         r = min((r for r in arms if r["seeds"] == most), key=lambda r: r["dense_mean"])
         variant = ticket.rsplit(", ", 1)[1]
         pure = "" if variant == "mm" else " (BatchNorm affines trained: not a pure SLT)"
-        word = _word(r["within"], r["ratio"], r["kid_ratio"])
-        lines.append(f"- `{variant}`{pure}, {steps} steps, {_seeds(r['seeds'])}: **{word} the best dense arm** "
+        word = f"{_word(r['within'], r['ratio'], r['kid_ratio'])} the best dense arm"
+        checked, flips = _second_network(variant, r["pairing"][1], steps)
+        headline = (f"**not a verdict**: {word} under lenet, the studies' network, not under every network (below)"
+                    if flips else f"**{word}**")
+        lines.append(f"- `{variant}`{pure}, {steps} steps, {_seeds(r['seeds'])}: {headline} "
                      f"(`{r['pairing'][1]}`, mean train-split FID {r['dense_mean']:.1f}, the lowest of "
                      f"{_plural(sum(a['seeds'] == most for a in arms), 'dense arm')} with {_plural(most, 'seed')}, "
                      f"{_plural(len(arms), 'dense arm')} at this budget): ticket / dense train-split FID "
                      f"{r['ratio']:.2f} (95% interval "
                      f"{r['interval']}), KID {r['kid_ratio']:.2f}.")
-        checked = _second_network(variant, r["pairing"][1], steps)
         if checked:
             lines.append(checked)
     return lines
 
 
 def _second_network(variant, dense_variant, steps):
-    """The sentence of second_network.py's check of a DCGAN pairing at the last checkpoint, None where unchecked:
-    a verdict that flips between the digits evaluation networks is not a verdict (issue 25)."""
+    """(the sentence of second_network.py's check of a DCGAN pairing at the last checkpoint, the metrics whose
+    verdict flips between the digits evaluation networks); (None, []) where unchecked. A verdict that flips is not a
+    verdict (issue 25)."""
     ticket = second_network.records(ADVERSARIAL_DATA, variant, steps)
     dense = second_network.records(ADVERSARIAL_DATA, dense_variant, steps)
     by_network = network_agreement.by_network(ticket, dense, "last")
     if not by_network:
-        return None
+        return None, []
     seeds = sorted({s for s, _ in ticket} & {s for s, _ in dense})
+    pixel_seeds, pixels = network_agreement.pixel_pairs(second_network.pixel_records(ADVERSARIAL_DATA, variant, steps),
+                                                        second_network.pixel_records(ADVERSARIAL_DATA, dense_variant,
+                                                                                     steps))
+    no_network = (f" With no network (pixel values against the train split's, Wasserstein-1, seeds "
+                  f"{', '.join(map(str, pixel_seeds))}): ticket {mean_std(pixels['ticket'])[0]:.4f}, dense "
+                  f"{mean_std(pixels['dense'])[0]:.4f}." if pixel_seeds else "")
     return (f"  - Scored again at the last checkpoint by the digits evaluation networks {', '.join(by_network)} "
             f"(`python benchmarks/second_network.py report`, seeds {', '.join(map(str, seeds))}): the verdict is "
-            f"{network_agreement.agreement(by_network)}.")
+            f"{network_agreement.agreement(by_network)}.{no_network}"), network_agreement.flipped(by_network)
 
 
 def _resnet(rows):
