@@ -7,6 +7,12 @@ coverage) into statistics/<run>/digits_metric.csv, and the report reads the best
 
     python benchmarks/adversarial_study.py run --out runs/adv --steps 300 --every 50 --variants dense --seeds 0 1 2
     python benchmarks/adversarial_study.py run --out runs/adv --steps 300 --every 50 --variants d1-seeded mixed-w1 mixed-w10 mm
+    # issue 25: the 1,200-step verdict pairs and the dense lr bracket at that budget (each seed in its own --out
+    # runs two at a time)
+    python benchmarks/adversarial_study.py run --out runs/adv --steps 1200 --every 200 --variants mm \
+        dense-mm-lr0.0005 --seeds 0 1 2 3 4
+    python benchmarks/adversarial_study.py run --out runs/adv --steps 1200 --every 200 \
+        --variants dense-mm-lr0.000125 dense-mm dense-mm-lr0.008 dense-mm-lr0.032 --seeds 1 2 3
     python benchmarks/adversarial_study.py report --out runs/adv          # docs/adversarial-study.md
 
 `run` is resumable (sweep skips finished points and continues a cut-off one from its checkpoint), and the curve of
@@ -81,7 +87,7 @@ VARIANTS = {
                  "for DCGAN)", {"OPTIMIZATION": {"g_lr": DENSE_LR}, "SLT": MM, **DENSE}),
     # dense-mm's lr bracket: a ticket at par with dense-mm means little if dense-mm's lr handicaps it
     **{f"dense-mm-lr{lr:g}": (f"as dense-mm at lr {lr:g}", {"OPTIMIZATION": {"g_lr": lr}, "SLT": MM, **DENSE})
-       for lr in (DENSE_LR / 16, DENSE_LR / 4, DENSE_LR * 4)},
+       for lr in (DENSE_LR / 16, DENSE_LR / 4, DENSE_LR * 4, DENSE_LR * 16)},
     "sngan-dense": ("dense SNGAN as configs/digits/SNGAN.yaml trains it (hinge, spectral norm in D, cBN, 2 D steps)",
                     DENSE),
     "sngan-yaml": ("configs/digits/SNGAN.yaml without its moment loss (the adversarial search alone; seeded init, "

@@ -4,8 +4,10 @@ where it is another step) generates 1,501 images per draw of latents (`studiogan
 them), and every evaluation network (digits_eval.NETWORKS: lenet, strided, mlp) scores the same images
 (`studiogan-slt digits-fid`).
 
-    python benchmarks/second_network.py run --out /work/adv-mm /work/adv-dense-mm-lr0.0005 \
-        --variants mm dense-mm-lr0.0005 --steps 1200 --draws 3  # resumable; reads the points, never writes there
+    python benchmarks/second_network.py run --out runs/adv --variants mm dense-mm-lr0.0005 --steps 1200 \
+        --draws 3                                   # resumable; reads the points, never writes there
+    python benchmarks/second_network.py run --out runs/adv --steps 1200 --draws 1 \
+        --variants dense-mm-lr0.000125 dense-mm dense-mm-lr0.008 dense-mm-lr0.032  # the dense lr bracket
     python benchmarks/second_network.py report --ticket mm --dense dense-mm-lr0.0005 --steps 1200
 
 `run` adds the draws a JSON lacks, one write per draw, to DATA/<variant>-<steps>steps/<point>-on-<network>.json
