@@ -7,18 +7,15 @@ coverage) into statistics/<run>/digits_metric.csv, and the report reads the best
 
     python benchmarks/adversarial_study.py run --out runs/adv --steps 300 --every 50 --variants dense --seeds 0 1 2
     python benchmarks/adversarial_study.py run --out runs/adv --steps 300 --every 50 --variants d1-seeded mixed-w1 mixed-w10 mm
-    # issue 25: the 1,200-step verdict pairs and the dense lr bracket at that budget (each seed in its own --out
-    # runs two at a time)
     python benchmarks/adversarial_study.py run --out runs/adv --steps 1200 --every 200 --variants mm \
-        dense-mm-lr0.0005 --seeds 0 1 2 3 4
-    python benchmarks/adversarial_study.py run --out runs/adv --steps 1200 --every 200 \
-        --variants dense-mm-lr0.000125 dense-mm dense-mm-lr0.008 dense-mm-lr0.032 --seeds 1 2 3
+        dense-mm-lr0.0005 --seeds 0 1 2 3 4        # issue 25's pairs; then its dense bracket, seeds 1 2 3:
+        # --variants dense-mm-lr0.000125 dense-mm dense-mm-lr0.008 dense-mm-lr0.032
     python benchmarks/adversarial_study.py report --out runs/adv          # docs/adversarial-study.md
 
-`run` is resumable (sweep skips finished points and continues a cut-off one from its checkpoint), and the curve of
-every finished point is kept in docs/adversarial-study-data/ (committed; study_cli.py), which `run` skips and
-`report` reads; variants run one after another, each single-threaded.
+`run` is resumable (a cut-off point continues from its checkpoint); each finished point's curve is kept in
+docs/adversarial-study-data/ (study_cli.py), which `run` skips and `report` reads; one variant at a time, 1 thread.
 """
+import os
 import re
 import sys
 from pathlib import Path
@@ -87,7 +84,7 @@ VARIANTS = {
                  "for DCGAN)", {"OPTIMIZATION": {"g_lr": DENSE_LR}, "SLT": MM, **DENSE}),
     # dense-mm's lr bracket: a ticket at par with dense-mm means little if dense-mm's lr handicaps it
     **{f"dense-mm-lr{lr:g}": (f"as dense-mm at lr {lr:g}", {"OPTIMIZATION": {"g_lr": lr}, "SLT": MM, **DENSE})
-       for lr in (DENSE_LR / 16, DENSE_LR / 4, DENSE_LR * 4, DENSE_LR * 16)},
+       for lr in (DENSE_LR * 4 ** e for e in (-2, -1, 1, 2))},
     "sngan-dense": ("dense SNGAN as configs/digits/SNGAN.yaml trains it (hinge, spectral norm in D, cBN, 2 D steps)",
                     DENSE),
     "sngan-yaml": ("configs/digits/SNGAN.yaml without its moment loss (the adversarial search alone; seeded init, "
@@ -165,8 +162,6 @@ def _results(a):
 
 def _grids(a):
     """{(variant, steps, seed): path of its canvas at its best save, relative to --docs} of the points --data keeps."""
-    import os
-
     found = {}
     for png in Path(a.data).glob("*/*.png"):
         m = re.fullmatch(r"(.+)-(\d+)steps", png.parent.name)
@@ -177,17 +172,16 @@ def _grids(a):
 
 def _sample_lines(results, grids):
     """A table of each ticket's samples next to those of its dense references (same seed), at each one's best save."""
-    lines = ["", "## Samples at each best save (StudioGAN's canvases of `adversarial_study.py run`; same seed)", "",
-             "| ticket (seed) | ticket | dense reference | dense with the same loss |", "|---|---|---|---|"]
-    shown = 0
+    rows = []
     for name, steps, seed, _, ticket in results:
         if ticket is None or (name, steps, seed) not in grids:
             continue
         refs = [grids.get((ref, steps, seed)) for ref in (_family(name) + "dense", SAME_LOSS.get(name))]
-        lines.append(f"| {name} ({seed}, {steps} steps) | ![{name}]({grids[name, steps, seed]}) | "
-                     + " | ".join(f"![dense]({ref})" if ref else "-" for ref in refs) + " |")
-        shown += 1
-    return lines if shown else []
+        rows.append(f"| {name} ({seed}, {steps} steps) | ![{name}]({grids[name, steps, seed]}) | "
+                    + " | ".join(f"![dense]({ref})" if ref else "-" for ref in refs) + " |")
+    return ["", "## Samples at each best save (StudioGAN's canvases of `adversarial_study.py run`; same seed)", "",
+            "| ticket (seed) | ticket | dense reference | dense with the same loss |", "|---|---|---|---|",
+            *rows] if rows else []
 
 
 def report(a):
@@ -261,9 +255,8 @@ def report(a):
     atomic.write_text(Path(a.docs) / "adversarial-study.md", text)
     results_md = Path(a.docs) / "results.md"
     block = ["## Adversarial search (StudioGAN DCGAN and SNGAN, k = 0.1)", "",
-             "Written by `python benchmarks/adversarial_study.py report --out OUT` from the runs under OUT; "
-             "[adversarial-study.md](adversarial-study.md) has every run and curve. Best train-split FID per run.", "",
-             *floor_lines(floors),
+             "Written by `python benchmarks/adversarial_study.py report --out OUT` ([adversarial-study.md]"
+             "(adversarial-study.md): every run and curve). Best train-split FID per run.", "", *floor_lines(floors),
              *(f"#{line}" if line.startswith("## ") else line for line in summary)]  # a level below the block's
     old = results_md.read_text() if results_md.is_file() else ""
     atomic.write_text(results_md, splice(old, "adversarial-study", "\n".join(block)))
