@@ -12,6 +12,7 @@ trains only the seeds whose points DATA lacks, and `report` reads DATA, plus the
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -20,9 +21,20 @@ from pathlib import Path
 def cli(args, log=None):
     cmd = [sys.executable, "-m", "studiogan_slt", *map(str, args)]
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    done = subprocess.run(cmd, env=env, stdout=log, stderr=subprocess.STDOUT if log else None)
-    if done.returncode:
-        raise SystemExit(f"`studiogan-slt {' '.join(map(str, args))}` failed ({done.returncode})")
+    returncode = run_passing_sigterm(cmd, env=env, stdout=log, stderr=subprocess.STDOUT if log else None)
+    if returncode:
+        raise SystemExit(f"`studiogan-slt {' '.join(map(str, args))}` failed ({returncode})")
+
+
+def run_passing_sigterm(cmd, **popen):
+    """The child's exit status. A SIGTERM to this script is passed on to the child: left to the default action it
+    would kill the script alone and leave a sweep running, orphaned; a sweep stops cleanly on its own SIGTERM."""
+    with subprocess.Popen(cmd, **popen) as child:
+        previous = signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+        try:
+            return child.wait()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def digits_inputs(out):
