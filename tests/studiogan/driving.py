@@ -9,19 +9,26 @@ from pathlib import Path
 DRIVER = Path(__file__).with_name("driver.py")
 
 
-def run_jobs(work, jobs, studiogan_root, must_succeed=(), timeout=600, env=None):
-    """driver.py's results by job name; the jobs named in must_succeed failing (or never reached) fail the test.
-    `env`: variables to set for the driver on top of this process's."""
-    (work / "jobs.json").write_text(json.dumps(jobs))
+def drive(work, jobs, studiogan_root, timeout=600, env=None, prefix=""):
+    """(driver.py's results by job name, its output) of `jobs`, run in one driver process; its files are
+    work/<prefix>jobs.json and work/<prefix>results.json. `env`: variables to set for the driver on top of this
+    process's."""
+    jobs_file, results_file = work / f"{prefix}jobs.json", work / f"{prefix}results.json"
+    jobs_file.write_text(json.dumps(jobs))
     env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1", WANDB_MODE="disabled",
                **(env or {}))
-    done = subprocess.run([sys.executable, str(DRIVER), str(work / "jobs.json"), str(work / "results.json")],
+    done = subprocess.run([sys.executable, str(DRIVER), str(jobs_file), str(results_file)],
                           env=env, capture_output=True, text=True, timeout=timeout)
-    assert (work / "results.json").exists(), done.stderr[-5000:]
-    results = json.loads((work / "results.json").read_text())
+    assert results_file.exists(), done.stderr[-5000:]
+    return json.loads(results_file.read_text()), done.stdout + done.stderr
+
+
+def run_jobs(work, jobs, studiogan_root, must_succeed=(), timeout=600, env=None):
+    """driver.py's results by job name; the jobs named in must_succeed failing (or never reached) fail the test."""
+    results, output = drive(work, jobs, studiogan_root, timeout, env)
     for name in must_succeed:
         result = results.get(name)
-        assert result is not None and result["ok"], (result or {}).get("traceback") or done.stderr[-5000:]
+        assert result is not None and result["ok"], (result or {}).get("traceback") or output[-5000:]
     return results
 
 

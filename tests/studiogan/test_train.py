@@ -51,7 +51,7 @@ def runs(studiogan_root, digits, small_valid, tmp_path_factory):
 def more_runs(runs, studiogan_root, digits, small_valid):
     work = runs["dir"]
     jobs = more_jobs(work, runs["cfgs"], runs["cfg"], digits, small_valid, studiogan_root)
-    return drive(work, jobs, studiogan_root, name="more-jobs")
+    return drive(work, jobs, studiogan_root, prefix="more-")
 
 
 def _job(runs, name):

@@ -3,12 +3,7 @@
 The fast tier trains DCGAN once, evaluates it and checks a refusal; the other backbones, resume, the dense run,
 the best checkpoint and DDP train in the slow tier's second driver process, in the same work folder.
 """
-import json
-import os
-import subprocess
-import sys
-
-from tests.studiogan.driving import DRIVER
+from tests.studiogan import driving
 from tests.studiogan.train_setup import BACKBONES, QUICK, _cfg
 
 FAST_BACKBONES = {"DCGAN"}
@@ -22,17 +17,12 @@ def train_job(work, digits, name, cfg, *extra):
                                                     "none", *QUICK, *extra], "snapshot_dir": str(work / name)}
 
 
-def drive(work, jobs, studiogan_root, name="jobs"):
+def drive(work, jobs, studiogan_root, prefix=""):
     """Run `jobs` in one driver process; returns the driver's results, the work folder (one subfolder per job) and
     the driver's output."""
-    jobs_file, results_file = work / f"{name}.json", work / f"{name}-results.json"
-    jobs_file.write_text(json.dumps(jobs))
-    env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1", WANDB_MODE="disabled",
-               TORCH_HOME=str(work / "torch_home"))
-    done = subprocess.run([sys.executable, str(DRIVER), str(jobs_file), str(results_file)], env=env,
-                          capture_output=True, text=True, timeout=900)
-    assert results_file.exists(), done.stderr[-5000:]
-    return {"results": json.loads(results_file.read_text()), "dir": work, "driver_output": done.stdout + done.stderr}
+    results, output = driving.drive(work, jobs, studiogan_root, timeout=900,
+                                    env={"TORCH_HOME": str(work / "torch_home")}, prefix=prefix)
+    return {"results": results, "dir": work, "driver_output": output}
 
 
 def backbone_cfgs(work):
