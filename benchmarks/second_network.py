@@ -15,6 +15,7 @@ them), and every evaluation network (digits_eval.NETWORKS: lenet, strided, mlp) 
 `report` pairs ticket and dense by seed and splices its block into docs/results.md.
 """
 import argparse
+import functools
 import json
 import re
 import shutil
@@ -167,18 +168,24 @@ def pixel_distance(a, b):
 def pixel_check(fake):
     """{"pixel_w1": the generated images' pixel values against the train split's, "mean_intensity": theirs and the
     train split's, "floors": the same distance for real digits (the valid split; halvings of the train split)}."""
-    from studiogan_slt.data.digits import digits_arrays
     from studiogan_slt.metrics.digits_eval import load_images
 
-    train, valid = (digits_arrays(split)[0] for split in ("train", "valid"))
-    generated, real = _gray(load_images(fake, IMAGES)), _gray(train)
-    halves = [np.random.default_rng(seed).permutation(len(train)) for seed in range(5)]
-    half = len(train) // 2
+    real, floors = _real_pixels()
+    generated = _gray(load_images(fake, IMAGES))
     return {"pixel_w1": pixel_distance(generated, real), "mean_intensity": float(generated.mean()),
-            "train_mean_intensity": float(real.mean()),
-            "floors": {"valid": pixel_distance(_gray(valid), real),
-                       "train_halves": [pixel_distance(_gray(train[h[:half]]), _gray(train[h[half:]]))
-                                        for h in halves]}}
+            "train_mean_intensity": float(real.mean()), "floors": floors}
+
+
+@functools.cache
+def _real_pixels():
+    """(the train split's pixel values, their real-vs-real floors): the same for every point, so computed once."""
+    from studiogan_slt.data.digits import digits_arrays
+
+    train, valid = (digits_arrays(split)[0] for split in ("train", "valid"))
+    real, half = _gray(train), len(train) // 2
+    halves = [np.random.default_rng(seed).permutation(len(train)) for seed in range(5)]
+    return real, {"valid": pixel_distance(_gray(valid), real),
+                  "train_halves": [pixel_distance(_gray(train[h[:half]]), _gray(train[h[half:]])) for h in halves]}
 
 
 def pixel_records(data, variant, steps):
