@@ -8,6 +8,7 @@ every patch if StudioGAN's main.py:181 spawned loader.load_worker directly.
 import contextlib
 import errno
 import logging
+import multiprocessing
 import os
 import pickle
 import shlex
@@ -157,6 +158,7 @@ def run(argv, mode="train", studiogan_root=None, nproc=1, export=None):
 def _stopped(error, what, argv, mode, plugin, cfgs, run_name):
     """Ctrl-C, SIGTERM or a full disk (`error`, said as `what`): which checkpoint is the last complete one and the
     command that resumes from it, the plugin's own flags (`plugin`) included."""
+    _end_children()
     folder = summary.checkpoint_folder(cfgs, run_name)
     step = run_files.complete_step(folder, run_files.CURRENT) if os.path.isdir(folder) else None
     if mode != "train":
@@ -173,6 +175,20 @@ def _stopped(error, what, argv, mode, plugin, cfgs, run_name):
             again.append(arg)
     return error(f"{what}; the last complete checkpoint is step {step} in {folder}; resume with: "
                  f"studiogan-slt train {shlex.join([*plugin, *again, '-ckpt', folder])}")
+
+
+def _end_children():
+    """End this process's children (DataLoader workers) before the last line is printed. Ctrl-C can land while the
+    main process is taking a batch's shared memory from a worker; the worker's resource-sharer thread then prints a
+    ConnectionResetError traceback, which otherwise can come after the line that names the checkpoint."""
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
+            child.join()
 
 
 def _ddp_child(local_rank, root, slt, nproc, cfgs_bytes, gpus_per_node, run_name, hdf5_path):
