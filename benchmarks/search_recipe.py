@@ -122,12 +122,19 @@ def build_generator(a):
         for m in gen.modules():
             if isinstance(m, (nn.Linear, nn.Conv2d)):
                 nn.init.normal_(m.weight, 0, 0.02)
-    if a.mode == "dense":
-        return gen
-    k = 1.0 if a.mode == "untrained" else a.k
-    return convert(gen, k, weight_init=a.weight_init, scaled=a.scaled, score_init=a.score_init,
-                   score_bound=a.score_bound, bias_init="uniform", mask_bias=a.mask_bias, rescale=a.rescale,
-                   scope=a.scope, seed=a.seed)
+    if a.mode != "dense":
+        k = 1.0 if a.mode == "untrained" else a.k
+        gen = convert(gen, k, weight_init=a.weight_init, scaled=a.scaled, score_init=a.score_init,
+                      score_bound=a.score_bound, bias_init="uniform", mask_bias=a.mask_bias, rescale=a.rescale,
+                      scope=a.scope, seed=a.seed)
+    if a.train_bn is not None:
+        for p in batch_norm_affine(gen):
+            p.requires_grad_(a.train_bn)
+    return gen
+
+
+def batch_norm_affine(gen):
+    return [p for m in gen.modules() if isinstance(m, nn.BatchNorm2d) for p in (m.weight, m.bias)]
 
 
 REFERENCE_FAN_IN = 288  # the hidden 3x3 convs of g_conv_dim 8 (9 x 32 channels): the width the others are matched to
@@ -136,16 +143,19 @@ REFERENCE_FAN_IN = 288  # the hidden 3x3 convs of g_conv_dim 8 (9 x 32 channels)
 def param_groups(gen, a):
     """The optimiser's groups: with --lr-fan-in-exp e, each layer's scores at lr x (fan_in / REFERENCE_FAN_IN)^e, so
     that a wider layer's mask can flip as often per step as width 8's (at one lr its flips shrink with fan_in:
-    docs/width-diagnosis.md); without it, one group at lr."""
+    docs/width-diagnosis.md); without it, one group at lr. With --bn-lr, the trained BatchNorm affine in a group of
+    its own at that lr."""
     from studiogan_slt.supermask.convert import masked_tensors
 
-    params = [p for p in gen.parameters() if p.requires_grad]
+    bn = {id(p) for p in batch_norm_affine(gen)} if a.bn_lr is not None else set()
+    params = [p for p in gen.parameters() if p.requires_grad and id(p) not in bn]
+    own_bn = [{"params": [p for p in batch_norm_affine(gen) if p.requires_grad], "lr": a.bn_lr}] if bn else []
     if not a.lr_fan_in_exp:
-        return [{"params": params, "lr": a.lr}]
+        return [{"params": params, "lr": a.lr}, *own_bn]
     masked = masked_tensors(gen)
     fan_in = {id(mt.owner): mt.supermask.scores[0].numel() for mt in masked if mt.attr == "weight"}
     scale = {id(mt.supermask.scores): (fan_in[id(mt.owner)] / REFERENCE_FAN_IN) ** a.lr_fan_in_exp for mt in masked}
-    return [{"params": [p], "lr": a.lr * scale.get(id(p), 1.0)} for p in params]
+    return [*({"params": [p], "lr": a.lr * scale.get(id(p), 1.0)} for p in params), *own_bn]
 
 
 def run(a, workdir, evaluator, watch=None):
@@ -225,6 +235,11 @@ def parser():
     p.add_argument("--ama", action=argparse.BooleanOptionalAction, default=False)
     p.add_argument("--ama-lr", dest="ama_lr", type=float, default=1e-5)
     p.add_argument("--ama-init", dest="ama_init", choices=("zeros", "linear"), default="zeros")
+    p.add_argument("--train-bn", dest="train_bn", action=argparse.BooleanOptionalAction, default=None,
+                   help="train the BatchNorm affine (gamma, beta) or keep it at init; by default dense trains it and "
+                        "the search does not (a ticket keeps it at init, so --train-bn makes the search a diagnostic, "
+                        "not a ticket)")
+    p.add_argument("--bn-lr", dest="bn_lr", type=float, default=None, help="the BatchNorm affine's lr (default --lr)")
     p.add_argument("--bn-mode", dest="bn_mode", choices=("train", "eval"), default="train")
     p.add_argument("--taps", type=int, nargs="*", default=None,
                    help="indices into the digits CNN's `features` (ReLUs: 2 5 9 12 16); default all")

@@ -30,6 +30,8 @@ StudioGAN's resnet G (the loop of that study, no StudioGAN), so a point of 100 s
         --arms slt:opt=sgd,lr=0.3 slt:opt=sgd,lr=3 slt:opt=sgd,lr=30          # SGD + momentum on the scores
     python benchmarks/width_diagnosis.py run --out runs/widthdiag --widths 32 --arms slt:opt=sgd,lr=3
     python benchmarks/width_diagnosis.py run --out runs/widthdiag --widths 8 32 --arms slt:batch=256  # less noise
+    python benchmarks/width_diagnosis.py run --out runs/widthdiag \
+        --arms slt:train-bn,bn-lr=0.002 dense:no-train-bn                     # BatchNorm frozen at init
     python benchmarks/width_diagnosis.py report                                # docs/width-diagnosis.md
 
 `run` trains the points docs/width-diagnosis-data/ lacks, one after another, single-threaded, and writes each

@@ -13,6 +13,15 @@ LEVER_PART = {"score-init": "the score initialisation scale", "lr": "the size of
               "opt": "the scores' optimiser (Adam against SGD with momentum)",
               "batch": "the batch size (the noise of the moment estimates)"}
 
+# search_recipe options that train BatchNorm's affine where the arm would not (a ticket keeps it at init, dense
+# trains it): issue 25's suspect "BN frozen at init". Such an arm is a diagnostic, never an arm's best: a search that
+# trains BN is not a ticket, and dense with BN frozen is not the dense arm the ticket is compared with.
+BN_OPTIONS = ("--train-bn", "--no-train-bn")
+
+
+def _bn_lever(point):
+    return any(option in point["options"] for option in BN_OPTIONS)
+
 
 def _arm_lr(point):
     """The learning rate an arm trained with (search_recipe's --lr, the last occurrence wins as in argparse)."""
@@ -25,7 +34,7 @@ def _width(point):
 
 
 def _kind(point):
-    return point["arm"].partition(":")[0]
+    return "bn lever" if _bn_lever(point) else point["arm"].partition(":")[0]
 
 
 def best_arms(points, kind):
@@ -108,7 +117,7 @@ def _scaling_lines(arms):
                      f"fan_in^{wd:+.2f}): the frozen weight scale is no difference between the arms.")
     cleared = []
     for arm, group in sorted(arms.items()):
-        if not arm.startswith("slt:") or len(group) < 2:
+        if not arm.startswith("slt:") or len(group) < 2 or _bn_lever(group[0]):
             continue
         widths = {p["width"] for p in group}
         plain = [p for p in slt if p["width"] in widths]
@@ -126,11 +135,17 @@ def _scaling_lines(arms):
                          for p, q in zip(sorted(group, key=_width), plain) if p["width"] == q["width"]) + ".")
         if same:
             cleared += [LEVER_PART[key] for key in LEVER_PART if f":{key}=" in arm or f",{key}=" in arm]
+    bn_lines, bn_same = _bn_lines(arms, slt, dense)
+    lines += bn_lines
+    if bn_same:
+        cleared.append("BatchNorm frozen at init")
     if cleared:
         lines.append(f"- So neither {' nor '.join(sorted(set(cleared)))} is the part that does not scale: "
                      "changing them leaves the law in place, fewer mask entries cross the top-k threshold per step in "
-                     "a wider layer. Not measured by these points: BatchNorm frozen at init, and budgets other than "
-                     f"{slt[0]['steps']} steps (the pairs at longer budgets: the verdict over seeds).")
+                     "a wider layer. Not measured by these points: "
+                     + ("" if bn_lines else "BatchNorm frozen at init, and ")
+                     + f"budgets other than {slt[0]['steps']} steps (the pairs at longer budgets: the verdict over "
+                     "seeds).")
     if f < 0:
         ratios = ", ".join(f"{(fan_in(p) / fan_in(slt[0])) ** -f:.2f}x at width {p['width']}" for p in slt[1:])
         lines.append(f"- A budget rule from the flip exponent alone: to flip as large a fraction of its hidden convs "
@@ -138,6 +153,43 @@ def _scaling_lines(arms):
                      f"the steps: {ratios}. That equalises flips, not quality: it is the budget a width-aware search "
                      "would start from, not a prediction of parity.")
     return lines
+
+
+def _bn_lines(arms, slt, dense):
+    """(lines, same law): what training BatchNorm's affine in the search, or freezing it in dense, moved. Each lever
+    arm is read against the plain arm of its kind (the same lr) on the same widths: how its step scales with width,
+    and its held-out KID; for the search also its held-out KID over dense's. `same law` is True when every lever arm's
+    step follows its plain arm's law."""
+    plain = {"slt": slt, "dense": dense}
+    dense_at = {p["width"]: p for p in dense}
+    lines, same = [], []
+    for arm, group in sorted(arms.items()):
+        if len(group) < 2 or not _bn_lever(group[0]):
+            continue
+        kind = arm.partition(":")[0]
+        widths = {p["width"] for p in group}
+        base = [p for p in plain[kind] if p["width"] in widths]
+        if len(base) < 2:
+            continue
+        a, b = _exponent(group, _step), _exponent(base, _step)
+        same.append(abs(a - b) < SAME)
+        what = ("the search with BatchNorm's affine trained as dense's is (not a ticket)" if kind == "slt" else
+                "dense with BatchNorm's affine frozen at init as a ticket's is")
+        flips = f", its flips as fan_in^{_exponent(group, _flips):+.2f}" if kind == "slt" else ""
+        kid = ", ".join(f"{p['metrics']['kid_valid']:.4f} / {q['metrics']['kid_valid']:.4f} at width {p['width']}"
+                        for p, q in zip(sorted(group, key=_width), base) if p["width"] == q["width"])
+        over_dense = ""
+        if kind == "slt":
+            ratios = [(p["width"], p["metrics"]["kid_valid"] / dense_at[p["width"]]["metrics"]["kid_valid"],
+                       q["metrics"]["kid_valid"] / dense_at[p["width"]]["metrics"]["kid_valid"])
+                      for p, q in zip(sorted(group, key=_width), base) if p["width"] in dense_at]
+            over_dense = (" Over dense's (`dense`), with and without: " + ", ".join(
+                f"{r:.2f} / {r0:.2f} at width {w}" for w, r, r0 in ratios) + ".") if ratios else ""
+        lines.append(f"- `{arm}` ({what}): its step scales as fan_in^{a:+.2f} against the plain {kind} arm's "
+                     f"fan_in^{b:+.2f} on the same widths{flips}; "
+                     + ("it does not change how the step scales with width." if same[-1] else "it moves that law.")
+                     + f" Held-out KID against the plain arm's: {kid}.{over_dense}")
+    return lines, bool(same) and all(same)
 
 
 def _dense_lr_lines(points):

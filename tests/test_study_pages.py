@@ -131,6 +131,54 @@ def test_the_fan_in_lever_scales_each_layers_score_lr_and_nothing_else(study_cli
     assert lrs(8, 0.38)["blocks.0.conv1.weight"] == pytest.approx(0.03)
 
 
+def test_the_batchnorm_lever_trains_the_affine_at_its_own_lr_and_nothing_else(study_cli):
+    import search_recipe
+
+    def trained(*options):
+        a = search_recipe.parser().parse_args(["--width", "8", "--lr", "0.03", *options])
+        gen = search_recipe.build_generator(a)
+        bn = {id(p) for p in search_recipe.batch_norm_affine(gen)}
+        groups = search_recipe.param_groups(gen, a)
+        return ({group["lr"] for group in groups for p in group["params"] if id(p) in bn},
+                sum(p.numel() for group in groups for p in group["params"] if id(p) not in bn))
+
+    search, search_bn = trained("--mode", "slt"), trained("--mode", "slt", "--train-bn", "--bn-lr", "0.002")
+    assert search[0] == set() and search_bn[0] == {0.002} and search_bn[1] == search[1]
+    dense, dense_frozen = trained("--mode", "dense"), trained("--mode", "dense", "--no-train-bn")
+    assert dense[0] == {0.03} and dense_frozen[0] == set() and dense_frozen[1] == dense[1]
+
+
+def _stepped_point(width, arm, kid, step, flips, options=()):
+    rows = [{"layer": "blocks.0.conv1.weight", "step": 100, "fan_in": 36 * width, "rel_change_per_step": step,
+             "flips_per_100_steps": flips}]
+    return {**_point(width, arm, None, kid), "seed": 0, "options": ["--mode", arm.partition(":")[0], "--lr", "0.002", *options],
+            "rows": rows, "start": {"blocks.0.conv1.weight": {"score_abs": 0.1, "weight_rms": width ** -0.5}}}
+
+
+def test_a_batchnorm_lever_is_read_against_its_plain_arm_and_is_never_an_arms_best(study_cli):
+    import width_verdict
+
+    points = []
+    for w in (8, 16, 32):
+        points += [_stepped_point(w, "dense", 0.05, 0.01 * (w / 8) ** 0.5, None),
+                   _stepped_point(w, "slt", 0.10, 0.01 * (w / 8) ** -0.5, 0.1 * (w / 8) ** -1),
+                   _stepped_point(w, "slt:train-bn,bn-lr=0.002", 0.01, 0.01 * (w / 8) ** -0.5, 0.1 * (w / 8) ** -1,
+                                  ["--train-bn", "--bn-lr", "0.002"]),
+                   _stepped_point(w, "dense:no-train-bn", 0.04, 0.01 * (w / 8) ** 0.5, None, ["--no-train-bn"])]
+    assert {(s["arm"], d["arm"]) for _, s, d, *_ in width_verdict.gaps(points)} == {("slt", "dense")}
+    text = "\n".join(width_verdict.lines(points))
+    search = next(line for line in text.splitlines() if line.startswith("- `slt:train-bn"))
+    assert "it does not change how the step scales with width" in search
+    assert "0.0100 / 0.1000 at width 8" in search and "0.20 / 2.00 at width 8" in search
+    assert "- `dense:no-train-bn` (dense with BatchNorm's affine frozen" in text
+    assert "neither BatchNorm frozen at init is the part that does not scale" in text
+    assert "Not measured by these points: budgets" in text
+    moved = [{**p, "rows": [{**p["rows"][0], "rel_change_per_step": 0.01}]} if p["arm"].startswith("slt:") else p
+             for p in points]
+    text = "\n".join(width_verdict.lines(moved))
+    assert "it moves that law" in text and "BatchNorm frozen at init is the part" not in text
+
+
 def test_a_held_out_metric_is_averaged_over_the_seeds_that_have_it_and_says_how_many(study_cli):
     rows = [{"kid_valid": None}, {"kid_valid": 0.02}, {"kid_valid": 0.04}]
     assert study_cli.held_out(rows, "kid_valid", ".2f") == "0.03 ± 0.01 (2 of 3 seeds)"
