@@ -188,6 +188,7 @@ def write_page(data, page):
              *width_verdict.page_lines(chosen), *width_report.summary(points),
              *width_report.scaling([p for p in points if p["seed"] == width_seeds.CHOSEN_SEED]),
              *width_report.layers(chosen)]
+    width_seeds.budget_figure(points, page.parent / width_seeds.BUDGET_FIGURE)
     atomic.write_text(page, "\n".join(lines).rstrip("\n") + "\n")
     print("\n".join(lines))
 

@@ -131,37 +131,97 @@ def _trend_lines(seeded):
     return lines
 
 
+FLAT = 0.1  # an arm whose train-split FID moves less than this fraction over its last doubling of steps has flattened
+BUDGET_FIGURE = "width-diagnosis-budget.png"
+
+
+def budget_curves(points):
+    """{(width, search arm, seed): {steps: (search point, dense point)}} for the pairs run at two or more budgets."""
+    curves = {}
+    for steps in sorted({p["steps"] for p in points}):
+        for (arm, width), by_seed in pairs(points, steps).items():
+            for seed, pair in by_seed.items():
+                curves.setdefault((width, arm, seed), {})[steps] = pair
+    return {key: curve for key, curve in sorted(curves.items()) if len(curve) > 1}
+
+
+def _flat(curve, side):
+    """Whether one arm (0: search, 1: dense) has flattened: its train-split FID over its last two budgets."""
+    (_, before), (_, after) = sorted(curve.items())[-2:]
+    a, b = before[side]["metrics"]["fid_train"], after[side]["metrics"]["fid_train"]
+    return abs(b - a) < FLAT * a, f"{a:.1f} -> {b:.1f}"
+
+
 def budget_lines(points):
-    """Each pair at a budget beyond CHOSEN_STEPS against the same pair, seed and width at CHOSEN_STEPS."""
-    short = pairs(points, CHOSEN_STEPS)
-    longer = sorted({p["steps"] for p in points if p["steps"] > CHOSEN_STEPS})
-    if not longer:
+    """Each pair's curve over budgets (same seed and width), how its ratio moves, and whether each arm has
+    flattened by its longest budget."""
+    curves = budget_curves(points)
+    if not curves:
         return [f"- One budget ({CHOSEN_STEPS} steps) only: no budget trend yet."]
-    lines, used = [], []
-    for steps in longer:
-        for (arm, width), by_seed in sorted(pairs(points, steps).items(), key=lambda i: i[0][1]):
-            for seed, pair in sorted(by_seed.items()):
-                before = short.get((arm, width), {}).get(seed)
-                if before is None:
-                    continue
-                used += pair
-                cells = []
-                for name, key, spec in METRICS:
-                    a, b = _ratio(before, key), _ratio(pair, key)
-                    moved = ("-" if None in (a, b) else
-                             "shrinks" if b < a * (1 - SAME / 2) else "grows" if b > a * (1 + SAME / 2) else "holds")
-                    cells.append(f"{name} {_cell([a], '.2f')} -> {_cell([b], '.2f')} (search "
-                                 f"{before[0]['metrics'][key]:{spec}} -> {pair[0]['metrics'][key]:{spec}}, dense "
-                                 f"{before[1]['metrics'][key]:{spec}} -> {pair[1]['metrics'][key]:{spec}}): the "
-                                 f"ratio {moved}")
-                lines.append(f"- Width {width}, seed {seed}, `{arm}` / `{pair[1]['arm']}`, {CHOSEN_STEPS} -> {steps} "
-                             "steps: " + "; ".join(cells) + ".")
-    if not lines:
-        return [f"- Longer budgets ({', '.join(map(str, longer))} steps): no pair finished there yet."]
-    minutes = sum(p["cpu_seconds"] for p in used) / 60
-    return lines + [f"- A point's metrics are those of its last step only (its per-window rows hold step sizes and "
-                    f"flips, not metrics): no budget between these is read from them. The longer points cost "
-                    f"{minutes:.0f} CPU minutes. Moved: a ratio that changes by more than {SAME / 2:.0%}."]
+    lines = [f"Each pair at every budget it was run at (a budget is a run of its own: the cosine schedule ends at its "
+             f"last step); the figure {BUDGET_FIGURE} draws the same points (`width_diagnosis.py report`).", "",
+             "| width | search arm / dense arm | seed | steps | search held-out KID | dense held-out KID | "
+             "search / dense held-out KID | search train-split FID | dense train-split FID | "
+             "search / dense train-split FID | memorisation ratio (search, dense) | CPU minutes (search, dense) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    sentences, used = [], []
+    for (width, arm, seed), curve in curves.items():
+        for steps, pair in sorted(curve.items()):
+            used += [p for p in pair if p["steps"] > CHOSEN_STEPS]
+            s, d = (p["metrics"] for p in pair)
+            lines.append(f"| {width} | `{arm}` / `{pair[1]['arm']}` | {seed} | {steps} | {s['kid_valid']:.4f} | "
+                         f"{d['kid_valid']:.4f} | {_cell([_ratio(pair, 'kid_valid')], '.2f')} | "
+                         f"{s['fid_train']:.1f} | {d['fid_train']:.1f} | {_cell([_ratio(pair, 'fid_train')], '.2f')} "
+                         f"| {s['memorisation']:.2f}, {d['memorisation']:.2f} | {pair[0]['cpu_seconds'] / 60:.1f}, "
+                         f"{pair[1]['cpu_seconds'] / 60:.1f} |")
+        budgets = sorted(curve)
+        moves = []
+        for name, key, _ in METRICS:
+            ratios = [_ratio(curve[steps], key) for steps in budgets]
+            known = [r for r in ratios if r is not None]
+            moved = ("-" if len(known) < 2 else "shrinks" if known[-1] < known[0] * (1 - SAME / 2) else
+                     "grows" if known[-1] > known[0] * (1 + SAME / 2) else "holds")
+            moves.append(f"on {name} the ratio {moved} ({' -> '.join(_cell([r], '.2f') for r in ratios)})")
+        (search_flat, search_fid), (dense_flat, dense_fid) = _flat(curve, 0), _flat(curve, 1)
+        flat = ("both arms have flattened" if search_flat and dense_flat else "neither arm has flattened"
+                if not (search_flat or dense_flat) else
+                f"only {'the search' if search_flat else 'dense'} has flattened")
+        sentences.append(f"- Width {width}, seed {seed}, `{arm}` / `{curve[budgets[0]][1]['arm']}`, "
+                         f"{' -> '.join(map(str, budgets))} steps: {'; '.join(moves)}. Over the last doubling "
+                         f"({budgets[-2]} -> {budgets[-1]} steps) train-split FID moves search {search_fid}, dense "
+                         f"{dense_fid}: {flat} (a move under {FLAT:.0%}).")
+    used = list({id(p): p for p in used}.values())
+    return lines + ["", *sentences,
+                    f"- Moved: a ratio that changes by more than {SAME / 2:.0%} from the first budget to the last. "
+                    f"The points beyond {CHOSEN_STEPS} steps cost {sum(p['cpu_seconds'] for p in used) / 60:.0f} CPU "
+                    "minutes."]
+
+
+def budget_figure(points, path):
+    """Held-out KID and train-split FID of each arm against steps, one line per pair of budget_curves."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from study_cli import save_figure
+
+    curves = budget_curves(points)
+    if not curves:
+        return
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for (width, arm, seed), curve in curves.items():
+        steps = sorted(curve)
+        for side, style in ((0, "-o"), (1, "--s")):
+            label = f"width {width}, {curve[steps[0]][side]['arm']}"
+            for ax, key in zip(axes, ("kid_valid", "fid_train")):
+                ax.plot(steps, [curve[n][side]["metrics"][key] for n in steps], style, label=label)
+    for ax, (name, _, _) in zip(axes, METRICS):
+        ax.set(xscale="log", xlabel="steps (each a run of its own)", ylabel=name,
+               title=f"resnet mirror, seed 0: {name} against budget")
+    axes[1].set_yscale("log")
+    axes[0].legend(fontsize=7)
+    save_figure(fig, path)
 
 
 def lines(points, floors):
