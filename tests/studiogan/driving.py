@@ -12,14 +12,15 @@ DRIVER = Path(__file__).with_name("driver.py")
 def drive(work, jobs, studiogan_root, timeout=600, env=None, prefix=""):
     """(driver.py's results by job name, its output) of `jobs`, run in one driver process; its files are
     work/<prefix>jobs.json and work/<prefix>results.json. `env`: variables to set for the driver on top of this
-    process's."""
+    process's; they override the defaults set here (WANDB_MODE=disabled among them)."""
     jobs_file, results_file = work / f"{prefix}jobs.json", work / f"{prefix}results.json"
     jobs_file.write_text(json.dumps(jobs))
-    env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1", WANDB_MODE="disabled",
-               **(env or {}))
+    env = {**os.environ, "STUDIOGAN_ROOT": str(studiogan_root), "OMP_NUM_THREADS": "1", "WANDB_MODE": "disabled",
+           **(env or {})}
     done = subprocess.run([sys.executable, str(DRIVER), str(jobs_file), str(results_file)],
                           env=env, capture_output=True, text=True, timeout=timeout)
-    assert results_file.exists(), done.stderr[-5000:]
+    # driver.py records a failing job and goes on, so a non-zero exit means the driver itself broke
+    assert done.returncode == 0 and results_file.exists(), done.stderr[-5000:]
     return json.loads(results_file.read_text()), done.stdout + done.stderr
 
 
