@@ -9,7 +9,6 @@ only reads the files and results it leaves behind.
 import glob
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,9 +20,9 @@ from studiogan_slt.cli import main
 from studiogan_slt.studiogan.rebuild import builder
 from studiogan_slt.ticket.save_load import read_ticket
 from tests.cli.test_ticket_cli import read_png
+from tests.studiogan.driving import drive
 
 PROJECT = Path(__file__).resolve().parents[2]
-DRIVER = Path(__file__).with_name("driver.py")
 CHECKS = "tests.studiogan.export_checks"
 
 RESNET = """\
@@ -110,13 +109,10 @@ def runs(studiogan_root, digits, tmp_path_factory):
         _call("edit-architecture", "edit_architecture", ticket=t, output=tmp / "edited.slt"),
         _cli("report-edited", "report", tmp / "edited.slt"),
     ]
-    (tmp / "jobs.json").write_text(json.dumps(jobs))
-    env = dict(os.environ, OMP_NUM_THREADS="1", STUDIOGAN_ROOT=str(studiogan_root), WANDB_MODE="disabled",
-               PYTHONPATH=os.pathsep.join([str(PROJECT), os.environ.get("PYTHONPATH", "")]))
-    done = subprocess.run([sys.executable, str(DRIVER), str(tmp / "jobs.json"), str(tmp / "results.json")],
-                          cwd=tmp, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    results = json.loads((tmp / "results.json").read_text())
+    # The "call" jobs import tests.studiogan.export_checks: a driver run as a script has only its own folder and
+    # the installed studiogan_slt on its path
+    results, _ = drive(tmp, jobs, studiogan_root,
+                       env={"PYTHONPATH": os.pathsep.join([str(PROJECT), os.environ.get("PYTHONPATH", "")])})
     return {"tmp": tmp, "results": results, "ckpt": ckpt}
 
 

@@ -5,21 +5,14 @@ The vgg19_bn file in the torch hub folder is a seeded RANDOM state_dict saved un
 loading code is the real one, but these features are not ImageNet's, so nothing here says how good the default
 search is on real data; it shows that it runs there.
 """
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
 from studiogan_slt.ticket.save_load import read_ticket
 from tests.cli.test_ticket_cli import read_png
+from tests.studiogan.driving import drive
 
-PROJECT = Path(__file__).resolve().parents[2]
-DRIVER = Path(__file__).with_name("driver.py")
 SIZE, PER_CLASS, STEPS = 64, 3, 2
 CONFIG = f"""\
 DATA: {{name: "COLOURED_DIGITS", img_size: {SIZE}, num_classes: 10}}
@@ -63,21 +56,14 @@ def test_bare_section_trains_exports_and_samples_on_64px_rgb(studiogan_root, col
             {"name": "export", "kind": "cli", "args": ["export", "-ckpt", f"glob:{save}/checkpoints/*", "-o",
                                                        str(ticket)]},
             {"name": "sample", "kind": "cli", "args": ["sample", str(ticket), "-n", "4", "-o", str(samples)]}]
-    (tmp_path / "jobs.json").write_text(json.dumps(jobs))
-    env = dict(os.environ, OMP_NUM_THREADS="1", STUDIOGAN_ROOT=str(studiogan_root), WANDB_MODE="disabled",
-               TORCH_HOME=str(tmp_path / "torch"),
-               PYTHONPATH=os.pathsep.join([str(PROJECT), os.environ.get("PYTHONPATH", "")]))
-    done = subprocess.run([sys.executable, str(DRIVER), str(tmp_path / "jobs.json"), str(tmp_path / "results.json")],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    results = json.loads((tmp_path / "results.json").read_text())
+    results, output = drive(tmp_path, jobs, studiogan_root, env={"TORCH_HOME": str(tmp_path / "torch")})
     for name in ("train", "export", "sample"):
         assert results[name]["exit_code"] == 0, (name, results[name])
 
     log = next((save / "logs").glob("*.log")).read_text()
     assert "SLT: SLT.moments {} -> {'extractors': ['vgg19_bn']" in log  # the default mixed loss, said once
     assert log.count("SLT: SLT.moments") == 1 and "moment loss added to the adversarial loss" in log
-    assert "masked bias tensors are all zero" not in done.stderr + results["train"]["stderr"]
+    assert "masked bias tensors are all zero" not in output + results["train"]["stderr"]
     header = read_ticket(ticket)
     assert header.masks and all(m.dtype == torch.bool for m in header.masks.values())
     images = [read_png(p) for p in sorted(samples.glob("*.png"))]

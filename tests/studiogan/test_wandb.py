@@ -3,9 +3,7 @@ stands in without wandb, and a short real run with WANDB_MODE=offline writes an 
 StudioGAN's losses and its image canvas."""
 import glob
 import json
-import os
 import struct
-import subprocess
 import sys
 import types
 from pathlib import Path
@@ -14,9 +12,8 @@ import pytest
 import torch
 
 from studiogan_slt.studiogan.host.wandb_log import WANDB_STUB, StudioGANWandb, studiogan_wandb
+from tests.studiogan.driving import drive
 from tests.studiogan.tiny_config import write_tiny_cfg
-
-DRIVER = Path(__file__).with_name("driver.py")
 
 
 class _FakeWandb(types.ModuleType):
@@ -94,14 +91,11 @@ def test_offline_run_holds_studiogan_metrics(studiogan_root, digits, tmp_path):
     jobs = [{"name": "train", "kind": "train", "argv": ["-cfg", str(cfg), "-data", str(digits), "-save", str(save),
                                                         "-metrics", "none", "--num_workers", "1", "--print_freq",
                                                         "1", "--save_freq", "3", "--seed", "0"]}]
-    (tmp_path / "jobs.json").write_text(json.dumps(jobs))
-    env = dict(os.environ, STUDIOGAN_ROOT=str(studiogan_root), OMP_NUM_THREADS="1", WANDB_MODE="offline",
-               WANDB_DIR=str(tmp_path), WANDB_CACHE_DIR=str(tmp_path / "wandb-cache"),
-               WANDB_CONFIG_DIR=str(tmp_path / "wandb-config"))
-    done = subprocess.run([sys.executable, str(DRIVER), str(tmp_path / "jobs.json"), str(tmp_path / "out.json")],
-                          env=env, capture_output=True, text=True, timeout=600)
-    results = json.loads((tmp_path / "out.json").read_text())
-    assert all(r["ok"] for r in results.values()), done.stderr[-3000:] + str(results)
+    results, output = drive(tmp_path, jobs, studiogan_root,
+                            env={"WANDB_MODE": "offline", "WANDB_DIR": str(tmp_path),
+                                 "WANDB_CACHE_DIR": str(tmp_path / "wandb-cache"),
+                                 "WANDB_CONFIG_DIR": str(tmp_path / "wandb-config")})
+    assert all(r["ok"] for r in results.values()), output[-3000:] + str(results)
     # StudioGAN's wandb.init(dir=-save) (worker.py:180)
     (run_file,) = glob.glob(str(save / "wandb" / "offline-run-*" / "run-*.wandb"))
     history = _history(run_file)
