@@ -3,11 +3,12 @@ run on more seeds than the one that chose the arms, paired by seed with the dens
 trend of their ratio with width given the seeds' spread, and the same pairs at longer budgets."""
 from study_cli import TARGET, TARGET_SEEDS, fmt_mean_std, mean_std, t_interval
 from width_report import fan_in, slope
-from width_verdict import SAME, gaps, memorisation_line
+from width_verdict import SAME, arm_kind, gaps, memorisation_line
 
 # The dense lr of each width and the search variants worth more seeds were chosen on these points alone, so a
 # verdict on them is biased towards the arms that were lucky there: the other seeds are reported apart too.
 CHOSEN_SEED, CHOSEN_STEPS = 0, 100
+FROZEN_BN_DENSE = "dense:no-train-bn"  # dense with BatchNorm's affine frozen at init, as a ticket's is
 METRICS = (("held-out KID", "kid_valid", ".4f"), ("train-split FID", "fid_train", ".1f"))
 
 
@@ -22,22 +23,23 @@ def _ratio(pair, key):
     return s / d if s > 0 and d > 0 else None
 
 
-def pairs(points, steps):
-    """{(search arm, width): {seed: (search point, dense point)}} at `steps`: every search arm against the dense
-    arm of the lowest held-out KID at its width on the chosen points (width_verdict.gaps), of the same seed."""
-    dense = {w: d["arm"] for w, _, d, *_ in gaps(chosen(points))}
+def pairs(points, steps, dense=None):
+    """{(search arm, width): {seed: (search point, dense point)}} at `steps`: every search arm (a ticket: no BatchNorm
+    lever) against the dense arm `dense` ({width: arm}; by default the one of the lowest held-out KID at its width on
+    the chosen points, width_verdict.gaps), of the same seed."""
+    dense = dense or {w: d["arm"] for w, _, d, *_ in gaps(chosen(points))}
     index = {(p["arm"], p["width"], p["steps"], p["seed"]): p for p in points}
     found = {}
     for (arm, width, at, seed), p in sorted(index.items(), key=lambda item: item[0]):
         partner = index.get((dense.get(width), width, steps, seed))
-        if arm.partition(":")[0] == "slt" and at == steps and partner:
+        if arm_kind(p) == "slt" and at == steps and partner:
             found.setdefault((arm, width), {})[seed] = (p, partner)
     return found
 
 
-def _seeded(points):
+def _seeded(points, dense=None):
     """pairs() at CHOSEN_STEPS of the search arms run on more than one seed (at any width), at every width."""
-    found = pairs(points, CHOSEN_STEPS)
+    found = pairs(points, CHOSEN_STEPS, dense)
     arms = {arm for (arm, _), by_seed in found.items() if len(by_seed) > 1}
     return {key: by_seed for key, by_seed in found.items() if key[0] in arms}
 
@@ -51,9 +53,8 @@ def _others(by_seed):
     return [pair for seed, pair in sorted(by_seed.items()) if seed != CHOSEN_SEED]
 
 
-def table_lines(points):
-    seeded = _seeded(points)
-    lines = ["| width | search arm | dense arm (chosen on seed 0) | seeds | search held-out KID | dense held-out KID | "
+def table_lines(seeded, dense_label="chosen on seed 0"):
+    lines = [f"| width | search arm | dense arm ({dense_label}) | seeds | search held-out KID | dense held-out KID | "
              "search / dense held-out KID, all seeds | seeds 1-4 | search train-split FID | dense train-split FID | "
              "search / dense train-split FID, all seeds | seeds 1-4 | search memorisation ratio | dense memorisation "
              "ratio |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -103,7 +104,7 @@ def _law(slopes, mean, interval, which):
             f"{reading}")
 
 
-def _trend_lines(seeded):
+def _trend_lines(seeded, versus="the chosen dense arm"):
     lines = []
     for arm in sorted({arm for arm, _ in seeded}):
         by_width = {w: by_seed for (a, w), by_seed in sorted(seeded.items(), key=lambda i: i[0][1]) if a == arm}
@@ -123,7 +124,7 @@ def _trend_lines(seeded):
                             f"{widest * (TARGET / means[widest]) ** (1 / fit[1]):,.0f} (fan_in "
                             f"{at * (TARGET / means[widest]) ** (1 / fit[1]):,.0f}), an extrapolation of "
                             f"{len(by_width)} widths")
-            lines.append(f"- `{arm}` / the chosen dense arm, {name}: mean ratio "
+            lines.append(f"- `{arm}` / {versus}, {name}: mean ratio "
                          + ", ".join(f"{means[w]:.2f} at width {w}" for w in means)
                          + (f"; within {TARGET}x over {TARGET_SEEDS} seeds at width {', '.join(map(str, within))}"
                             if within else f"; within {TARGET}x at no width") + ". Its slope on log fan_in, fitted "
@@ -236,12 +237,29 @@ def lines(points, floors):
     return [f"The arms were chosen on seed {CHOSEN_SEED} at {CHOSEN_STEPS} steps: each width's dense lr by held-out "
             "KID (width_verdict.gaps), and the search variants run on more seeds. That dense arm is applied to every "
             "seed, so seed 0 favours the arms it chose; seeds 1-4 alone are the unbiased reading. Ratios are per "
-            "seed, then mean ± std over seeds; the metrics are each point's last step.", "", *table_lines(points), "",
+            "seed, then mean ± std over seeds; the metrics are each point's last step.", "", *table_lines(seeded), "",
             _floor_line(floors), *_trend_lines(seeded),
             memorisation_line(points),
             f"- These pairs cost {minutes:.0f} CPU minutes, {others:.0f} of them on seeds 1-4 (one core, "
-            "single-threaded, on 2 shared cores).", "",
+            "single-threaded, on 2 shared cores).", "", *frozen_bn_lines(points),
             "### Budget", "", *budget_lines(points)]
+
+
+def frozen_bn_lines(points):
+    """The same search arms against dense with BatchNorm's affine frozen at init (FROZEN_BN_DENSE), seed by seed: the
+    two arms alike in everything but what trains in the convolutions, scores or weights."""
+    widths = {p["width"] for p in points}
+    seeded = _seeded(points, dict.fromkeys(widths, FROZEN_BN_DENSE))
+    if not seeded:
+        return []
+    frozen = [p for p in points if p["arm"] == FROZEN_BN_DENSE and p["steps"] == CHOSEN_STEPS]
+    return ["### BatchNorm frozen in both arms", "",
+            f"A ticket keeps BatchNorm's affine (gamma, beta) at init; the dense arm trains it. Here each search arm "
+            f"is paired, seed by seed, with `{FROZEN_BN_DENSE}`: dense at the studies' lr with BatchNorm frozen "
+            "as the ticket's is. It is not the fair dense arm (that one trains BatchNorm, as a StudioGAN user's "
+            "does); it asks how much of the gap, and of its growth with width, is BatchNorm.", "",
+            *table_lines(seeded, FROZEN_BN_DENSE), "", *_trend_lines(seeded, f"`{FROZEN_BN_DENSE}`"),
+            f"- The `{FROZEN_BN_DENSE}` points cost {sum(p['cpu_seconds'] for p in frozen) / 60:.0f} CPU minutes.", ""]
 
 
 def floors():

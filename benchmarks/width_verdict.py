@@ -33,7 +33,7 @@ def _width(point):
     return point["width"]
 
 
-def _kind(point):
+def arm_kind(point):
     return "bn lever" if _bn_lever(point) else point["arm"].partition(":")[0]
 
 
@@ -41,7 +41,7 @@ def best_arms(points, kind):
     """{width: the point of `kind` ("slt" or "dense", any variant) with the lowest held-out KID}: the fair arm."""
     found = {}
     for p in points:
-        if _kind(p) == kind and (p["width"] not in found
+        if arm_kind(p) == kind and (p["width"] not in found
                                  or p["metrics"]["kid_valid"] < found[p["width"]]["metrics"]["kid_valid"]):
             found[p["width"]] = p
     return found
@@ -53,7 +53,7 @@ def gaps(points):
     at each, the best of the arm variants run at all of them, so no width's best arm is picked from more tries."""
     lrs = {}
     for p in points:
-        if _kind(p) == "dense":
+        if arm_kind(p) == "dense":
             lrs.setdefault(p["width"], set()).add(_arm_lr(p))
     widths = sorted(w for w, tried in lrs.items() if len(tried) >= BRACKET)
     if len(widths) < 2:
@@ -196,7 +196,7 @@ def _dense_lr_lines(points):
     """Whether dense's best lr (by held-out KID) moves with width: the fair dense arm of issue 25 (item 2)."""
     by_width = {}
     for p in points:
-        if _kind(p) == "dense":
+        if arm_kind(p) == "dense":
             by_width.setdefault(p["width"], []).append(p)
     if not by_width:
         return []

@@ -101,6 +101,23 @@ def test_the_seeds_keep_seed_0s_dense_arm_and_weigh_the_width_law_by_their_sprea
     assert "One budget (100 steps) only" in text
 
 
+def test_the_search_is_also_paired_with_dense_with_batchnorm_frozen_seed_by_seed(study_cli):
+    import width_seeds
+
+    points = []
+    for seed in range(3):
+        for w in (8, 16, 32):
+            points += [_seeded_point(w, "dense", seed, 0.05), _seeded_point(w, "slt:score-init=uniform", seed, 0.1),
+                       _seeded_point(w, "dense:no-train-bn", seed, 0.08 if seed < 2 else 0.02)]
+            points[-1]["options"].append("--no-train-bn")
+    points.append({**_seeded_point(8, "slt:train-bn", 1, 0.001), "options": ["--mode", "slt", "--train-bn"]})
+    assert {arm for arm, _ in width_seeds.pairs(points, 100)} == {"slt:score-init=uniform"}  # a lever is no ticket
+    text = "\n".join(width_seeds.frozen_bn_lines(points))
+    row = next(line for line in text.splitlines() if line.startswith("| 8 |"))
+    assert row.startswith("| 8 | `slt:score-init=uniform` | `dense:no-train-bn` | 0, 1, 2 | 0.1000 ± 0.0000 | 0.0600 ± 0.0346 | 2.50 ± 2.17 |")
+    assert "- `slt:score-init=uniform` / `dense:no-train-bn`, held-out KID: mean ratio 2.50 at width 8" in text
+
+
 def test_a_longer_budget_is_read_against_the_same_pair_seed_and_width(study_cli):
     import width_seeds
 
