@@ -158,10 +158,10 @@ def _scaling_lines(arms):
 def _bn_lines(arms, slt, dense):
     """(lines, same law): what training BatchNorm's affine in the search, or freezing it in dense, moved. Each lever
     arm is read against the plain arm of its kind (the same lr) on the same widths: how its step scales with width,
-    and its held-out KID; for the search also its held-out KID over dense's. `same law` is True when every lever arm's
+    and its held-out KID; then the search's held-out KID over dense's with the lever in place, against the plain
+    search's over plain dense. `same law` is True when every lever arm's
     step follows its plain arm's law."""
     plain = {"slt": slt, "dense": dense}
-    dense_at = {p["width"]: p for p in dense}
     lines, same = [], []
     for arm, group in sorted(arms.items()):
         if len(group) < 2 or not _bn_lever(group[0]):
@@ -173,22 +173,24 @@ def _bn_lines(arms, slt, dense):
             continue
         a, b = _exponent(group, _step), _exponent(base, _step)
         same.append(abs(a - b) < SAME)
-        what = ("the search with BatchNorm's affine trained as dense's is (not a ticket)" if kind == "slt" else
-                "dense with BatchNorm's affine frozen at init as a ticket's is")
+        what = ("the search with BatchNorm's affine trained, as dense's is: not a ticket" if kind == "slt" else
+                "dense with BatchNorm's affine frozen at init, as a ticket's is")
         flips = f", its flips as fan_in^{_exponent(group, _flips):+.2f}" if kind == "slt" else ""
-        kid = ", ".join(f"{p['metrics']['kid_valid']:.4f} / {q['metrics']['kid_valid']:.4f} at width {p['width']}"
+        held_out = ", ".join(f"{p['metrics']['kid_valid']:.4f} / {q['metrics']['kid_valid']:.4f} at width {p['width']}"
                         for p, q in zip(sorted(group, key=_width), base) if p["width"] == q["width"])
-        over_dense = ""
-        if kind == "slt":
-            ratios = [(p["width"], p["metrics"]["kid_valid"] / dense_at[p["width"]]["metrics"]["kid_valid"],
-                       q["metrics"]["kid_valid"] / dense_at[p["width"]]["metrics"]["kid_valid"])
-                      for p, q in zip(sorted(group, key=_width), base) if p["width"] in dense_at]
-            over_dense = (" Over dense's (`dense`), with and without: " + ", ".join(
-                f"{r:.2f} / {r0:.2f} at width {w}" for w, r, r0 in ratios) + ".") if ratios else ""
+        # the search over dense with the lever on one side, against the plain search over plain dense
+        kid = {name: {p["width"]: p["metrics"]["kid_valid"] for p in arm_points}
+               for name, arm_points in (("slt", slt), ("dense", dense), ("lever", group))}
+        search, reference = ("lever", "dense") if kind == "slt" else ("slt", "lever")
+        ratios = [(w, kid[search][w] / kid[reference][w], kid["slt"][w] / kid["dense"][w]) for w in sorted(widths)
+                  if all(w in kid[name] for name in kid)]
+        over_dense = (f" {'This search' if kind == 'slt' else 'The plain search'} over "
+                      f"{'`dense`' if kind == 'slt' else 'it'}, against the plain search over `dense`, held-out KID: "
+                      + ", ".join(f"{r:.2f} / {r0:.2f} at width {w}" for w, r, r0 in ratios) + ".") if ratios else ""
         lines.append(f"- `{arm}` ({what}): its step scales as fan_in^{a:+.2f} against the plain {kind} arm's "
                      f"fan_in^{b:+.2f} on the same widths{flips}; "
                      + ("it does not change how the step scales with width." if same[-1] else "it moves that law.")
-                     + f" Held-out KID against the plain arm's: {kid}.{over_dense}")
+                     + f" Held-out KID against the plain arm's: {held_out}.{over_dense}")
     return lines, bool(same) and all(same)
 
 

@@ -193,7 +193,9 @@ def test_a_batchnorm_lever_is_read_against_its_plain_arm_and_is_never_an_arms_be
     search = next(line for line in text.splitlines() if line.startswith("- `slt:train-bn"))
     assert "it does not change how the step scales with width" in search
     assert "0.0100 / 0.1000 at width 8" in search and "0.20 / 2.00 at width 8" in search
-    assert "- `dense:no-train-bn` (dense with BatchNorm's affine frozen" in text
+    frozen = next(line for line in text.splitlines() if line.startswith("- `dense:no-train-bn`"))
+    assert "The plain search over it, against the plain search over `dense`, held-out KID: 2.50 / 2.00 at width 8" in frozen
+    assert "- `dense:no-train-bn` (dense with BatchNorm's affine frozen at init, as" in text
     assert "neither BatchNorm frozen at init is the part that does not scale" in text
     assert "Not measured by these points: budgets" in text
     moved = [{**p, "rows": [{**p["rows"][0], "rel_change_per_step": 0.01}]} if p["arm"].startswith("slt:") else p
