@@ -153,6 +153,19 @@ def _flat(curve, side):
     return abs(b - a) < FLAT * a, f"{a:.1f} -> {b:.1f}"
 
 
+def _budget_law(budgets, ratios):
+    """", steps^a ...": the ratio's power law in steps over the budgets (width_report.slope on steps), and the
+    budget where it would reach TARGET if it shrinks; "" with fewer than three budgets."""
+    known = [(steps, r) for steps, r in zip(budgets, ratios) if r]
+    a = slope(known) if len(known) > 2 else None
+    if a is None:
+        return ""
+    if a > -SAME / 2 or known[-1][1] <= TARGET:
+        return f"; steps^{a:+.2f}"
+    return (f"; steps^{a:+.2f}, which would reach {TARGET}x near {known[-1][0] * (TARGET / known[-1][1]) ** (1 / a):,.0f} "
+            f"steps (an extrapolation of {len(known)} budgets)")
+
+
 def budget_lines(points):
     """Each pair's curve over budgets (same seed and width), how its ratio moves, and whether each arm has
     flattened by its longest budget."""
@@ -182,7 +195,8 @@ def budget_lines(points):
             known = [r for r in ratios if r is not None]
             moved = ("-" if len(known) < 2 else "shrinks" if known[-1] < known[0] * (1 - SAME / 2) else
                      "grows" if known[-1] > known[0] * (1 + SAME / 2) else "holds")
-            moves.append(f"on {name} the ratio {moved} ({' -> '.join(_cell([r], '.2f') for r in ratios)})")
+            moves.append(f"on {name} the ratio {moved} ({' -> '.join(_cell([r], '.2f') for r in ratios)}"
+                         + _budget_law(budgets, ratios) + ")")
         (search_flat, search_fid), (dense_flat, dense_fid) = _flat(curve, 0), _flat(curve, 1)
         flat = ("both arms have flattened" if search_flat and dense_flat else "neither arm has flattened"
                 if not (search_flat or dense_flat) else

@@ -130,9 +130,12 @@ def test_a_longer_budget_is_read_against_the_same_pair_seed_and_width(study_cli)
         ["100", "0.1000", "0.0500", "2.00"], ["400", "0.0300", "0.0200", "1.50"], ["800", "0.0200", "0.0195", "1.03"]]
     sentence = next(line for line in budget if line.startswith("- Width 8"))
     assert sentence.startswith("- Width 8, seed 0, `slt` / `dense`, 100 -> 400 -> 800 steps: on held-out KID the "
-                               "ratio shrinks (2.00 -> 1.50 -> 1.03)")
+                               "ratio shrinks (2.00 -> 1.50 -> 1.03; steps^-0.30)")
     # _seeded_point's train-split FID is 1000 x its KID: over 400 -> 800 steps the search moves 33%, dense 2.5%
     assert "search 30.0 -> 20.0, dense 20.0 -> 19.5: only dense has flattened" in sentence
+    # 0.8x per 4x steps: steps^-0.16, from 1.28 at 1,600 steps to 1.1 about 2.6x later
+    assert width_seeds._budget_law([100, 400, 1600], [2.0, 1.6, 1.28]) == (
+        "; steps^-0.16, which would reach 1.1x near 4,102 steps (an extrapolation of 3 budgets)")
 
 
 def test_the_fan_in_lever_scales_each_layers_score_lr_and_nothing_else(study_cli):
