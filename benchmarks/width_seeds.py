@@ -132,6 +132,23 @@ def _trend_lines(seeded, versus="the chosen dense arm"):
     return lines
 
 
+def _bn_worth_line(points):
+    """What training BatchNorm's affine is worth to dense at the same lr: `dense:no-train-bn` over `dense`, per width,
+    over the seeds where both ran at CHOSEN_STEPS."""
+    index = {(p["arm"], p["width"], p["seed"]): p for p in points if p["steps"] == CHOSEN_STEPS}
+    cells = []
+    for width in sorted({w for arm, w, _ in index if arm == FROZEN_BN_DENSE}):
+        found = [(index[FROZEN_BN_DENSE, width, seed], index["dense", width, seed])
+                 for arm, w, seed in sorted(index) if (arm, w) == (FROZEN_BN_DENSE, width)
+                 and ("dense", width, seed) in index]
+        for name, key, _ in METRICS:
+            ratios = [_ratio(pair, key) for pair in found]
+            cells.append(f"width {width} {name} {_cell(ratios, '.2f')} ({len(found)} seed{'s' * (len(found) > 1)})")
+    return ("- What training BatchNorm is worth to dense at one lr (`dense`'s, not bracketed with BatchNorm frozen): "
+            f"`{FROZEN_BN_DENSE}` over `dense`, " + "; ".join(cells) + ". Above 1: dense is worse with BatchNorm "
+            "frozen.")
+
+
 FLAT = 0.1  # an arm whose train-split FID moves less than this fraction over its last doubling of steps has flattened
 BUDGET_FIGURE = "width-diagnosis-budget.png"
 
@@ -273,6 +290,7 @@ def frozen_bn_lines(points):
             "as the ticket's is. It is not the fair dense arm (that one trains BatchNorm, as a StudioGAN user's "
             "does); it asks how much of the gap, and of its growth with width, is BatchNorm.", "",
             *table_lines(seeded, FROZEN_BN_DENSE), "", *_trend_lines(seeded, f"`{FROZEN_BN_DENSE}`"),
+            _bn_worth_line(points),
             f"- The `{FROZEN_BN_DENSE}` points cost {sum(p['cpu_seconds'] for p in frozen) / 60:.0f} CPU minutes.", ""]
 
 
