@@ -1,6 +1,8 @@
 """The width diagnosis's verdict over seeds and budgets (issue 25), computed from its kept points: every search arm
 run on more seeds than the one that chose the arms, paired by seed with the dense arm chosen on that seed, the
 trend of their ratio with width given the seeds' spread, and the same pairs at longer budgets."""
+import math
+
 from study_cli import TARGET, TARGET_SEEDS, fmt_mean_std, mean_std, t_interval
 from width_report import fan_in, slope
 from width_verdict import SAME, arm_kind, gaps, memorisation_line
@@ -183,6 +185,24 @@ def _budget_law(budgets, ratios):
             f"steps (an extrapolation of {len(known)} budgets)")
 
 
+def _matching_budgets(curve):
+    """" The search reaches dense's train-split FID at B steps after about N steps (Mx) ...": for each dense budget
+    whose FID lies within the search's curve, the search's budget of the same FID, interpolated linearly in
+    log(steps) and log(FID) between the two budgets around it; "" where no dense FID lies within it."""
+    search = sorted((steps, pair[0]["metrics"]["fid_train"]) for steps, pair in curve.items())
+    cells = []
+    for steps, pair in sorted(curve.items()):
+        target = pair[1]["metrics"]["fid_train"]
+        for (s0, f0), (s1, f1) in zip(search, search[1:]):
+            if min(f0, f1) <= target <= max(f0, f1) and f0 != f1:
+                at = math.exp(math.log(s0) + (math.log(target) - math.log(f0)) / (math.log(f1) - math.log(f0))
+                              * (math.log(s1) - math.log(s0)))
+                cells.append(f"dense's {target:.1f} at {steps} steps after about {at:,.0f} steps ({at / steps:.1f}x)")
+                break
+    return (" The search reaches " + "; ".join(cells) + " (train-split FID, interpolated in log-log between "
+            "budgets).") if cells else " No dense train-split FID lies within the search's curve."
+
+
 def budget_lines(points):
     """Each pair's curve over budgets (same seed and width), how its ratio moves, and whether each arm has
     flattened by its longest budget."""
@@ -221,7 +241,7 @@ def budget_lines(points):
         sentences.append(f"- Width {width}, seed {seed}, `{arm}` / `{curve[budgets[0]][1]['arm']}`, "
                          f"{' -> '.join(map(str, budgets))} steps: {'; '.join(moves)}. Over the last doubling "
                          f"({budgets[-2]} -> {budgets[-1]} steps) train-split FID moves search {search_fid}, dense "
-                         f"{dense_fid}: {flat} (a move under {FLAT:.0%}).")
+                         f"{dense_fid}: {flat} (a move under {FLAT:.0%})." + _matching_budgets(curve))
     used = list({id(p): p for p in used}.values())
     return lines + ["", *sentences,
                     f"- Moved: a ratio that changes by more than {SAME / 2:.0%} from the first budget to the last. "

@@ -134,6 +134,10 @@ def test_a_longer_budget_is_read_against_the_same_pair_seed_and_width(study_cli)
                                "ratio shrinks (2.00 -> 1.50 -> 1.03; steps^-0.30)")
     # _seeded_point's train-split FID is 1000 x its KID: over 400 -> 800 steps the search moves 33%, dense 2.5%
     assert "search 30.0 -> 20.0, dense 20.0 -> 19.5: only dense has flattened" in sentence
+    # dense's 50 at 100 steps: 100 x 4^(ln(50/100) / ln(30/100)); its 19.5 at 800 lies below the search's curve
+    assert sentence.endswith("The search reaches dense's 50.0 at 100 steps after about 222 steps (2.2x); dense's "
+                             "20.0 at 400 steps after about 800 steps (2.0x) (train-split FID, interpolated in log-log "
+                             "between budgets).")
     # 0.8x per 4x steps: steps^-0.16, from 1.28 at 1,600 steps to 1.1 about 2.6x later
     assert width_seeds._budget_law([100, 400, 1600], [2.0, 1.6, 1.28]) == (
         "; steps^-0.16, which would reach 1.1x near 4,102 steps (an extrapolation of 3 budgets)")
