@@ -203,9 +203,10 @@ def _matching_budgets(curve):
             "budgets).") if cells else " No dense train-split FID lies within the search's curve."
 
 
-def budget_lines(points):
-    """Each pair's curve over budgets (same seed and width), how its ratio moves, and whether each arm has
-    flattened by its longest budget."""
+def budget_lines(points, floors=None):
+    """Each pair's curve over budgets (same seed and width), how its ratio moves, whether each arm has flattened by
+    its longest budget, and which arm reached the train-split FID's real-vs-real floor (`floors`: digits_metrics's,
+    its first train-split FID floor: the valid split)."""
     curves = budget_curves(points)
     if not curves:
         return [f"- One budget ({CHOSEN_STEPS} steps) only: no budget trend yet."]
@@ -238,10 +239,17 @@ def budget_lines(points):
         flat = ("both arms have flattened" if search_flat and dense_flat else "neither arm has flattened"
                 if not (search_flat or dense_flat) else
                 f"only {'the search' if search_flat else 'dense'} has flattened")
+        floor = floors["fid_train"][0]["value"] if floors else None
+        at_floor = [f"{label} {pair[side]['metrics']['fid_train']:.1f} at {steps} steps"
+                    for steps, pair in sorted(curve.items()) for side, label in ((0, "search"), (1, "dense"))
+                    if floor is not None and pair[side]["metrics"]["fid_train"] <= floor]
         sentences.append(f"- Width {width}, seed {seed}, `{arm}` / `{curve[budgets[0]][1]['arm']}`, "
-                         f"{' -> '.join(map(str, budgets))} steps: {'; '.join(moves)}. Over the last doubling "
+                         f"{' -> '.join(map(str, budgets))} steps: {'; '.join(moves)}. Between the last two budgets "
                          f"({budgets[-2]} -> {budgets[-1]} steps) train-split FID moves search {search_fid}, dense "
-                         f"{dense_fid}: {flat} (a move under {FLAT:.0%})." + _matching_budgets(curve))
+                         f"{dense_fid}: {flat} (a move under {FLAT:.0%})." + _matching_budgets(curve)
+                         + (f" At or below the real-vs-real floor ({floor:.1f}, the valid split against the train "
+                            f"split), where a lower FID no longer means a better generator: {', '.join(at_floor)}."
+                            if at_floor else ""))
     used = list({id(p): p for p in used}.values())
     return lines + ["", *sentences,
                     f"- Moved: a ratio that changes by more than {SAME / 2:.0%} from the first budget to the last. "
@@ -280,7 +288,7 @@ def lines(points, floors):
     """The markdown of the verdict over seeds and budgets."""
     seeded = _seeded(points)
     if not seeded:
-        return [f"- Seed {CHOSEN_SEED} only: no verdict over seeds yet.", *budget_lines(points)]
+        return [f"- Seed {CHOSEN_SEED} only: no verdict over seeds yet.", *budget_lines(points, floors)]
     used = [p for by_seed in seeded.values() for pair in by_seed.values() for p in pair]
     used = list({id(p): p for p in used}.values())
     minutes, others = (sum(p["cpu_seconds"] for p in used if keep(p)) / 60 for keep in (
@@ -293,7 +301,7 @@ def lines(points, floors):
             memorisation_line(points),
             f"- These pairs cost {minutes:.0f} CPU minutes, {others:.0f} of them on seeds 1-4 (one core, "
             "single-threaded, on 2 shared cores).", "", *frozen_bn_lines(points),
-            "### Budget", "", *budget_lines(points)]
+            "### Budget", "", *budget_lines(points, floors)]
 
 
 def frozen_bn_lines(points):

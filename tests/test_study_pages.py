@@ -126,7 +126,7 @@ def test_a_longer_budget_is_read_against_the_same_pair_seed_and_width(study_cli)
               (("dense", 0.05), ("dense:lr=0.008", 0.2), ("dense:lr=0.0005", 0.09), ("slt", 0.1))]
     points += [_seeded_point(8, "dense", 0, 0.02, steps=400), _seeded_point(8, "slt", 0, 0.03, steps=400),
                _seeded_point(8, "dense", 0, 0.0195, steps=800), _seeded_point(8, "slt", 0, 0.02, steps=800)]
-    budget = width_seeds.budget_lines(points)
+    budget = width_seeds.budget_lines(points, {"fid_train": [{"value": 19.7}]})
     assert [line.split(" | ")[3:7] for line in budget if line.startswith("| 8 |")] == [
         ["100", "0.1000", "0.0500", "2.00"], ["400", "0.0300", "0.0200", "1.50"], ["800", "0.0200", "0.0195", "1.03"]]
     sentence = next(line for line in budget if line.startswith("- Width 8"))
@@ -137,7 +137,9 @@ def test_a_longer_budget_is_read_against_the_same_pair_seed_and_width(study_cli)
     # dense's 50 at 100 steps: 100 x 4^(ln(50/100) / ln(30/100)); its 19.5 at 800 lies below the search's curve
     assert sentence.endswith("The search reaches dense's 50.0 at 100 steps after about 222 steps (2.2x); dense's "
                              "20.0 at 400 steps after about 800 steps (2.0x) (train-split FID, interpolated in log-log "
-                             "between budgets).")
+                             "between budgets). At or below the real-vs-real floor (19.7, the valid split against "
+                             "the train split), where a lower FID no longer means a better generator: dense 19.5 at "
+                             "800 steps.")
     # 0.8x per 4x steps: steps^-0.16, from 1.28 at 1,600 steps to 1.1 about 2.6x later
     assert width_seeds._budget_law([100, 400, 1600], [2.0, 1.6, 1.28]) == (
         "; steps^-0.16, which would reach 1.1x near 4,102 steps (an extrapolation of 3 budgets)")
