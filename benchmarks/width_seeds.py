@@ -257,8 +257,9 @@ def budget_lines(points, floors=None):
                     "minutes."]
 
 
-def budget_figure(points, path):
-    """Held-out KID and train-split FID of each arm against steps, one line per pair of budget_curves."""
+def budget_figure(points, path, floors):
+    """Held-out KID and train-split FID of each arm against steps, one line per pair of budget_curves, with the
+    real-vs-real floors (digits_metrics's: what real digits score)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -276,7 +277,8 @@ def budget_figure(points, path):
             label = f"width {width}, {curve[steps[0]][side]['arm']}"
             for ax, key in zip(axes, ("kid_valid", "fid_train")):
                 ax.plot(steps, [curve[n][side]["metrics"][key] for n in steps], style, label=label)
-    for ax, (name, _, _) in zip(axes, METRICS):
+    for ax, (name, key, _) in zip(axes, METRICS):
+        ax.axhline(floors[key][0]["value"], color="gray", linestyle=":", label="real vs real")
         ax.set(xscale="log", xlabel="steps (each a run of its own)", ylabel=name,
                title=f"resnet mirror, seed 0: {name} against budget")
     axes[1].set_yscale("log")
