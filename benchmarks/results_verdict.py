@@ -6,6 +6,7 @@ from pathlib import Path
 
 import network_agreement
 import second_network
+import width_budget
 import width_report
 import width_seeds
 import width_verdict
@@ -128,7 +129,7 @@ def block(groups, verdicts):
     rows = [{"generator": g[0], "steps": g[1], "seeds": len(g[2]), "within": v[2], "ratio": v[4], "interval": v[5],
              "dense_mean": v[6][0], "kid_ratio": v[6][1], "pairing": v[7]} for g, v in zip(groups, verdicts)]
     points = width_report.load_points(WIDTH_DATA)
-    chosen = width_seeds.chosen(points)
+    chosen, floors = width_seeds.chosen(points), width_seeds.floors()
     return "\n".join([
         "# Results on digits: today's verdict", "",
         "Written by `python benchmarks/mm_verdict.py` (benchmarks/results_verdict.py) from the points the studies "
@@ -141,6 +142,7 @@ def block(groups, verdicts):
         "## The width diagnosis: held-out metrics", "",
         "search_recipe.py's plain-PyTorch mirror of the resnet G ([width-diagnosis.md](width-diagnosis.md), "
         "`python benchmarks/width_diagnosis.py report`), every metric at a point's last step.", "",
-        "### Over seeds", "", *width_seeds.lines(points, width_seeds.floors()), "",
+        "### Over seeds", "", *width_seeds.lines(points, floors), "",
+        "### Budget", "", *width_budget.lines(points, floors), "",
         f"### The diagnosis: seed {width_seeds.CHOSEN_SEED}, {width_seeds.CHOSEN_STEPS} steps", "",
         "Each kind's best arm by held-out KID at each width.", "", *width_verdict.verdict_lines(chosen)])

@@ -45,6 +45,7 @@ import sys
 import time
 from pathlib import Path
 
+import width_budget
 import width_report
 import width_seeds
 import width_verdict
@@ -184,11 +185,12 @@ def write_page(data, page):
              "recipe (digits_plan.py). An arm `slt:lr=0.01` is the search with that search_recipe option changed. "
              f"The diagnosis proper is seed {width_seeds.CHOSEN_SEED} at {width_seeds.CHOSEN_STEPS} steps; the "
              "verdict pairs it chose were run on more seeds and budgets.", "",
-             "## The verdict over seeds", "", *width_seeds.lines(points, floors), "",
+             "## The verdict over seeds", "", *width_seeds.lines(points, floors), "", "### Budget", "",
+             *width_budget.lines(points, floors), "",
              *width_verdict.page_lines(chosen), *width_report.summary(points),
              *width_report.scaling([p for p in points if p["seed"] == width_seeds.CHOSEN_SEED]),
              *width_report.layers(chosen)]
-    width_seeds.budget_figure(points, page.parent / width_seeds.BUDGET_FIGURE, floors)
+    width_budget.figure(points, page.parent / width_budget.FIGURE, floors)
     atomic.write_text(page, "\n".join(lines).rstrip("\n") + "\n")
     print("\n".join(lines))
 

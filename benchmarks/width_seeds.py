@@ -1,8 +1,7 @@
 """The width diagnosis's verdict over seeds and budgets (issue 25), computed from its kept points: every search arm
 run on more seeds than the one that chose the arms, paired by seed with the dense arm chosen on that seed, the
-trend of their ratio with width given the seeds' spread, and the same pairs at longer budgets."""
-import math
-
+trend of their ratio with width given the seeds' spread, and the same search arms against dense with BatchNorm
+frozen."""
 from study_cli import TARGET, TARGET_SEEDS, fmt_mean_std, mean_std, t_interval
 from width_report import fan_in, slope
 from width_verdict import SAME, arm_kind, gaps, memorisation_line
@@ -19,7 +18,7 @@ def chosen(points):
     return [p for p in points if p["seed"] == CHOSEN_SEED and p["steps"] == CHOSEN_STEPS]
 
 
-def _ratio(pair, key):
+def pair_ratio(pair, key):
     """Search over dense on `key`; None where either is not positive (an unbiased KID can be below 0)."""
     s, d = (p["metrics"][key] for p in pair)
     return s / d if s > 0 and d > 0 else None
@@ -46,7 +45,7 @@ def _seeded(points, dense=None):
     return {key: by_seed for key, by_seed in found.items() if key[0] in arms}
 
 
-def _cell(values, spec):
+def cell(values, spec):
     values = [v for v in values if v is not None]
     return fmt_mean_std(values, spec) if values else "-"
 
@@ -64,11 +63,11 @@ def table_lines(seeded, dense_label="chosen on seed 0"):
         every = list(by_seed.values())
         cells = []
         for _, key, spec in METRICS:
-            cells += [_cell([s["metrics"][key] for s, _ in every], spec),
-                      _cell([d["metrics"][key] for _, d in every], spec),
-                      _cell([_ratio(pair, key) for pair in every], ".2f"),
-                      _cell([_ratio(pair, key) for pair in _others(by_seed)], ".2f")]
-        cells += [_cell([pair[i]["metrics"]["memorisation"] for pair in every], ".2f") for i in (0, 1)]
+            cells += [cell([s["metrics"][key] for s, _ in every], spec),
+                      cell([d["metrics"][key] for _, d in every], spec),
+                      cell([pair_ratio(pair, key) for pair in every], ".2f"),
+                      cell([pair_ratio(pair, key) for pair in _others(by_seed)], ".2f")]
+        cells += [cell([pair[i]["metrics"]["memorisation"] for pair in every], ".2f") for i in (0, 1)]
         lines.append(f"| {width} | `{arm}` | `{every[0][1]['arm']}` | {', '.join(map(str, sorted(by_seed)))} | "
                      + " | ".join(cells) + " |")
     return lines
@@ -88,7 +87,7 @@ def _fit(by_width, key, seeds):
     their mean with its 95% interval over those seeds: (slopes, mean, interval)."""
     slopes = []
     for seed in seeds:
-        found = [(fan_in(by_seed[seed][0]), _ratio(by_seed[seed], key)) for by_seed in by_width.values()
+        found = [(fan_in(by_seed[seed][0]), pair_ratio(by_seed[seed], key)) for by_seed in by_width.values()
                  if seed in by_seed]
         if len(found) == len(by_width) > 1 and None not in [r for _, r in found]:
             slopes.append(slope(found))
@@ -112,7 +111,7 @@ def _trend_lines(seeded, versus="the chosen dense arm"):
         by_width = {w: by_seed for (a, w), by_seed in sorted(seeded.items(), key=lambda i: i[0][1]) if a == arm}
         seeds = sorted(set.union(*(set(by_seed) for by_seed in by_width.values())))
         for name, key, _ in METRICS:
-            ratios = {w: [r for r in (_ratio(pair, key) for pair in by_seed.values()) if r]
+            ratios = {w: [r for r in (pair_ratio(pair, key) for pair in by_seed.values()) if r]
                       for w, by_seed in by_width.items()}
             means = {w: mean_std(found)[0] for w, found in ratios.items() if found}
             within = [w for w in means if means[w] <= TARGET and len(ratios[w]) >= TARGET_SEEDS]
@@ -144,153 +143,18 @@ def _bn_worth_line(points):
                  for arm, w, seed in sorted(index) if (arm, w) == (FROZEN_BN_DENSE, width)
                  and ("dense", width, seed) in index]
         for name, key, _ in METRICS:
-            ratios = [_ratio(pair, key) for pair in found]
-            cells.append(f"width {width} {name} {_cell(ratios, '.2f')} ({len(found)} seed{'s' * (len(found) > 1)})")
+            ratios = [pair_ratio(pair, key) for pair in found]
+            cells.append(f"width {width} {name} {cell(ratios, '.2f')} ({len(found)} seed{'s' * (len(found) > 1)})")
     return ("- What training BatchNorm is worth to dense at one lr (`dense`'s, not bracketed with BatchNorm frozen): "
             f"`{FROZEN_BN_DENSE}` over `dense`, " + "; ".join(cells) + ". Above 1: dense is worse with BatchNorm "
             "frozen.")
 
 
-FLAT = 0.1  # an arm whose train-split FID moves less than this fraction over its last doubling of steps has flattened
-BUDGET_FIGURE = "width-diagnosis-budget.png"
-
-
-def budget_curves(points):
-    """{(width, search arm, seed): {steps: (search point, dense point)}} for the pairs run at two or more budgets."""
-    curves = {}
-    for steps in sorted({p["steps"] for p in points}):
-        for (arm, width), by_seed in pairs(points, steps).items():
-            for seed, pair in by_seed.items():
-                curves.setdefault((width, arm, seed), {})[steps] = pair
-    return {key: curve for key, curve in sorted(curves.items()) if len(curve) > 1}
-
-
-def _flat(curve, side):
-    """Whether one arm (0: search, 1: dense) has flattened: its train-split FID over its last two budgets."""
-    (_, before), (_, after) = sorted(curve.items())[-2:]
-    a, b = before[side]["metrics"]["fid_train"], after[side]["metrics"]["fid_train"]
-    return abs(b - a) < FLAT * a, f"{a:.1f} -> {b:.1f}"
-
-
-def _budget_law(budgets, ratios):
-    """", steps^a ...": the ratio's power law in steps over the budgets (width_report.slope on steps), and the
-    budget where it would reach TARGET if it shrinks; "" with fewer than three budgets."""
-    known = [(steps, r) for steps, r in zip(budgets, ratios) if r]
-    a = slope(known) if len(known) > 2 else None
-    if a is None:
-        return ""
-    if a > -SAME / 2 or known[-1][1] <= TARGET:
-        return f"; steps^{a:+.2f}"
-    return (f"; steps^{a:+.2f}, which would reach {TARGET}x near {known[-1][0] * (TARGET / known[-1][1]) ** (1 / a):,.0f} "
-            f"steps (an extrapolation of {len(known)} budgets)")
-
-
-def _matching_budgets(curve):
-    """" The search reaches dense's train-split FID at B steps after about N steps (Mx) ...": for each dense budget
-    whose FID lies within the search's curve, the search's budget of the same FID, interpolated linearly in
-    log(steps) and log(FID) between the two budgets around it; "" where no dense FID lies within it."""
-    search = sorted((steps, pair[0]["metrics"]["fid_train"]) for steps, pair in curve.items())
-    cells = []
-    for steps, pair in sorted(curve.items()):
-        target = pair[1]["metrics"]["fid_train"]
-        for (s0, f0), (s1, f1) in zip(search, search[1:]):
-            if min(f0, f1) <= target <= max(f0, f1) and f0 != f1:
-                at = math.exp(math.log(s0) + (math.log(target) - math.log(f0)) / (math.log(f1) - math.log(f0))
-                              * (math.log(s1) - math.log(s0)))
-                cells.append(f"dense's {target:.1f} at {steps} steps after about {at:,.0f} steps ({at / steps:.1f}x)")
-                break
-    return (" The search reaches " + "; ".join(cells) + " (train-split FID, interpolated in log-log between "
-            "budgets).") if cells else " No dense train-split FID lies within the search's curve."
-
-
-def budget_lines(points, floors=None):
-    """Each pair's curve over budgets (same seed and width), how its ratio moves, whether each arm has flattened by
-    its longest budget, and which arm reached the train-split FID's real-vs-real floor (`floors`: digits_metrics's,
-    its first train-split FID floor: the valid split)."""
-    curves = budget_curves(points)
-    if not curves:
-        return [f"- One budget ({CHOSEN_STEPS} steps) only: no budget trend yet."]
-    lines = [f"Each pair at every budget it was run at (a budget is a run of its own: the cosine schedule ends at its "
-             f"last step); the figure {BUDGET_FIGURE} draws the same points (`width_diagnosis.py report`).", "",
-             "| width | search arm / dense arm | seed | steps | search held-out KID | dense held-out KID | "
-             "search / dense held-out KID | search train-split FID | dense train-split FID | "
-             "search / dense train-split FID | memorisation ratio (search, dense) | CPU minutes (search, dense) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    sentences, used = [], []
-    for (width, arm, seed), curve in curves.items():
-        for steps, pair in sorted(curve.items()):
-            used += [p for p in pair if p["steps"] > CHOSEN_STEPS]
-            s, d = (p["metrics"] for p in pair)
-            lines.append(f"| {width} | `{arm}` / `{pair[1]['arm']}` | {seed} | {steps} | {s['kid_valid']:.4f} | "
-                         f"{d['kid_valid']:.4f} | {_cell([_ratio(pair, 'kid_valid')], '.2f')} | "
-                         f"{s['fid_train']:.1f} | {d['fid_train']:.1f} | {_cell([_ratio(pair, 'fid_train')], '.2f')} "
-                         f"| {s['memorisation']:.2f}, {d['memorisation']:.2f} | {pair[0]['cpu_seconds'] / 60:.1f}, "
-                         f"{pair[1]['cpu_seconds'] / 60:.1f} |")
-        budgets = sorted(curve)
-        moves = []
-        for name, key, _ in METRICS:
-            ratios = [_ratio(curve[steps], key) for steps in budgets]
-            known = [r for r in ratios if r is not None]
-            moved = ("-" if len(known) < 2 else "shrinks" if known[-1] < known[0] * (1 - SAME / 2) else
-                     "grows" if known[-1] > known[0] * (1 + SAME / 2) else "holds")
-            moves.append(f"on {name} the ratio {moved} ({' -> '.join(_cell([r], '.2f') for r in ratios)}"
-                         + _budget_law(budgets, ratios) + ")")
-        (search_flat, search_fid), (dense_flat, dense_fid) = _flat(curve, 0), _flat(curve, 1)
-        flat = ("both arms have flattened" if search_flat and dense_flat else "neither arm has flattened"
-                if not (search_flat or dense_flat) else
-                f"only {'the search' if search_flat else 'dense'} has flattened")
-        floor = floors["fid_train"][0]["value"] if floors else None
-        at_floor = [f"{label} {pair[side]['metrics']['fid_train']:.1f} at {steps} steps"
-                    for steps, pair in sorted(curve.items()) for side, label in ((0, "search"), (1, "dense"))
-                    if floor is not None and pair[side]["metrics"]["fid_train"] <= floor]
-        sentences.append(f"- Width {width}, seed {seed}, `{arm}` / `{curve[budgets[0]][1]['arm']}`, "
-                         f"{' -> '.join(map(str, budgets))} steps: {'; '.join(moves)}. Between the last two budgets "
-                         f"({budgets[-2]} -> {budgets[-1]} steps) train-split FID moves search {search_fid}, dense "
-                         f"{dense_fid}: {flat} (a move under {FLAT:.0%})." + _matching_budgets(curve)
-                         + (f" At or below the real-vs-real floor ({floor:.1f}, the valid split against the train "
-                            f"split), where a lower FID no longer means a better generator: {', '.join(at_floor)}."
-                            if at_floor else ""))
-    used = list({id(p): p for p in used}.values())
-    return lines + ["", *sentences,
-                    f"- Moved: a ratio that changes by more than {SAME / 2:.0%} from the first budget to the last. "
-                    f"The points beyond {CHOSEN_STEPS} steps cost {sum(p['cpu_seconds'] for p in used) / 60:.0f} CPU "
-                    "minutes."]
-
-
-def budget_figure(points, path, floors):
-    """Held-out KID and train-split FID of each arm against steps, one line per pair of budget_curves, with the
-    real-vs-real floors (digits_metrics's: what real digits score)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from study_cli import save_figure
-
-    curves = budget_curves(points)
-    if not curves:
-        return
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for (width, arm, seed), curve in curves.items():
-        steps = sorted(curve)
-        for side, style in ((0, "-o"), (1, "--s")):
-            label = f"width {width}, {curve[steps[0]][side]['arm']}"
-            for ax, key in zip(axes, ("kid_valid", "fid_train")):
-                ax.plot(steps, [curve[n][side]["metrics"][key] for n in steps], style, label=label)
-    for ax, (name, key, _) in zip(axes, METRICS):
-        ax.axhline(floors[key][0]["value"], color="gray", linestyle=":", label="real vs real")
-        ax.set(xscale="log", xlabel="steps (each a run of its own)", ylabel=name,
-               title=f"resnet mirror, seed 0: {name} against budget")
-    axes[1].set_yscale("log")
-    axes[0].legend(fontsize=7)
-    save_figure(fig, path)
-
-
 def lines(points, floors):
-    """The markdown of the verdict over seeds and budgets."""
+    """The markdown of the verdict over seeds (width_budget.py reads the budgets)."""
     seeded = _seeded(points)
     if not seeded:
-        return [f"- Seed {CHOSEN_SEED} only: no verdict over seeds yet.", *budget_lines(points, floors)]
+        return [f"- Seed {CHOSEN_SEED} only: no verdict over seeds yet."]
     used = [p for by_seed in seeded.values() for pair in by_seed.values() for p in pair]
     used = list({id(p): p for p in used}.values())
     minutes, others = (sum(p["cpu_seconds"] for p in used if keep(p)) / 60 for keep in (
@@ -302,8 +166,7 @@ def lines(points, floors):
             _floor_line(floors), *_trend_lines(seeded),
             memorisation_line(points),
             f"- These pairs cost {minutes:.0f} CPU minutes, {others:.0f} of them on seeds 1-4 (one core, "
-            "single-threaded, on 2 shared cores).", "", *frozen_bn_lines(points),
-            "### Budget", "", *budget_lines(points, floors)]
+            "single-threaded, on 2 shared cores).", *frozen_bn_lines(points)]
 
 
 def frozen_bn_lines(points):
@@ -314,14 +177,14 @@ def frozen_bn_lines(points):
     if not seeded:
         return []
     frozen = [p for p in points if p["arm"] == FROZEN_BN_DENSE and p["steps"] == CHOSEN_STEPS]
-    return ["### BatchNorm frozen in both arms", "",
+    return ["", "### BatchNorm frozen in both arms", "",
             f"A ticket keeps BatchNorm's affine (gamma, beta) at init; the dense arm trains it. Here each search arm "
             f"is paired, seed by seed, with `{FROZEN_BN_DENSE}`: dense at the studies' lr with BatchNorm frozen "
             "as the ticket's is. It is not the fair dense arm (that one trains BatchNorm, as a StudioGAN user's "
             "does); it asks how much of the gap, and of its growth with width, is BatchNorm.", "",
             *table_lines(seeded, FROZEN_BN_DENSE), "", *_trend_lines(seeded, f"`{FROZEN_BN_DENSE}`"),
             _bn_worth_line(points),
-            f"- The `{FROZEN_BN_DENSE}` points cost {sum(p['cpu_seconds'] for p in frozen) / 60:.0f} CPU minutes.", ""]
+            f"- The `{FROZEN_BN_DENSE}` points cost {sum(p['cpu_seconds'] for p in frozen) / 60:.0f} CPU minutes."]
 
 
 def floors():

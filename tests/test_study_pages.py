@@ -75,6 +75,7 @@ FLOORS = {"kid_valid": [FLOOR], "fid_train": [FLOOR, FLOOR], "memorisation": [FL
 
 
 def test_the_seeds_keep_seed_0s_dense_arm_and_weigh_the_width_law_by_their_spread(study_cli):
+    import width_budget
     import width_seeds
 
     points = []
@@ -98,7 +99,7 @@ def test_the_seeds_keep_seed_0s_dense_arm_and_weigh_the_width_law_by_their_sprea
                    for arm in ("slt:lr=0.01", "slt:score-init=uniform"))
     assert "all seeds: fan_in^+0.5" in grows and "the gap grows with width" in grows and "interval +0.4" in grows
     assert "the gap does not grow or shrink with width" in flat
-    assert "One budget (100 steps) only" in text
+    assert "One budget (100 steps) only" in "\n".join(width_budget.lines(points))
 
 
 def test_the_search_is_also_paired_with_dense_with_batchnorm_frozen_seed_by_seed(study_cli):
@@ -120,13 +121,13 @@ def test_the_search_is_also_paired_with_dense_with_batchnorm_frozen_seed_by_seed
 
 
 def test_a_longer_budget_is_read_against_the_same_pair_seed_and_width(study_cli):
-    import width_seeds
+    import width_budget
 
     points = [_seeded_point(w, arm, 0, kid) for w in (8, 16, 32) for arm, kid in
               (("dense", 0.05), ("dense:lr=0.008", 0.2), ("dense:lr=0.0005", 0.09), ("slt", 0.1))]
     points += [_seeded_point(8, "dense", 0, 0.02, steps=400), _seeded_point(8, "slt", 0, 0.03, steps=400),
                _seeded_point(8, "dense", 0, 0.0195, steps=800), _seeded_point(8, "slt", 0, 0.02, steps=800)]
-    budget = width_seeds.budget_lines(points, {"fid_train": [{"value": 19.7}]})
+    budget = width_budget.lines(points, {"fid_train": [{"value": 19.7}]})
     assert [line.split(" | ")[3:7] for line in budget if line.startswith("| 8 |")] == [
         ["100", "0.1000", "0.0500", "2.00"], ["400", "0.0300", "0.0200", "1.50"], ["800", "0.0200", "0.0195", "1.03"]]
     sentence = next(line for line in budget if line.startswith("- Width 8"))
@@ -141,7 +142,7 @@ def test_a_longer_budget_is_read_against_the_same_pair_seed_and_width(study_cli)
                              "the train split), where a lower FID no longer means a better generator: dense 19.5 at "
                              "800 steps.")
     # 0.8x per 4x steps: steps^-0.16, from 1.28 at 1,600 steps to 1.1 about 2.6x later
-    assert width_seeds._budget_law([100, 400, 1600], [2.0, 1.6, 1.28]) == (
+    assert width_budget._budget_law([100, 400, 1600], [2.0, 1.6, 1.28]) == (
         "; steps^-0.16, which would reach 1.1x near 4,102 steps (an extrapolation of 3 budgets)")
 
 
