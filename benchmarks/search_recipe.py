@@ -1,12 +1,11 @@
 """Search-recipe study for the digits reproduction: dense moment matching vs SLT score search at equal step budgets.
 
 Plain PyTorch + the project's core (convert, FeatureExtractor, MomentMatchingLoss, the digits CNN); no StudioGAN.
-The generator mirrors StudioGAN's `resnet` backbone at 32x32 (Linear z -> 4x4x4c, three BN-ReLU-up-conv blocks with
-a 1x1 shortcut, BN-ReLU-conv3x3-tanh; c = g_conv_dim), so a recipe found here carries over to
-`configs/digits/SNGAN.yaml`-style runs. Each run prints: moment-distance reduction (first 10 vs last 10 steps),
-the reproduction's metric (`studiogan-slt digits-fid`: FID on an evaluation network that is NOT the loss's
-extractor, 296 generated vs the 296 valid images) with the generator's BN in eval mode (as tickets are sampled) and
-in batch-statistics mode, the class histogram, and seconds per step. Single-threaded by default.
+The generator is resnet_mirror.py's mirror of StudioGAN's `resnet` backbone at 32x32, so a recipe found here
+carries over to `configs/digits/SNGAN.yaml`-style runs. Each run prints: moment-distance reduction (first 10 vs
+last 10 steps), the reproduction's metric (`studiogan-slt digits-fid`: FID on an evaluation network that is NOT
+the loss's extractor, 296 generated vs the 296 valid images) with the generator's BN in eval mode (as tickets are
+sampled) and in batch-statistics mode, the class histogram, and seconds per step. Single-threaded by default.
 
     python benchmarks/search_recipe.py --runs dense slt-best --steps 600          # named presets, one after another
     python benchmarks/search_recipe.py --mode slt --k 0.1 --opt sgd --lr 1 ...    # one ad-hoc run
@@ -19,9 +18,9 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from resnet_mirror import ResNetG
 from studiogan_slt import convert
 from studiogan_slt.data.digits import digits_arrays
 from studiogan_slt.metrics import digits_eval
@@ -42,39 +41,6 @@ PRESETS = {
     "random-mask": {**SLT_BEST, "mode": "random"},
     "untrained": {**SLT_BEST, "mode": "untrained"},
 }
-
-
-class GenBlock(nn.Module):
-    def __init__(self, ch):
-        super().__init__()
-        self.bn1, self.bn2 = nn.BatchNorm2d(ch, eps=1e-4), nn.BatchNorm2d(ch, eps=1e-4)
-        self.conv0 = nn.Conv2d(ch, ch, 1)
-        self.conv1, self.conv2 = nn.Conv2d(ch, ch, 3, padding=1), nn.Conv2d(ch, ch, 3, padding=1)
-
-    def forward(self, x):
-        h = F.interpolate(F.relu(self.bn1(x)), scale_factor=2)
-        h = self.conv2(F.relu(self.bn2(self.conv1(h))))
-        return h + self.conv0(F.interpolate(x, scale_factor=2))
-
-
-class ResNetG(nn.Module):
-    """StudioGAN's resnet generator at 32x32, unconditional (g_cond_mtd W/O)."""
-
-    def __init__(self, z_dim=128, g_conv_dim=16):
-        super().__init__()
-        self.ch = 4 * g_conv_dim
-        self.linear0 = nn.Linear(z_dim, self.ch * 16)
-        self.blocks = nn.Sequential(*[GenBlock(self.ch) for _ in range(3)])
-        self.bn4 = nn.BatchNorm2d(self.ch, eps=1e-4)
-        self.conv4 = nn.Conv2d(self.ch, 3, 3, padding=1)
-        for m in self.modules():  # StudioGAN's default g_init "ortho"
-            if isinstance(m, (nn.Linear, nn.Conv2d)):
-                nn.init.orthogonal_(m.weight)
-                nn.init.zeros_(m.bias)
-
-    def forward(self, z):
-        h = self.blocks(self.linear0(z).view(len(z), self.ch, 4, 4))
-        return torch.tanh(self.conv4(F.relu(self.bn4(h))))
 
 
 def to_input(images_uint8):
@@ -147,9 +113,10 @@ def param_groups(gen, a):
     its own at that lr."""
     from studiogan_slt.supermask.convert import masked_tensors
 
-    bn = {id(p) for p in batch_norm_affine(gen)} if a.bn_lr is not None else set()
-    params = [p for p in gen.parameters() if p.requires_grad and id(p) not in bn]
-    own_bn = [{"params": [p for p in batch_norm_affine(gen) if p.requires_grad], "lr": a.bn_lr}] if bn else []
+    bn = [p for p in batch_norm_affine(gen) if p.requires_grad] if a.bn_lr is not None else []
+    in_bn = {id(p) for p in bn}
+    params = [p for p in gen.parameters() if p.requires_grad and id(p) not in in_bn]
+    own_bn = [{"params": bn, "lr": a.bn_lr}] if bn else []
     if not a.lr_fan_in_exp:
         return [{"params": params, "lr": a.lr}, *own_bn]
     masked = masked_tensors(gen)
@@ -236,9 +203,8 @@ def parser():
     p.add_argument("--ama-lr", dest="ama_lr", type=float, default=1e-5)
     p.add_argument("--ama-init", dest="ama_init", choices=("zeros", "linear"), default="zeros")
     p.add_argument("--train-bn", dest="train_bn", action=argparse.BooleanOptionalAction, default=None,
-                   help="train the BatchNorm affine (gamma, beta) or keep it at init; by default dense trains it and "
-                        "the search does not (a ticket keeps it at init, so --train-bn makes the search a diagnostic, "
-                        "not a ticket)")
+                   help="train the BatchNorm affine or keep it at init (default: dense trains it, the search, a "
+                        "ticket, does not)")
     p.add_argument("--bn-lr", dest="bn_lr", type=float, default=None, help="the BatchNorm affine's lr (default --lr)")
     p.add_argument("--bn-mode", dest="bn_mode", choices=("train", "eval"), default="train")
     p.add_argument("--taps", type=int, nargs="*", default=None,

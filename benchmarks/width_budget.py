@@ -3,12 +3,12 @@ how its ratio moves with steps, whether each arm has flattened, at how many step
 quality, and which arm reached the real-vs-real floor; as a table, sentences and a figure."""
 import math
 
-from study_cli import TARGET
+from study_cli import TARGET, save_figure
 from width_report import slope
 from width_seeds import CHOSEN_STEPS, METRICS, cell, pair_ratio, pairs
 from width_verdict import SAME
 
-FLAT = 0.1  # an arm whose train-split FID moves less than this fraction over its last doubling of steps has flattened
+FLAT = 0.1  # an arm whose train-split FID moves less than this fraction between its last two budgets has flattened
 FIGURE = "width-diagnosis-budget.png"
 
 
@@ -38,8 +38,9 @@ def _budget_law(budgets, ratios):
         return ""
     if a > -SAME / 2 or known[-1][1] <= TARGET:
         return f"; steps^{a:+.2f}"
-    return (f"; steps^{a:+.2f}, which would reach {TARGET}x near {known[-1][0] * (TARGET / known[-1][1]) ** (1 / a):,.0f} "
-            f"steps (an extrapolation of {len(known)} budgets)")
+    at = known[-1][0] * (TARGET / known[-1][1]) ** (1 / a)
+    return (f"; steps^{a:+.2f}, which would reach {TARGET}x near {at:,.0f} steps (an extrapolation of "
+            f"{len(known)} budgets)")
 
 
 def _matching_budgets(curve):
@@ -73,6 +74,7 @@ def lines(points, floors=None):
              "search / dense held-out KID | search train-split FID | dense train-split FID | "
              "search / dense train-split FID | memorisation ratio (search, dense) | CPU minutes (search, dense) |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    floor = floors["fid_train"][0]["value"] if floors else None
     sentences, used = [], []
     for (width, arm, seed), curve in found.items():
         for steps, pair in sorted(curve.items()):
@@ -80,8 +82,9 @@ def lines(points, floors=None):
             s, d = (p["metrics"] for p in pair)
             lines.append(f"| {width} | `{arm}` / `{pair[1]['arm']}` | {seed} | {steps} | {s['kid_valid']:.4f} | "
                          f"{d['kid_valid']:.4f} | {cell([pair_ratio(pair, 'kid_valid')], '.2f')} | "
-                         f"{s['fid_train']:.1f} | {d['fid_train']:.1f} | {cell([pair_ratio(pair, 'fid_train')], '.2f')} "
-                         f"| {s['memorisation']:.2f}, {d['memorisation']:.2f} | {pair[0]['cpu_seconds'] / 60:.1f}, "
+                         f"{s['fid_train']:.1f} | {d['fid_train']:.1f} | "
+                         f"{cell([pair_ratio(pair, 'fid_train')], '.2f')} | {s['memorisation']:.2f}, "
+                         f"{d['memorisation']:.2f} | {pair[0]['cpu_seconds'] / 60:.1f}, "
                          f"{pair[1]['cpu_seconds'] / 60:.1f} |")
         budgets = sorted(curve)
         moves = []
@@ -96,7 +99,6 @@ def lines(points, floors=None):
         flat = ("both arms have flattened" if search_flat and dense_flat else "neither arm has flattened"
                 if not (search_flat or dense_flat) else
                 f"only {'the search' if search_flat else 'dense'} has flattened")
-        floor = floors["fid_train"][0]["value"] if floors else None
         at_floor = [f"{label} {pair[side]['metrics']['fid_train']:.1f} at {steps} steps"
                     for steps, pair in sorted(curve.items()) for side, label in ((0, "search"), (1, "dense"))
                     if floor is not None and pair[side]["metrics"]["fid_train"] <= floor]
@@ -121,8 +123,6 @@ def figure(points, path, floors):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from study_cli import save_figure
 
     found = curves(points)
     if not found:

@@ -159,8 +159,7 @@ def _bn_lines(arms, slt, dense):
     """(lines, same law): what training BatchNorm's affine in the search, or freezing it in dense, moved. Each lever
     arm is read against the plain arm of its kind (the same lr) on the same widths: how its step scales with width,
     and its held-out KID; then the search's held-out KID over dense's with the lever in place, against the plain
-    search's over plain dense. `same law` is True when every lever arm's
-    step follows its plain arm's law."""
+    search's over plain dense. `same law` is True when every lever arm's step follows its plain arm's law."""
     plain = {"slt": slt, "dense": dense}
     lines, same = [], []
     for arm, group in sorted(arms.items()):
@@ -176,11 +175,11 @@ def _bn_lines(arms, slt, dense):
         what = ("the search with BatchNorm's affine trained, as dense's is: not a ticket" if kind == "slt" else
                 "dense with BatchNorm's affine frozen at init, as a ticket's is")
         flips = f", its flips as fan_in^{_exponent(group, _flips):+.2f}" if kind == "slt" else ""
-        held_out = ", ".join(f"{p['metrics']['kid_valid']:.4f} / {q['metrics']['kid_valid']:.4f} at width {p['width']}"
-                        for p, q in zip(sorted(group, key=_width), base) if p["width"] == q["width"])
-        # the search over dense with the lever on one side, against the plain search over plain dense
         kid = {name: {p["width"]: p["metrics"]["kid_valid"] for p in arm_points}
                for name, arm_points in (("slt", slt), ("dense", dense), ("lever", group))}
+        held_out = ", ".join(f"{kid['lever'][w]:.4f} / {kid[kind][w]:.4f} at width {w}" for w in sorted(widths)
+                             if w in kid[kind])
+        # the search over dense with the lever on one side, against the plain search over plain dense
         search, reference = ("lever", "dense") if kind == "slt" else ("slt", "lever")
         ratios = [(w, kid[search][w] / kid[reference][w], kid["slt"][w] / kid["dense"][w]) for w in sorted(widths)
                   if all(w in kid[name] for name in kid)]

@@ -1,11 +1,22 @@
 """Fixtures shared by every test folder, and the slow tier's timeout."""
+import sys
 from collections import namedtuple
+from pathlib import Path
 
 import pytest
 
 # A slow test's module fixture trains StudioGAN for up to about 20 minutes (test_shipped_configs.py) inside the
 # first test that asks for it; the fast tier keeps setup.cfg's timeout.
 SLOW_TIMEOUT = 2400
+
+
+@pytest.fixture(scope="session")
+def study_cli():
+    """benchmarks/ on sys.path, where the study scripts import each other by module name, and its study_cli."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import study_cli
+
+    return study_cli
 
 
 def pytest_collection_modifyitems(items):

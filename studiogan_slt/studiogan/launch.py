@@ -157,7 +157,8 @@ def run(argv, mode="train", studiogan_root=None, nproc=1, export=None):
 
 def _stopped(error, what, argv, mode, plugin, cfgs, run_name):
     """Ctrl-C, SIGTERM or a full disk (`error`, said as `what`): which checkpoint is the last complete one and the
-    command that resumes from it, the plugin's own flags (`plugin`) included."""
+    command that resumes from it, the plugin's own flags (`plugin`) included; the DataLoader workers are ended
+    first (_end_children), since it is the last line printed."""
     _end_children()
     folder = summary.checkpoint_folder(cfgs, run_name)
     step = run_files.complete_step(folder, run_files.CURRENT) if os.path.isdir(folder) else None
