@@ -44,6 +44,7 @@ from study_cli import TARGET_SEEDS, archive, best as _best, cli, digits_inputs, 
 from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK, NETWORKS
 
 METRIC = "fid_train"
+DENSE_LR_LEVER = "dense_lr"  # the folder of a dense-only point at another lr: w8-800steps-dense_lr0.008
 FOLDER = re.compile(r"w(\d+)-(\d+)steps(?:-on-([a-z]+))?(?:-(.+))?")
 
 
@@ -79,11 +80,11 @@ def run(a):
     if unknown:
         raise SystemExit(f"unknown lever {unknown[0]!r}; known: {', '.join(LEVERS)} (or all; {COMBINE} joins several)")
     slt_section = {"k": 0.1, "train_mode": "moment_matching", **SLT_RECIPE, "moments": moments}
-    flags = ["-data", data, "--k", 0.1, "--jobs", a.jobs, "-metrics", "none",
+    flags = ["-data", data, "--jobs", a.jobs, "-metrics", "none",
              "--num_workers", 1, "--print_freq", min(50, a.every), "--save_freq", a.every]
     for width in a.widths:
         # the plain search and its dense reference first: every lever is paired with them
-        for lever in [None, *levers]:
+        for lever in ([] if a.no_plain else [None]) + levers:
             folder = out / folder_name(width, a.steps, a.network, lever)
             seeds = seeds_to_run(a.data, folder.name, a.seeds, 1 if lever else 2)  # lever folders: no dense arm
             if not seeds:
@@ -98,7 +99,20 @@ def run(a):
                 dense[-1].write_text(yaml.safe_dump(_cfg(width, a.steps, DENSE_LR,
                                                          {"train_mode": "dense_moment_matching", "moments": moments},
                                                          a.network)))
-            cli(["sweep", "-cfg", slt, *dense, "-save", folder / "points", "--seeds", *seeds, *flags])
+            cli(["sweep", "-cfg", slt, *dense, "-save", folder / "points", "--seeds", *seeds, "--k", 0.1, *flags])
+            archive(out, a.data)
+        for lr in a.dense_lrs:  # issue 25's fair dense arm: dense-only folders, one per lr of the bracket
+            folder = out / folder_name(width, a.steps, a.network, f"{DENSE_LR_LEVER}{lr:g}")
+            seeds = seeds_to_run(a.data, folder.name, a.seeds, 1)
+            if not seeds:
+                print(f"{folder.name}: seeds {' '.join(map(str, a.seeds))} kept in {a.data}", flush=True)
+                continue
+            folder.mkdir(exist_ok=True)
+            dense = folder / "MM-dense.yaml"
+            dense.write_text(yaml.safe_dump(_cfg(width, a.steps, lr, {"train_mode": "dense_moment_matching",
+                                                                      "moments": moments}, a.network)))
+            cli(["sweep", "-cfg", dense, "--dense", "--dense-cfg", dense, "-save", folder / "points", "--seeds",
+                 *seeds, *flags])
             archive(out, a.data)
 
 
@@ -269,6 +283,11 @@ def _arguments(r):
     r.add_argument("--jobs", type=int, default=2, help="points at a time (each single-threaded)")
     r.add_argument("--levers", nargs="+", default=[], help=f"also the SLT search with each of: {', '.join(LEVERS)} "
                                                            "(or all), one at a time")
+    r.add_argument("--no-plain", action="store_true", help="not the plain search and its dense reference (e.g. a "
+                                                           "second process running other arms beside the first)")
+    r.add_argument("--dense-lrs", type=float, nargs="+", default=[],
+                   help=f"also dense alone at each of these lrs (the bracket of the fair dense arm; {DENSE_LR:g} is "
+                        "the plain folder's)")
     _network(r)
 
 

@@ -41,6 +41,21 @@ def fan_in(point):
     return int(_median([rows[0]["fan_in"] for layer, rows in _windows(point).items() if HIDDEN.fullmatch(layer)]))
 
 
+def exponent(points, value):
+    """a of value ~ fan_in^a over `points` (one per width)."""
+    return slope([(fan_in(p), value(p)) for p in points])
+
+
+def step_size(point):
+    """The median hidden conv's relative change of its effective weight per step, in the last window."""
+    return hidden(point, "rel_change_per_step", -1)
+
+
+def flips(point):
+    """The median hidden conv's mask flips per 100 steps, in the last window."""
+    return hidden(point, "flips_per_100_steps", -1)
+
+
 def _num(value, spec):
     return "-" if value is None else f"{value:{spec}}"
 

@@ -3,7 +3,7 @@ docs/width-diagnosis.md and the width-diagnosis verdict of docs/results.md. Whic
 with width (the fitted exponents of width_report.py), whether dense's best lr moves with width, and the width or
 budget the ticket's gap to the best arms extrapolates to, or that it does not."""
 from study_cli import MEMORISATION_FLAG, TARGET
-from width_report import fan_in, hidden, hidden_start, slope
+from width_report import exponent, fan_in, flips, hidden_start, slope, step_size
 
 BRACKET = 3  # dense lrs a width needs for its best dense arm to count as fair (issue 25, item 2)
 SAME = 0.1  # two fitted exponents closer than this are read as the same law: 3 widths of one seed fit no finer
@@ -71,18 +71,6 @@ def gaps(points):
     return rows
 
 
-def _exponent(group, value):
-    return slope([(fan_in(p), value(p)) for p in group])
-
-
-def _step(p):
-    return hidden(p, "rel_change_per_step", -1)
-
-
-def _flips(p):
-    return hidden(p, "flips_per_100_steps", -1)
-
-
 def _trend(a):
     return "grows" if a > SAME / 2 else "shrinks" if a < -SAME / 2 else "does not change"
 
@@ -96,7 +84,7 @@ def _arms(points, steps):
 
 
 def _headline(slt, dense):
-    d, s, f = _exponent(dense, _step), _exponent(slt, _step), _exponent(slt, _flips)
+    d, s, f = exponent(dense, step_size), exponent(slt, step_size), exponent(slt, flips)
     return (f"- **What does not scale.** Per step, dense moves its hidden 3x3 convs by a relative amount that "
             f"{_trend(d)} with width (fan_in^{d:+.2f}); the search's {_trend(s)} (fan_in^{s:+.2f}), and the fraction "
             f"of its mask entries that flip per 100 steps {_trend(f)} (fan_in^{f:+.2f}). Dense's step over the "
@@ -108,9 +96,9 @@ def _scaling_lines(arms):
     slt, dense = arms.get("slt", []), arms.get("dense", [])
     if len(slt) < 2 or len(dense) < 2:
         return ["- Too few widths of the plain arms yet to fit how their steps scale."]
-    f = _exponent(slt, _flips)
+    f = exponent(slt, flips)
     lines = [_headline(slt, dense)]
-    ws, wd = _exponent(slt, lambda p: hidden_start(p, "weight_rms")), _exponent(dense, lambda p: hidden_start(
+    ws, wd = exponent(slt, lambda p: hidden_start(p, "weight_rms")), exponent(dense, lambda p: hidden_start(
         p, "weight_rms"))
     if abs(ws - wd) < SAME:
         lines.append(f"- The frozen weights follow dense's scale law (RMS at start fan_in^{ws:+.2f}, dense "
@@ -123,12 +111,12 @@ def _scaling_lines(arms):
         plain = [p for p in slt if p["width"] in widths]
         if len(plain) < 2:
             continue
-        a, b = _exponent(group, _step), _exponent(plain, _step)
-        score, score_plain = (_exponent(g, lambda p: hidden_start(p, "score_abs")) for g in (group, plain))
+        a, b = exponent(group, step_size), exponent(plain, step_size)
+        score, score_plain = (exponent(g, lambda p: hidden_start(p, "score_abs")) for g in (group, plain))
         same = abs(a - b) < SAME
         lines.append(f"- `{arm}` (score scale at start fan_in^{score:+.2f}, plain fan_in^{score_plain:+.2f}): the "
                      f"search's step scales as fan_in^{a:+.2f} against the plain search's fan_in^{b:+.2f} on the same "
-                     f"widths, its flips as fan_in^{_exponent(group, _flips):+.2f}; "
+                     f"widths, its flips as fan_in^{exponent(group, flips):+.2f}; "
                      + ("it does not change how the step scales with width." if same else "it moves that law.")
                      + " Held-out KID against the plain search's: " + ", ".join(
                          f"{p['metrics']['kid_valid']:.4f} / {q['metrics']['kid_valid']:.4f} at width {p['width']}"
@@ -170,11 +158,11 @@ def _bn_lines(arms, slt, dense):
         base = [p for p in plain[kind] if p["width"] in widths]
         if len(base) < 2:
             continue
-        a, b = _exponent(group, _step), _exponent(base, _step)
+        a, b = exponent(group, step_size), exponent(base, step_size)
         same.append(abs(a - b) < SAME)
         what = ("the search with BatchNorm's affine trained, as dense's is: not a ticket" if kind == "slt" else
                 "dense with BatchNorm's affine frozen at init, as a ticket's is")
-        flips = f", its flips as fan_in^{_exponent(group, _flips):+.2f}" if kind == "slt" else ""
+        flip_law = f", its flips as fan_in^{exponent(group, flips):+.2f}" if kind == "slt" else ""
         kid = {name: {p["width"]: p["metrics"]["kid_valid"] for p in arm_points}
                for name, arm_points in (("slt", slt), ("dense", dense), ("lever", group))}
         held_out = ", ".join(f"{kid['lever'][w]:.4f} / {kid[kind][w]:.4f} at width {w}" for w in sorted(widths)
@@ -187,7 +175,7 @@ def _bn_lines(arms, slt, dense):
                       f"{'`dense`' if kind == 'slt' else 'it'}, against the plain search over `dense`, held-out KID: "
                       + ", ".join(f"{r:.2f} / {r0:.2f} at width {w}" for w, r, r0 in ratios) + ".") if ratios else ""
         lines.append(f"- `{arm}` ({what}): its step scales as fan_in^{a:+.2f} against the plain {kind} arm's "
-                     f"fan_in^{b:+.2f} on the same widths{flips}; "
+                     f"fan_in^{b:+.2f} on the same widths{flip_law}; "
                      + ("it does not change how the step scales with width." if same[-1] else "it moves that law.")
                      + f" Held-out KID against the plain arm's: {held_out}.{over_dense}")
     return lines, bool(same) and all(same)
