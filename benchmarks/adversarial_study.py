@@ -23,7 +23,8 @@ from pathlib import Path
 import yaml
 
 from digits_plan import DENSE_LR
-from study_cli import archive, cli, floor_lines, fmt_mean_std, points, seeds_to_run, splice, study_main  # shared
+from study_cli import archive, cli, finished, floor_lines, fmt_mean_std, points, seeds_to_run, splice, \
+    study_main  # shared
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE_HEAD = ("| variant | what | steps | seed | best train-split FID (step) | last | KID at best | classes at best "
@@ -211,11 +212,11 @@ def report(a):
         lines.append(f"| {name} | {VARIANTS.get(name, ('?',))[0]} | {rows[-1]['step']}/{steps} | {seed} | "
                      f"{best['value']:.1f} ({best['step']}) | {rows[-1]['value']:.1f} | {best['kid']:.4f} | "
                      f"{best['classes']} | {ratio} | {ticket if ticket is not None else '-'} |")
-        if ref and ticket is not None and rows[-1]["step"] == steps:  # finished tickets only
+        if ref and ticket is not None and finished(rows, steps):  # finished tickets only
             dense_kid = min(dense[_family(name) + "dense", steps, seed], key=lambda r: r["value"])["kid"]
             same = by_name.get((SAME_LOSS.get(name), steps, seed))
-            finished = same and same[-1]["step"] == steps
-            same_ratio = best["value"] / min(r["value"] for r in same) if finished else None
+            done = same and finished(same, steps)
+            same_ratio = best["value"] / min(r["value"] for r in same) if done else None
             verdicts.setdefault((name, steps), []).append((best["value"] / ref, best["classes"], best["kid"] - dense_kid,
                                                            same_ratio))
     summary = _verdicts(verdicts, dense) + _sample_lines(results, _grids(a))

@@ -5,16 +5,19 @@ import re
 from pathlib import Path
 
 import network_agreement
+import resnet_fair
 import second_network
 import width_budget
 import width_report
 import width_seeds
 import width_verdict
 from digits_plan import DENSE_LR
-from study_cli import TARGET, TARGET_SEEDS, best, mean_std
+from study_cli import TARGET, TARGET_SEEDS, best, mean_std, points as kept_points
+from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDTH_DATA = ROOT / "docs" / "width-diagnosis-data"
+CURVES_DATA = ROOT / "docs" / "search-curves-data"
 ADVERSARIAL_DATA = ROOT / "docs" / "adversarial-study-data"
 RESNET = re.compile(r"resnet, g_conv_dim (\d+)(?:, lever (.+))?")
 
@@ -80,8 +83,9 @@ def _second_network(variant, dense_variant, steps):
             f"{network_agreement.agreement(by_network)}.{no_network}"), network_agreement.flipped(by_network)
 
 
-def _resnet(rows):
-    """Per budget, the plain search's ratio at each width and the trend; the best lever of each width and budget."""
+def _resnet(rows, bracketed):
+    """Per budget, the plain search's ratio at each width and the trend; the best lever of each width and budget.
+    `bracketed`: whether resnet_fair.py has a dense arm of another lr than DENSE_LR to read."""
     lines = []
     plain = {}
     for r in rows:
@@ -98,8 +102,9 @@ def _resnet(rows):
             trend = f"; the gap {'grows' if widths[-1][1]['ratio'] > widths[0][1]['ratio'] else 'shrinks'} with width"
         lines.append(f"- {steps} steps, ticket / dense: {cells}{trend}. "
                      + (f"**Within {TARGET:g}x at width {', '.join(map(str, met))}.**" if met else
-                        f"**Behind dense at every width measured**, against a dense arm of one lr ({DENSE_LR:g}, "
-                        "not bracketed: it may be stronger still)."))
+                        f"**Behind dense at every width measured**, against a dense arm of one lr ({DENSE_LR:g}"
+                        + ("; the fair dense arm below is dense's best lr where it was bracketed)." if bracketed else
+                           ", not bracketed: it may be stronger still).")))
     levers = {}
     for r in rows:
         m = RESNET.fullmatch(r["generator"])
@@ -130,6 +135,7 @@ def block(groups, verdicts):
              "dense_mean": v[6][0], "kid_ratio": v[6][1], "pairing": v[7]} for g, v in zip(groups, verdicts)]
     points = width_report.load_points(WIDTH_DATA)
     chosen, floors = width_seeds.chosen(points), width_seeds.floors()
+    fair = resnet_fair.readings(kept_points(None, CURVES_DATA), DEFAULT_NETWORK, floors)
     return "\n".join([
         "# Results on digits: today's verdict", "",
         "Written by `python benchmarks/mm_verdict.py` (benchmarks/results_verdict.py) from the points the studies "
@@ -138,7 +144,10 @@ def block(groups, verdicts):
         f"on train-split FID and KID, over {TARGET_SEEDS} seeds.", "",
         _rests_on(groups), "",
         "## StudioGAN DCGAN (deep_conv), moment matching", "", *_dcgan(rows), "",
-        "## StudioGAN resnet, by width (g_conv_dim), moment matching", "", *_resnet(rows), "",
+        "## StudioGAN resnet, by width (g_conv_dim), moment matching", "", *_resnet(rows, bool(fair)), "",
+        *(["### The fair dense arm (dense's lr bracketed), held-out metrics at the last checkpoint", "",
+           "`python benchmarks/search_curves.py report` (resnet_fair.py; its table in "
+           "[search-curves.md](search-curves.md)).", "", *fair, ""] if fair else []),
         "## The width diagnosis: held-out metrics", "",
         "search_recipe.py's plain-PyTorch mirror of the resnet G ([width-diagnosis.md](width-diagnosis.md), "
         "`python benchmarks/width_diagnosis.py report`), every metric at a point's last step.", "",

@@ -38,14 +38,13 @@ from pathlib import Path
 import yaml
 
 from digits_plan import DATA, DENSE_LR, GENERATOR, MOMENTS, PRE, SLT_LR, SLT_RECIPE
+from resnet_fair import DENSE_LR_LEVER, FOLDER, lines as fair_lines
 from search_levers import COMBINE, LEVERS, lever_changes
-from study_cli import TARGET_SEEDS, archive, best as _best, cli, digits_inputs, floor_lines, gap, held_out, \
-    points as kept_points, save_figure, seeds_text, seeds_to_run, study_main, wall_time_lines
+from study_cli import TARGET_SEEDS, archive, best as _best, cli, digits_inputs, finished, floor_lines, gap, \
+    held_out, points as kept_points, save_figure, seeds_text, seeds_to_run, study_main, wall_time_lines
 from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK, NETWORKS
 
 METRIC = "fid_train"
-DENSE_LR_LEVER = "dense_lr"  # the folder of a dense-only point at another lr: w8-800steps-dense_lr0.008
-FOLDER = re.compile(r"w(\d+)-(\d+)steps(?:-on-([a-z]+))?(?:-(.+))?")
 
 
 def network_tag(network):
@@ -82,37 +81,29 @@ def run(a):
     slt_section = {"k": 0.1, "train_mode": "moment_matching", **SLT_RECIPE, "moments": moments}
     flags = ["-data", data, "--jobs", a.jobs, "-metrics", "none",
              "--num_workers", 1, "--print_freq", min(50, a.every), "--save_freq", a.every]
+    dense_section = {"train_mode": "dense_moment_matching", "moments": moments}
+    bracket = {f"{DENSE_LR_LEVER}{lr:g}": lr for lr in a.dense_lrs}  # issue 25's fair dense arm: dense alone
     for width in a.widths:
-        # the plain search and its dense reference first: every lever is paired with them
-        for lever in ([] if a.no_plain else [None]) + levers:
+        # the plain search and its dense reference first (every lever is paired with them), then the levers, then
+        # dense alone at each other lr of its bracket
+        for lever in ([] if a.no_plain else [None]) + levers + list(bracket):
             folder = out / folder_name(width, a.steps, a.network, lever)
-            seeds = seeds_to_run(a.data, folder.name, a.seeds, 1 if lever else 2)  # lever folders: no dense arm
+            seeds = seeds_to_run(a.data, folder.name, a.seeds, 1 if lever else 2)  # lever folders: one arm
             if not seeds:
                 print(f"{folder.name}: seeds {' '.join(map(str, a.seeds))} kept in {a.data}", flush=True)
                 continue
             folder.mkdir(exist_ok=True)
-            slt = folder / "MM-SLT.yaml"
-            slt.write_text(yaml.safe_dump(_cfg(width, a.steps, SLT_LR, slt_section, a.network, lever)))
-            dense = []
-            if lever is None:
-                dense = ["--dense", "--dense-cfg", folder / "MM-dense.yaml"]
-                dense[-1].write_text(yaml.safe_dump(_cfg(width, a.steps, DENSE_LR,
-                                                         {"train_mode": "dense_moment_matching", "moments": moments},
-                                                         a.network)))
-            cli(["sweep", "-cfg", slt, *dense, "-save", folder / "points", "--seeds", *seeds, "--k", 0.1, *flags])
-            archive(out, a.data)
-        for lr in a.dense_lrs:  # issue 25's fair dense arm: dense-only folders, one per lr of the bracket
-            folder = out / folder_name(width, a.steps, a.network, f"{DENSE_LR_LEVER}{lr:g}")
-            seeds = seeds_to_run(a.data, folder.name, a.seeds, 1)
-            if not seeds:
-                print(f"{folder.name}: seeds {' '.join(map(str, a.seeds))} kept in {a.data}", flush=True)
-                continue
-            folder.mkdir(exist_ok=True)
-            dense = folder / "MM-dense.yaml"
-            dense.write_text(yaml.safe_dump(_cfg(width, a.steps, lr, {"train_mode": "dense_moment_matching",
-                                                                      "moments": moments}, a.network)))
-            cli(["sweep", "-cfg", dense, "--dense", "--dense-cfg", dense, "-save", folder / "points", "--seeds",
-                 *seeds, *flags])
+            arms = []
+            if lever not in bracket:
+                slt = folder / "MM-SLT.yaml"
+                slt.write_text(yaml.safe_dump(_cfg(width, a.steps, SLT_LR, slt_section, a.network, lever)))
+                arms = ["-cfg", slt, "--k", 0.1]
+            if lever is None or lever in bracket:
+                dense = folder / "MM-dense.yaml"
+                dense.write_text(yaml.safe_dump(_cfg(width, a.steps, bracket.get(lever, DENSE_LR), dense_section,
+                                                     a.network)))
+                arms += ([] if arms else ["-cfg", dense]) + ["--dense", "--dense-cfg", dense]
+            cli(["sweep", *arms, "-save", folder / "points", "--seeds", *seeds, *flags])
             archive(out, a.data)
 
 
@@ -122,7 +113,8 @@ def _curves(kept, levers=False, network=DEFAULT_NETWORK):
     found = {}
     for (folder, point), (rows, _) in kept.items():
         m = FOLDER.fullmatch(folder)
-        if not m or (m.group(3) or DEFAULT_NETWORK) != network or bool(m.group(4)) != levers:
+        if not m or (m.group(3) or DEFAULT_NETWORK) != network or bool(m.group(4)) != levers \
+                or (m.group(4) or "").startswith(DENSE_LR_LEVER):  # the dense bracket: resnet_fair.py reads it
             continue
         p = re.search(r"-(dense|k[\d.]+)-s(\d+)$", point)
         arm = m.group(4) or ("dense" if p.group(1) == "dense" else f"SLT {p.group(1)}")
@@ -184,21 +176,18 @@ def report(a):
         figures.append(f"![FID against step, width {width}]({figure.name})")
     lines += _width_gap(plain, docs / f"search-gap-vs-width{tag}.png", figures, plt)
     lines += _lever_table(_curves(kept, levers=True, network=a.network), plain)
+    lines += fair_lines(kept, a.network, floors)
     lines += wall_time_lines(kept)
     text = "\n".join([*lines, "", *figures]) + "\n"
     atomic.write_text(docs / f"search-curves{tag}.md", text)
     print(text)
 
 
-def _finished(rows, steps):
-    return rows[-1]["step"] == steps
-
-
 def finished_pairs(points, steps):
     """{seed: (SLT rows, dense rows)} of one (width, budget) of `_curves`, both arms finished."""
     return {seed: (rows, points[("dense", seed)]) for (arm, seed), rows in sorted(points.items())
-            if arm != "dense" and ("dense", seed) in points and _finished(rows, steps)
-            and _finished(points[("dense", seed)], steps)}
+            if arm != "dense" and ("dense", seed) in points and finished(rows, steps)
+            and finished(points[("dense", seed)], steps)}
 
 
 def _width_gap(plain, figure, figures, plt):
@@ -254,11 +243,11 @@ def _lever_table(levers, plain):
                 best = _best(rows)
                 ref = base.get(("SLT k0.1", seed))
                 dense = base.get(("dense", seed))
-                paired = ref is not None and _finished(ref, steps) and _finished(rows, steps)
+                paired = ref is not None and finished(ref, steps) and finished(rows, steps)
                 if paired:
                     fid_diffs.append(best["value"] - _best(ref)["value"])
                     kid_diffs.append(best["kid"] - _best(ref)["kid"])
-                if dense is not None and _finished(dense, steps) and _finished(rows, steps):
+                if dense is not None and finished(dense, steps) and finished(rows, steps):
                     dense_ratios.append(best["value"] / _best(dense)["value"])
                     dense_kid.append(best["kid"] - _best(dense)["kid"])
                 what = lever_changes(arm, steps)[0]

@@ -147,6 +147,13 @@ def blocks(text):
 TARGET, TARGET_SEEDS = 1.1, 5  # issue 15: the ticket within 10% of the dense generator, over 5 seeds each
 
 
+def finished(rows, steps):
+    """Whether a digits curve reached its budget. StudioGAN runs steps 0 to total_steps inclusive, and the plugin
+    scores the generator after the last one (step total_steps + 1) where no save fell there; points kept before that
+    final save end at total_steps."""
+    return rows[-1]["step"] >= steps
+
+
 def best(rows):
     """The best save of a digits curve (lowest train-split FID): the checkpoint a search keeps."""
     return min(rows, key=lambda r: r["value"])

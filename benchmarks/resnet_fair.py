@@ -1,0 +1,132 @@
+"""Issue 25's fair dense arm on StudioGAN's resnet G, read from search_curves.py's kept points: at each width, budget
+and seed, dense at every lr of its bracket (the plain folder's DENSE_LR and the dense-only folders of
+`search_curves.py run --dense-lrs`), the fair arm being the one with the lowest held-out KID at its last checkpoint;
+then every search arm of the same seed against it, at the last checkpoint and at the best save by train-split FID
+(the save a sweep keeps, picked by the metric it reports: it flatters both arms). Only points that carry the held-out
+metrics count: the points kept before issue 25 have none."""
+import re
+
+from digits_plan import DENSE_LR
+from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, best, finished
+from width_verdict import BRACKET
+
+FOLDER = re.compile(r"w(\d+)-(\d+)steps(?:-on-([a-z]+))?(?:-(.+))?")  # search_curves.folder_name's names
+DENSE_LR_LEVER = "dense_lr"  # the folder of a dense-only point at another lr: w8-800steps-dense_lr0.008
+DENSE = "dense lr "
+
+
+def arm_name(lever, point):
+    """The arm of a kept point: `dense lr <lr>`, `search` (the plain search) or `search, <lever>`."""
+    if lever and lever.startswith(DENSE_LR_LEVER):
+        return DENSE + lever[len(DENSE_LR_LEVER):]
+    if point.rsplit("-", 2)[-2] == "dense":
+        return f"{DENSE}{DENSE_LR:g}"
+    return "search" + (f", {lever}" if lever else "")
+
+
+def arms(kept, network):
+    """{(width, steps): {seed: {arm: rows}}} of the finished points scored by `network` that carry the held-out
+    metrics."""
+    found = {}
+    for (folder, point), (rows, _) in kept.items():
+        m = FOLDER.fullmatch(folder)
+        if not m or (m.group(3) or network) != network or not finished(rows, int(m.group(2))) \
+                or rows[-1].get("kid_valid") is None:
+            continue
+        seed = int(point.rsplit("-s", 1)[1])
+        found.setdefault((int(m.group(1)), int(m.group(2))), {}).setdefault(seed, {})[arm_name(m.group(4), point)] = rows
+    return found
+
+
+def _ratio(a, b):
+    """a / b, or None where b is at or below 0 (held-out KID at the floor: the ratio means nothing there)."""
+    return a / b if b > 0 else None
+
+
+def _cell(value, spec):
+    return "-" if value is None else format(value, spec)
+
+
+def fair(seed_arms):
+    """(the fair dense arm's name, the lrs bracketed): the dense arm with the lowest held-out KID at its last
+    checkpoint."""
+    dense = {arm: rows for arm, rows in seed_arms.items() if arm.startswith(DENSE)}
+    if not dense:
+        return None, []
+    return min(dense, key=lambda arm: dense[arm][-1]["kid_valid"]), sorted(float(a[len(DENSE):]) for a in dense)
+
+
+def lines(kept, network, floors):
+    """The section of search-curves.md: a table of every arm at its last checkpoint and best save, then `readings`."""
+    found = arms(kept, network)
+    if not found:
+        return []
+    out = ["", "## The fair dense arm, held-out metrics, last checkpoint against best save (issue 25)", "",
+           f"Each lr of dense's bracket runs alone (`search_curves.py run --dense-lrs`); the fair dense arm of a width, "
+           "budget and seed is the one with the lowest held-out KID at its last checkpoint (resnet_fair.py). Every "
+           "metric is read at the last checkpoint, and beside it the best save by train-split FID, the save a sweep "
+           "keeps. Only points scored with the held-out metrics are here.", "",
+           "| width | steps | seed | arm | held-out KID, last | train-split FID, last | memorisation ratio, last | "
+           "best train-split FID (step) | held-out KID at best |", "|---|---|---|---|---|---|---|---|---|"]
+    for (width, steps), seeds in sorted(found.items()):
+        for seed, seed_arms in sorted(seeds.items()):
+            for arm, rows in sorted(seed_arms.items()):
+                last, top = rows[-1], best(rows)
+                out.append(f"| {width} | {steps} | {seed} | `{arm}` | {last['kid_valid']:.4f} | "
+                           f"{last['fid_train']:.1f} | {last['memorisation']:.2f} | {top['value']:.1f} "
+                           f"({top['step']}) | {top['kid_valid']:.4f} |")
+    return out + ["", *readings(kept, network, floors)]
+
+
+def readings(kept, network, floors):
+    """Each search arm against the fair dense arm of its width, budget and seed, saying where that arm is at a
+    real-vs-real floor (`floors`: digits_metrics.floors), and the memorisation ratios."""
+    found = arms(kept, network)
+    if not found:
+        return []
+    out, low = [], []
+    for (width, steps), seeds in sorted(found.items()):
+        for seed, seed_arms in sorted(seeds.items()):
+            out += _against_fair(width, steps, seed, seed_arms, floors)
+            low += [f"`{arm}` at width {width}, seed {seed} ({rows[-1]['memorisation']:.2f})"
+                    for arm, rows in sorted(seed_arms.items()) if rows[-1]["memorisation"] < MEMORISATION_FLAG]
+    seeds = max(len(s) for s in found.values())
+    if seeds < TARGET_SEEDS:
+        out.append(f"- At most {seeds} of the {TARGET_SEEDS} seeds of a verdict at any width: these are brackets, not "
+                   "yet a verdict.")
+    memo = [rows[-1]["memorisation"] for seeds in found.values() for s in seeds.values() for rows in s.values()]
+    out.append(f"- Memorisation ratios at the last checkpoint {min(memo):.2f}-{max(memo):.2f}: "
+               + (f"below {MEMORISATION_FLAG:g}, closer to the training digits than unseen digits are: "
+                  + ", ".join(low) + "." if low else f"every arm at or above {MEMORISATION_FLAG:g}, none copies the "
+                                                     "training digits."))
+    return out
+
+
+def _against_fair(width, steps, seed, seed_arms, floors):
+    name, lrs = fair(seed_arms)
+    searches = sorted(arm for arm in seed_arms if not arm.startswith(DENSE))
+    if name is None or not searches:
+        return []
+    bracket = ", ".join(f"{lr:g}" for lr in lrs)
+    fairness = "" if len(lrs) >= BRACKET else f" (only {len(lrs)} of the {BRACKET} lrs a fair arm needs)"
+    d_last, d_best = seed_arms[name][-1], best(seed_arms[name])
+    cells = []
+    for arm in searches:
+        s_last, s_best = seed_arms[arm][-1], best(seed_arms[arm])
+        kid = _ratio(s_last["kid_valid"], d_last["kid_valid"])
+        kid_floor = floors["kid_valid"][0]["value"]
+        above = _ratio(s_last["kid_valid"] - kid_floor, d_last["kid_valid"] - kid_floor)
+        fid = s_last["fid_train"] / d_last["fid_train"]
+        within = kid is not None and kid <= TARGET and fid <= TARGET
+        cells.append(f"`{arm}` held-out KID {_cell(kid, '.2f')} (above the floor: {_cell(above, '.2f')}), "
+                     f"train-split FID {fid:.2f} at the last checkpoint "
+                     f"(best saves: FID {s_best['value'] / d_best['value']:.2f})"
+                     + (f", within {TARGET:g}x" if within else ""))
+    # the floors of the valid split: what unseen real digits score; a generator there is as good as the metric sees
+    at_floor = [f"{metric} {d_last[key]:.4g} (floor {floors[key][0]['value']:.4g})" for key, metric in
+                (("kid_valid", "held-out KID"), ("fid_train", "train-split FID"))
+                if d_last[key] <= floors[key][0]["value"] + (floors[key][0]["std"] or 0)]
+    floor = (f" It is at the real-vs-real floor on {' and '.join(at_floor)}: a ratio to it compares the search with "
+             "real digits." if at_floor else "")
+    return [f"- Width {width}, {steps} steps, seed {seed}: the fair dense arm is `{name}` of lrs {bracket}{fairness}."
+            f"{floor} Search / it: " + "; ".join(cells) + "."]

@@ -1,0 +1,80 @@
+"""The fair dense arm of StudioGAN's resnet (benchmarks/resnet_fair.py): dense's lrs run alone in folders of their
+own, the fair arm is the lowest held-out KID at the last checkpoint, the search is read against it at the last
+checkpoint and at its best save, and points without the held-out metrics (kept before issue 25) stay out. The plain
+curves of search_curves.py never take a dense-only folder for a lever."""
+
+
+def _rows(fids, kid_valid, memorisation=1.5, steps=800):
+    """A kept curve of saves evenly spread over `steps` with these train-split FIDs and held-out KIDs."""
+    return [{"step": steps * (i + 1) // len(fids), "value": f, "fid_train": f, "kid": 0.01, "classes": 10,
+             "kid_valid": kid_valid[i], "memorisation": memorisation} for i, f in enumerate(fids)]
+
+
+# digits_metrics.floors' shape: the valid split's train-split FID, and held-out KID over 5 subsets
+FLOORS = {"fid_train": [{"value": 11.0, "std": None}], "kid_valid": [{"value": -0.02, "std": 0.004}]}
+
+
+def _kept():
+    return {("w8-800steps", "MM-dense-s2"): (_rows([40, 30], [0.05, 0.030]), None),
+            ("w8-800steps", "MM-SLT-k0.1-s2"): (_rows([50, 45], [0.06, 0.050], memorisation=0.8), None),
+            ("w8-800steps-dense_lr0.008", "MM-dense-s2"): (_rows([25, 20], [0.02, 0.020]), None),
+            ("w8-800steps-dense_lr0.0005", "MM-dense-s2"): (_rows([60, 50], [0.08, 0.070]), None),
+            ("w8-800steps-score_init", "MM-SLT-k0.1-s2"): (_rows([44, 22], [0.01, 0.021]), None),
+            # kept before issue 25: no held-out metrics, so not read here
+            ("w8-800steps", "MM-dense-s0"): ([{**r, "kid_valid": None} for r in _rows([39, 38], [0, 0])], None),
+            # not finished: its last save is step 400 of 800
+            ("w16-800steps", "MM-dense-s2"): (_rows([40, 30], [0.05, 0.03])[:1], None)}
+
+
+def test_the_fair_dense_arm_is_the_lowest_held_out_kid_at_the_last_checkpoint(study_cli):
+    import resnet_fair
+
+    found = resnet_fair.arms(_kept(), "lenet")
+    assert list(found) == [(8, 800)] and list(found[(8, 800)]) == [2]
+    arms = found[(8, 800)][2]
+    assert sorted(arms) == ["dense lr 0.0005", "dense lr 0.002", "dense lr 0.008", "search", "search, score_init"]
+    assert resnet_fair.fair(arms) == ("dense lr 0.008", [0.0005, 0.002, 0.008])
+    # one lr fewer: the best of the other two, and the bracket is too short to count as fair
+    del arms["dense lr 0.008"]
+    assert resnet_fair.fair(arms) == ("dense lr 0.002", [0.0005, 0.002])
+
+
+def test_the_search_is_read_against_the_fair_arm_at_the_last_checkpoint_and_the_best_save(study_cli):
+    import resnet_fair
+
+    text = "\n".join(resnet_fair.lines(_kept(), "lenet", FLOORS))
+    line = next(x for x in text.splitlines() if x.startswith("- Width 8, 800 steps, seed 2"))
+    assert "the fair dense arm is `dense lr 0.008` of lrs 0.0005, 0.002, 0.008." in line
+    # last checkpoint: 0.050 / 0.020 and 45 / 20; best saves by FID: 45 / 20
+    assert "`search` held-out KID 2.50 (above the floor: 1.75), train-split FID 2.25 at the last checkpoint (best " \
+           "saves: FID 2.25)" in line
+    # score_init: 0.021 / 0.020 = 1.05 and 22 / 20 = 1.10 at the last checkpoint; best save FID 22 / 20
+    assert "`search, score_init` held-out KID 1.05 (above the floor: 1.02), train-split FID 1.10 at the last " \
+           "checkpoint (best saves: FID 1.10), within 1.1x" in line
+    assert "floor" not in line.split("Search / it")[0]
+    assert "`search` at width 8, seed 2 (0.80)" in text
+    assert "1 of the 5 seeds" in text
+
+
+def test_a_held_out_kid_at_or_below_zero_gives_no_ratio_the_floor_is_named_and_a_short_bracket_says_so(study_cli):
+    import resnet_fair
+
+    kept = {("w8-800steps", "MM-dense-s2"): (_rows([40, 30], [0.05, -0.001]), None),
+            ("w8-800steps", "MM-SLT-k0.1-s2"): (_rows([50, 45], [0.06, 0.05]), None)}
+    line = resnet_fair.lines(kept, "lenet", FLOORS)[-3]
+    assert "(only 1 of the 3 lrs a fair arm needs)" in line
+    # 0.05 / -0.001: no ratio; above the floor -0.02: 0.07 / 0.019
+    assert "held-out KID - (above the floor: 3.68), train-split FID 1.50" in line
+    assert "at the real-vs-real floor" not in line
+    kept[("w8-800steps", "MM-dense-s2")] = (_rows([40, 11], [0.05, -0.017]), None)
+    line = resnet_fair.lines(kept, "lenet", FLOORS)[-3]
+    assert "It is at the real-vs-real floor on held-out KID -0.017 (floor -0.02) and train-split FID 11 (floor 11)" \
+        in line
+
+
+def test_dense_only_folders_are_not_levers_of_the_plain_curves(study_cli):
+    import search_curves
+
+    kept = {key: (rows, None) for key, (rows, _) in _kept().items()}
+    assert set(search_curves._curves(kept, levers=True)[(8, 800)]) == {("score_init", 2)}
+    assert ("dense", 2) in search_curves._curves(kept)[(8, 800)]
