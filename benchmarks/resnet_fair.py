@@ -34,7 +34,8 @@ def arms(kept, network):
                 or rows[-1].get("kid_valid") is None:
             continue
         seed = int(point.rsplit("-s", 1)[1])
-        found.setdefault((int(m.group(1)), int(m.group(2))), {}).setdefault(seed, {})[arm_name(m.group(4), point)] = rows
+        width_steps = found.setdefault((int(m.group(1)), int(m.group(2))), {})
+        width_steps.setdefault(seed, {})[arm_name(m.group(4), point)] = rows
     return found
 
 
@@ -62,7 +63,7 @@ def lines(kept, network, floors):
     if not found:
         return []
     out = ["", "## The fair dense arm, held-out metrics, last checkpoint against best save (issue 25)", "",
-           f"Each lr of dense's bracket runs alone (`search_curves.py run --dense-lrs`); the fair dense arm of a width, "
+           "Each lr of dense's bracket runs alone (`search_curves.py run --dense-lrs`); the fair dense arm of a width, "
            "budget and seed is the one with the lowest held-out KID at its last checkpoint (resnet_fair.py). Every "
            "metric is read at the last checkpoint, and beside it the best save by train-split FID, the save a sweep "
            "keeps. Only points scored with the held-out metrics are here.", "",
