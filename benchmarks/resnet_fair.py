@@ -8,6 +8,7 @@ import re
 
 from digits_plan import DENSE_LR
 from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, best, finished
+from width_report import slope
 from width_verdict import BRACKET
 
 FOLDER = re.compile(r"w(\d+)-(\d+)steps(?:-on-([a-z]+))?(?:-(.+))?")  # search_curves.folder_name's names
@@ -91,6 +92,7 @@ def readings(kept, network, floors):
             out += _against_fair(width, steps, seed, seed_arms, floors)
             low += [f"`{arm}` at width {width}, seed {seed} ({rows[-1]['memorisation']:.2f})"
                     for arm, rows in sorted(seed_arms.items()) if rows[-1]["memorisation"] < MEMORISATION_FLAG]
+    out += _width_lines(found, floors)
     seeds = max(len(s) for s in found.values())
     if seeds < TARGET_SEEDS:
         out.append(f"- At most {seeds} of the {TARGET_SEEDS} seeds of a verdict at any width: these are brackets, not "
@@ -103,6 +105,16 @@ def readings(kept, network, floors):
     return out
 
 
+def _ratios(search, dense, floors):
+    """Search over dense at the last checkpoint: held-out KID (None where dense is at or below 0), held-out KID above
+    its real-vs-real floor, train-split FID; and train-split FID at each arm's best save."""
+    kid_floor = floors["kid_valid"][0]["value"]
+    s, d = search[-1], dense[-1]
+    return {"kid": _ratio(s["kid_valid"], d["kid_valid"]),
+            "above": _ratio(s["kid_valid"] - kid_floor, d["kid_valid"] - kid_floor),
+            "fid": s["fid_train"] / d["fid_train"], "best_fid": best(search)["value"] / best(dense)["value"]}
+
+
 def _against_fair(width, steps, seed, seed_arms, floors):
     name, lrs = fair(seed_arms)
     searches = sorted(arm for arm in seed_arms if not arm.startswith(DENSE))
@@ -110,20 +122,15 @@ def _against_fair(width, steps, seed, seed_arms, floors):
         return []
     bracket = ", ".join(f"{lr:g}" for lr in lrs)
     fairness = "" if len(lrs) >= BRACKET else f" (only {len(lrs)} of the {BRACKET} lrs a fair arm needs)"
-    d_last, d_best = seed_arms[name][-1], best(seed_arms[name])
     cells = []
     for arm in searches:
-        s_last, s_best = seed_arms[arm][-1], best(seed_arms[arm])
-        kid = _ratio(s_last["kid_valid"], d_last["kid_valid"])
-        kid_floor = floors["kid_valid"][0]["value"]
-        above = _ratio(s_last["kid_valid"] - kid_floor, d_last["kid_valid"] - kid_floor)
-        fid = s_last["fid_train"] / d_last["fid_train"]
-        within = kid is not None and kid <= TARGET and fid <= TARGET
-        cells.append(f"`{arm}` held-out KID {_cell(kid, '.2f')} (above the floor: {_cell(above, '.2f')}), "
-                     f"train-split FID {fid:.2f} at the last checkpoint "
-                     f"(best saves: FID {s_best['value'] / d_best['value']:.2f})"
+        r = _ratios(seed_arms[arm], seed_arms[name], floors)
+        within = r["kid"] is not None and r["kid"] <= TARGET and r["fid"] <= TARGET
+        cells.append(f"`{arm}` held-out KID {_cell(r['kid'], '.2f')} (above the floor: {_cell(r['above'], '.2f')}), "
+                     f"train-split FID {r['fid']:.2f} at the last checkpoint (best saves: FID {r['best_fid']:.2f})"
                      + (f", within {TARGET:g}x" if within else ""))
     # the floors of the valid split: what unseen real digits score; a generator there is as good as the metric sees
+    d_last = seed_arms[name][-1]
     at_floor = [f"{metric} {d_last[key]:.4g} (floor {floors[key][0]['value']:.4g})" for key, metric in
                 (("kid_valid", "held-out KID"), ("fid_train", "train-split FID"))
                 if d_last[key] <= floors[key][0]["value"] + (floors[key][0]["std"] or 0)]
@@ -131,3 +138,28 @@ def _against_fair(width, steps, seed, seed_arms, floors):
              "real digits." if at_floor else "")
     return [f"- Width {width}, {steps} steps, seed {seed}: the fair dense arm is `{name}` of lrs {bracket}{fairness}."
             f"{floor} Search / it: " + "; ".join(cells) + "."]
+
+
+def _width_lines(found, floors):
+    """Per budget and search arm, its train-split FID ratio to the fair dense arm against width (mean over the seeds
+    with a fair pairing), and the power law in width fitted to it: how the fair gap changes with width."""
+    by_arm = {}
+    for (width, steps), seeds in found.items():
+        for seed_arms in seeds.values():
+            name, _ = fair(seed_arms)
+            for arm in (a for a in seed_arms if name and not a.startswith(DENSE)):
+                fid = _ratios(seed_arms[arm], seed_arms[name], floors)["fid"]
+                by_arm.setdefault((steps, arm), {}).setdefault(width, []).append(fid)
+    out = []
+    for (steps, arm), widths in sorted(by_arm.items()):
+        if len(widths) < 2:
+            continue
+        means = {w: sum(v) / len(v) for w, v in sorted(widths.items())}
+        a, widest = slope(list(means.items())), max(means)
+        reach = widest * (TARGET / means[widest]) ** (1 / a) if a < 0 and means[widest] > TARGET else None
+        out.append(f"- `{arm}` / the fair dense arm, {steps} steps, train-split FID at the last checkpoint: "
+                   + ", ".join(f"{m:.2f} at width {w} ({len(widths[w])} seed{'s' * (len(widths[w]) > 1)})"
+                               for w, m in means.items())
+                   + f": width^{a:+.2f}, the gap {'grows' if a > 0 else 'shrinks'} with width"
+                   + (f"; that law reaches {TARGET:g}x at width {reach:.0f}" if reach else "") + ".")
+    return out

@@ -78,3 +78,18 @@ def test_dense_only_folders_are_not_levers_of_the_plain_curves(study_cli):
     kept = {key: (rows, None) for key, (rows, _) in _kept().items()}
     assert set(search_curves._curves(kept, levers=True)[(8, 800)]) == {("score_init", 2)}
     assert ("dense", 2) in search_curves._curves(kept)[(8, 800)]
+
+
+def test_the_fair_gap_is_fitted_against_width_and_extrapolated_to_the_target(study_cli):
+    import resnet_fair
+
+    kept = {("w8-800steps", "MM-dense-s2"): (_rows([40, 30], [0.05, 0.03]), None),
+            ("w8-800steps-dense_lr0.008", "MM-dense-s2"): (_rows([25, 20], [0.02, 0.02]), None),
+            ("w8-800steps", "MM-SLT-k0.1-s2"): (_rows([90, 80], [0.09, 0.08]), None),
+            ("w32-800steps", "MM-dense-s2"): (_rows([20, 10], [0.01, 0.001]), None),
+            ("w32-800steps", "MM-SLT-k0.1-s2"): (_rows([30, 20], [0.02, 0.01]), None)}
+    # width 8: 80 / 20 (lr 0.008, the lower held-out KID); width 32: 20 / 10; 4 -> 2 over 4x the width: width^-0.5,
+    # which reaches 1.1x at 32 * (1.1 / 2)^(1 / -0.5) = 105.8
+    assert "- `search` / the fair dense arm, 800 steps, train-split FID at the last checkpoint: 4.00 at width 8 " \
+           "(1 seed), 2.00 at width 32 (1 seed): width^-0.50, the gap shrinks with width; that law reaches 1.1x at " \
+           "width 106." in resnet_fair.readings(kept, "lenet", FLOORS)
