@@ -13,18 +13,20 @@ comparison the paper makes falls out of the same file.
     python benchmarks/search_curves.py run --out runs/curves --widths 16 --steps 800 --seeds 0 1 --levers all
     python benchmarks/search_curves.py report --out runs/curves --docs docs                       # md + figures
 
-The decisive 800-step curves of issue 25 (resumable; what each point cost so far is in results.md's verdict
-table): the width-aware search (lever score_init, width-diagnosis.md) against the plain search and dense at every
-width, then seed 0 again, every save scored by the second evaluation network (--network strided: its own run
-folders w<width>-800steps-on-strided*, page search-curves-on-strided.md and figures; it trains the points again, the
-network scores each save as it is made), then the verdict:
+The fair dense arm of issue 25 (resnet_fair.py reads it; resumable, each process on its own folders): seed 2
+brackets dense's lr at every width and the score lr at width 8, beside the width-aware search (lever score_init,
+width-diagnosis.md); then the verdict pairs, the search against each width's fair dense arm, on the other seeds
+(their plain points were kept before the held-out metrics existed: delete those CSVs from the data folder first):
 
-    python benchmarks/search_curves.py run --out runs/curves --widths 8 16 32 --steps 800 --seeds 0 1 \
+    python benchmarks/search_curves.py run --out runs/curves --widths 8 16 32 --steps 800 --seeds 2 \
         --levers score_init
-    python benchmarks/search_curves.py run --out runs/curves --widths 8 16 32 --steps 800 --seeds 0 \
-        --levers score_init --network strided
+    python benchmarks/search_curves.py run --out runs/curves --widths 8 --steps 800 --seeds 2 \
+        --no-plain --dense-lrs 0.0005 0.008 0.032           # 16, 32: 0.008 0.032 (0.002 already behind 0.008)
+    python benchmarks/search_curves.py run --out runs/curves --widths 8 --steps 800 --seeds 2 --no-plain \
+        --levers lr0.0075 lr0.12 score_init+lr0.0075 score_init+lr0.12
+    python benchmarks/search_curves.py run --out runs/curves --widths 8 16 32 --steps 800 --seeds 0 1 3 4 \
+        --no-plain --dense-lrs 0.008                        # beside: --seeds 0 1 3 4 (the plain pair)
     python benchmarks/search_curves.py report --out runs/curves --docs docs
-    python benchmarks/search_curves.py report --out runs/curves --docs docs --network strided
     python benchmarks/mm_verdict.py
 
 `run` is resumable (sweep skips finished points, and continues a point cut off half way from its checkpoint,
