@@ -103,7 +103,7 @@ def _resnet(rows, bracketed):
         lines.append(f"- {steps} steps, ticket / dense: {cells}{trend}. "
                      + (f"**Within {TARGET:g}x at width {', '.join(map(str, met))}.**" if met else
                         f"**Behind dense at every width measured**, against a dense arm of one lr ({DENSE_LR:g}"
-                        + ("; the fair dense arm below is dense's best lr where it was bracketed)." if bracketed else
+                        + ("; the fair dense arm above is dense's best lr where it was bracketed)." if bracketed else
                            ", not bracketed: it may be stronger still).")))
     levers = {}
     for r in rows:
@@ -144,10 +144,12 @@ def block(groups, verdicts):
         f"on train-split FID and KID, over {TARGET_SEEDS} seeds.", "",
         _rests_on(groups), "",
         "## StudioGAN DCGAN (deep_conv), moment matching", "", *_dcgan(rows), "",
-        "## StudioGAN resnet, by width (g_conv_dim), moment matching", "", *_resnet(rows, bool(fair)), "",
-        *(["### The fair dense arm (dense's lr bracketed), held-out metrics at the last checkpoint", "",
-           "`python benchmarks/search_curves.py report` (resnet_fair.py; its table in "
-           "[search-curves.md](search-curves.md)).", "", *fair, ""] if fair else []),
+        "## StudioGAN resnet, by width (g_conv_dim), moment matching", "",
+        *(["Against the fair dense arm (dense's lr bracketed per width), held-out metrics at the last checkpoint "
+           "(`python benchmarks/search_curves.py report`: resnet_fair.py; its table in "
+           "[search-curves.md](search-curves.md)):", "", *fair, "",
+           "### Against dense at one lr, best saves", ""] if fair else []),
+        *_resnet(rows, bool(fair)), "",
         "## The width diagnosis: held-out metrics", "",
         "search_recipe.py's plain-PyTorch mirror of the resnet G ([width-diagnosis.md](width-diagnosis.md), "
         "`python benchmarks/width_diagnosis.py report`), every metric at a point's last step.", "",
