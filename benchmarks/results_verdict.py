@@ -126,7 +126,8 @@ def _rests_on(groups):
     return (f"**These verdicts rest on train-split FID.** {len(saves) - held} of the {len(saves)} best saves they "
             "compare were scored before the held-out KID and the memorisation ratio existed (issue 25): each arm is "
             "its best save by train-split FID, and a generator that copies its 1,501 training digits would look "
-            "good on it. The held-out check so far is the width diagnosis below.")
+            "good on it. The held-out checks so far: the DCGAN pairing at the last checkpoint under three networks, "
+            "the resnet against its fair dense arm, and the width diagnosis (below).")
 
 
 def block(groups, verdicts):
