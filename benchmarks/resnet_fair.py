@@ -12,15 +12,17 @@ from width_report import slope
 from width_verdict import BRACKET
 
 FOLDER = re.compile(r"w(\d+)-(\d+)steps(?:-on-([a-z]+))?(?:-(.+))?")  # search_curves.folder_name's names
+POINT = re.compile(r"-(dense|k[\d.]+)-s(\d+)$")  # sweep's point names: <config>-dense-s<seed>, <config>-k<k>-s<seed>
 DENSE_LR_LEVER = "dense_lr"  # the folder of a dense-only point at another lr: w8-800steps-dense_lr0.008
 DENSE = "dense lr "
 
 
-def arm_name(lever, point):
-    """The arm of a kept point: `dense lr <lr>`, `search` (the plain search) or `search, <lever>`."""
+def arm_name(lever, kind):
+    """The arm of a kept point (`kind`: POINT's first group): `dense lr <lr>`, `search` (the plain search) or
+    `search, <lever>`."""
     if lever and lever.startswith(DENSE_LR_LEVER):
         return DENSE + lever[len(DENSE_LR_LEVER):]
-    if point.rsplit("-", 2)[-2] == "dense":
+    if kind == "dense":
         return f"{DENSE}{DENSE_LR:g}"
     return "search" + (f", {lever}" if lever else "")
 
@@ -34,9 +36,9 @@ def arms(kept, network):
         if not m or (m.group(3) or network) != network or not finished(rows, int(m.group(2))) \
                 or rows[-1].get("kid_valid") is None:
             continue
-        seed = int(point.rsplit("-s", 1)[1])
+        p = POINT.search(point)
         width_steps = found.setdefault((int(m.group(1)), int(m.group(2))), {})
-        width_steps.setdefault(seed, {})[arm_name(m.group(4), point)] = rows
+        width_steps.setdefault(int(p.group(2)), {})[arm_name(m.group(4), p.group(1))] = rows
     return found
 
 
@@ -77,13 +79,12 @@ def lines(kept, network, floors):
                 out.append(f"| {width} | {steps} | {seed} | `{arm}` | {last['kid_valid']:.4f} | "
                            f"{last['fid_train']:.1f} | {last['memorisation']:.2f} | {top['value']:.1f} "
                            f"({top['step']}) | {top['kid_valid']:.4f} |")
-    return out + ["", *readings(kept, network, floors)]
+    return out + ["", *readings(found, floors)]
 
 
-def readings(kept, network, floors):
-    """Each search arm against the fair dense arm of its width, budget and seed, saying where that arm is at a
-    real-vs-real floor (`floors`: digits_metrics.floors), and the memorisation ratios."""
-    found = arms(kept, network)
+def readings(found, floors):
+    """Each search arm of `found` (`arms`) against the fair dense arm of its width, budget and seed, saying where
+    that arm is at a real-vs-real floor (`floors`: digits_metrics.floors), and the memorisation ratios."""
     if not found:
         return []
     out, low = [], []

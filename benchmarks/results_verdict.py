@@ -12,12 +12,11 @@ import width_report
 import width_seeds
 import width_verdict
 from digits_plan import DENSE_LR
-from study_cli import TARGET, TARGET_SEEDS, best, mean_std, points as kept_points
+from study_cli import TARGET, TARGET_SEEDS, best, mean_std
 from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDTH_DATA = ROOT / "docs" / "width-diagnosis-data"
-CURVES_DATA = ROOT / "docs" / "search-curves-data"
 ADVERSARIAL_DATA = ROOT / "docs" / "adversarial-study-data"
 RESNET = re.compile(r"resnet, g_conv_dim (\d+)(?:, lever (.+))?")
 
@@ -130,13 +129,14 @@ def _rests_on(groups):
             "the resnet against its fair dense arm, and the width diagnosis (below).")
 
 
-def block(groups, verdicts):
-    """The markdown of the block: `groups` and `verdicts` as mm_verdict.main builds them, in the same order."""
+def block(groups, verdicts, curves):
+    """The markdown of the block: `groups` and `verdicts` as mm_verdict.main builds them, in the same order, and
+    `curves` the search_curves points it read them from (study_cli.points)."""
     rows = [{"generator": g[0], "steps": g[1], "seeds": len(g[2]), "within": v[2], "ratio": v[4], "interval": v[5],
              "dense_mean": v[6][0], "kid_ratio": v[6][1], "pairing": v[7]} for g, v in zip(groups, verdicts)]
     points = width_report.load_points(WIDTH_DATA)
     chosen, floors = width_seeds.chosen(points), width_seeds.floors()
-    fair = resnet_fair.readings(kept_points(None, CURVES_DATA), DEFAULT_NETWORK, floors)
+    fair = resnet_fair.readings(resnet_fair.arms(curves, DEFAULT_NETWORK), floors)
     return "\n".join([
         "# Results on digits: today's verdict", "",
         "Written by `python benchmarks/mm_verdict.py` (benchmarks/results_verdict.py) from the points the studies "

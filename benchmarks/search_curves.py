@@ -34,13 +34,12 @@ exactly: README "Safety"), and the curve of every finished point is kept in docs
 study_cli.py), which `run` skips and `report` reads: a study spreads over several sittings and checkouts. Each
 point is single-threaded.
 """
-import re
 from pathlib import Path
 
 import yaml
 
 from digits_plan import DATA, DENSE_LR, GENERATOR, MOMENTS, PRE, SLT_LR, SLT_RECIPE
-from resnet_fair import DENSE_LR_LEVER, FOLDER, lines as fair_lines
+from resnet_fair import DENSE_LR_LEVER, FOLDER, POINT, lines as fair_lines
 from search_levers import COMBINE, LEVERS, lever_changes
 from study_cli import TARGET_SEEDS, archive, best as _best, cli, digits_inputs, finished, floor_lines, gap, \
     held_out, points as kept_points, save_figure, seeds_text, seeds_to_run, study_main, wall_time_lines
@@ -118,7 +117,7 @@ def _curves(kept, levers=False, network=DEFAULT_NETWORK):
         if not m or (m.group(3) or DEFAULT_NETWORK) != network or bool(m.group(4)) != levers \
                 or (m.group(4) or "").startswith(DENSE_LR_LEVER):  # the dense bracket: resnet_fair.py reads it
             continue
-        p = re.search(r"-(dense|k[\d.]+)-s(\d+)$", point)
+        p = POINT.search(point)
         arm = m.group(4) or ("dense" if p.group(1) == "dense" else f"SLT {p.group(1)}")
         found.setdefault((int(m.group(1)), int(m.group(2))), {})[(arm, int(p.group(2)))] = rows
     return found

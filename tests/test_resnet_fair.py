@@ -92,4 +92,4 @@ def test_the_fair_gap_is_fitted_against_width_and_extrapolated_to_the_target(stu
     # which reaches 1.1x at 32 * (1.1 / 2)^(1 / -0.5) = 105.8
     assert "- `search` / the fair dense arm, 800 steps, train-split FID at the last checkpoint: 4.00 at width 8 " \
            "(1 seed), 2.00 at width 32 (1 seed): width^-0.50, the gap shrinks with width; that law reaches 1.1x at " \
-           "width 106." in resnet_fair.readings(kept, "lenet", FLOORS)
+           "width 106." in resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS)
