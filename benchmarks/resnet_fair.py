@@ -8,7 +8,7 @@ import re
 
 from digits_plan import DENSE_LR
 from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, best, finished
-from width_report import slope
+from width_report import reach, slope
 from width_verdict import BRACKET
 
 FOLDER = re.compile(r"w(\d+)-(\d+)steps(?:-on-([a-z]+))?(?:-(.+))?")  # search_curves.folder_name's names
@@ -157,10 +157,10 @@ def _width_lines(found, floors):
             continue
         means = {w: sum(v) / len(v) for w, v in sorted(widths.items())}
         a, widest = slope(list(means.items())), max(means)
-        reach = widest * (TARGET / means[widest]) ** (1 / a) if a < 0 and means[widest] > TARGET else None
+        at = reach(widest, means[widest], a) if a < 0 and means[widest] > TARGET else None
         out.append(f"- `{arm}` / the fair dense arm, {steps} steps, train-split FID at the last checkpoint: "
                    + ", ".join(f"{m:.2f} at width {w} ({len(widths[w])} seed{'s' * (len(widths[w]) > 1)})"
                                for w, m in means.items())
                    + f": width^{a:+.2f}, the gap {'grows' if a > 0 else 'shrinks'} with width"
-                   + (f"; that law reaches {TARGET:g}x at width {reach:.0f}" if reach else "") + ".")
+                   + (f"; that law reaches {TARGET:g}x at width {at:.0f}" if at else "") + ".")
     return out

@@ -4,7 +4,7 @@ quality, and which arm reached the real-vs-real floor; as a table, sentences and
 import math
 
 from study_cli import TARGET, save_figure
-from width_report import slope
+from width_report import reach, slope
 from width_seeds import CHOSEN_STEPS, METRICS, cell, pair_ratio, pairs
 from width_verdict import SAME
 
@@ -38,7 +38,7 @@ def _budget_law(budgets, ratios):
         return ""
     if a > -SAME / 2 or known[-1][1] <= TARGET:
         return f"; steps^{a:+.2f}"
-    at = known[-1][0] * (TARGET / known[-1][1]) ** (1 / a)
+    at = reach(*known[-1], a)
     return (f"; steps^{a:+.2f}, which would reach {TARGET}x near {at:,.0f} steps (an extrapolation of "
             f"{len(known)} budgets)")
 

@@ -5,6 +5,8 @@ import math
 import re
 from pathlib import Path
 
+from study_cli import TARGET
+
 HIDDEN = re.compile(r"blocks\.\d+\.conv[12]\.weight")  # the 3x3 convs of the residual blocks: fan_in = 9 x channels
 
 
@@ -68,6 +70,11 @@ def slope(pairs):
     mx, my = sum(x for x, _ in pairs) / len(pairs), sum(y for _, y in pairs) / len(pairs)
     sxx = sum((x - mx) ** 2 for x, _ in pairs)
     return sum((x - mx) * (y - my) for x, y in pairs) / sxx if sxx else None
+
+
+def reach(x, ratio, a):
+    """Where the power law ratio ~ x^a (`slope`), at `ratio` for `x`, would bring the ratio to TARGET."""
+    return x * (TARGET / ratio) ** (1 / a)
 
 
 def summary(points):

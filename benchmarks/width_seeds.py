@@ -3,7 +3,7 @@ run on more seeds than the one that chose the arms, paired by seed with the dens
 trend of their ratio with width given the seeds' spread, and the same search arms against dense with BatchNorm
 frozen."""
 from study_cli import TARGET, TARGET_SEEDS, fmt_mean_std, mean_std, t_interval
-from width_report import fan_in, slope
+from width_report import fan_in, reach, slope
 from width_verdict import SAME, arm_kind, gaps, memorisation_line
 
 # The dense lr of each width and the search variants worth more seeds were chosen on these points alone, so a
@@ -122,8 +122,8 @@ def _trend_lines(seeded, versus="the chosen dense arm"):
             if fit[2] is not None and fit[2][1] < 0 and means[widest] > TARGET:  # shrinks beyond the spread
                 at = fan_in(by_width[widest][min(by_width[widest])][0])
                 laws[0] += (f"; if the mean law held, the ratio would reach {TARGET}x at g_conv_dim about "
-                            f"{widest * (TARGET / means[widest]) ** (1 / fit[1]):,.0f} (fan_in "
-                            f"{at * (TARGET / means[widest]) ** (1 / fit[1]):,.0f}), an extrapolation of "
+                            f"{reach(widest, means[widest], fit[1]):,.0f} (fan_in "
+                            f"{reach(at, means[widest], fit[1]):,.0f}), an extrapolation of "
                             f"{len(by_width)} widths")
             lines.append(f"- `{arm}` / {versus}, {name}: mean ratio "
                          + ", ".join(f"{means[w]:.2f} at width {w}" for w in means)

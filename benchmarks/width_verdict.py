@@ -3,7 +3,7 @@ docs/width-diagnosis.md and the width-diagnosis verdict of docs/results.md. Whic
 with width (the fitted exponents of width_report.py), whether dense's best lr moves with width, and the width or
 budget the ticket's gap to the best arms extrapolates to, or that it does not."""
 from study_cli import MEMORISATION_FLAG, TARGET
-from width_report import exponent, fan_in, flips, hidden_start, slope, step_size
+from width_report import exponent, fan_in, flips, hidden_start, reach, slope, step_size
 
 BRACKET = 3  # dense lrs a width needs for its best dense arm to count as fair (issue 25, item 2)
 SAME = 0.1  # two fitted exponents closer than this are read as the same law: 3 widths of one seed fit no finer
@@ -231,7 +231,7 @@ def trend_lines(points):
                 lines.append(f"{start}the ratio {_trend(a)} with width (fan_in^{a:+.2f}); no width extrapolates to "
                              f"parity ({TARGET}x) at this budget.")
             else:
-                fan = widest_fan_in * (TARGET / widest) ** (1 / a)
+                fan = reach(widest_fan_in, widest, a)
                 lines.append(f"{start}the ratio shrinks as fan_in^{a:+.2f}; that law reaches {TARGET}x at fan_in "
                              f"{fan:,.0f}, g_conv_dim about {fan * rows[-1][0] / fan_in(rows[-1][1]):,.0f} (an "
                              f"extrapolation of {len(pairs)} widths).")
