@@ -136,8 +136,8 @@ def main(argv=None):
     from studiogan_slt.metrics import digits_eval, digits_metrics
 
     floors = digits_metrics.floors(digits_eval.load_eval_net())
-    curves = points(None, DOCS / "search-curves-data")
-    dcgan = _dcgan(points(None, DOCS / "adversarial-study-data"))
+    curves = points(None, results_verdict.CURVES_DATA)
+    dcgan = _dcgan(points(None, results_verdict.ADVERSARIAL_DATA))
     groups = _resnet(curves)
     # each SLT variant (mm, and mm with a lever: mm-*) against each dense arm (dense-mm and each lr of its bracket)
     for ticket, reference in product([DCGAN_SLT] + sorted(v for v in dcgan if v.startswith(DCGAN_SLT + "-")),

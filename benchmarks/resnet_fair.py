@@ -3,9 +3,13 @@ and seed, dense at every lr of its bracket (the plain folder's DENSE_LR and the 
 `search_curves.py run --dense-lrs`), the fair arm being the one with the lowest held-out KID at its last checkpoint;
 then every search arm of the same seed against it, at the last checkpoint and at the best save by train-split FID
 (the save a sweep keeps, picked by the metric it reports: it flatters both arms). Only points that carry the held-out
-metrics count: the points kept before issue 25 have none."""
+metrics count: the points kept before issue 25 have none. `evaluators` reads the same pairing under every digits
+evaluation network, from second_network.py's scores of the points' checkpoints."""
 import re
+from pathlib import Path
 
+import network_agreement
+import second_network
 from digits_plan import DENSE_LR
 from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, best, finished
 from width_report import reach, slope
@@ -163,4 +167,52 @@ def _width_lines(found, floors):
                                for w, m in means.items())
                    + f": width^{a:+.2f}, the gap {'grows' if a > 0 else 'shrinks'} with width"
                    + (f"; that law reaches {TARGET:g}x at width {at:.0f}" if at else "") + ".")
+    return out
+
+
+def evaluators(data):
+    """Issue 25 item 7 on the resnet: per width and budget, the plain search against the fair dense arm at the last
+    checkpoint under each evaluation network that scored both (second_network.py's JSONs in `data`, the kept points'
+    folders), the fair arm picked under each network by that network's own held-out KID; whether the verdict is the
+    same under every network, and the memorisation ratios."""
+    found = {}
+    for folder in sorted(Path(data).iterdir()):
+        m = FOLDER.fullmatch(folder.name)
+        lever = m and m.group(4)
+        if not m or m.group(3) or (lever and not lever.startswith(DENSE_LR_LEVER)):
+            continue
+        ticket, dense = found.setdefault((int(m.group(1)), int(m.group(2))), ({}, {}))
+        if not lever:
+            ticket.update(second_network.records(folder, "k0.1"))
+        dense[arm_name(lever, "dense")] = second_network.records(folder, "dense")
+    out = []
+    for (width, steps), (ticket, dense) in sorted(found.items()):
+        fair, names = {}, {}
+        for key in ticket:
+            scored = {arm: records[key] for arm, records in dense.items() if key in records}
+            if scored:
+                names[key] = min(scored, key=lambda arm: scored[arm]["checkpoints"]["last"]["kid_valid"])
+                fair[key] = scored[names[key]]
+        by_network = network_agreement.by_network(ticket, fair, "last")
+        if not by_network:
+            continue
+        seeds = sorted({seed for seed, network in fair if network in by_network})
+        out += [] if out else [
+            "Under every digits evaluation network: each network scores the same 1,501 images of each last checkpoint "
+            "(`python benchmarks/second_network.py run --folders`, its docstring), and the fair dense arm is picked "
+            "under each network by that network's own held-out KID.", ""]
+        out.append(f"- Width {width}, {steps} steps, seeds {', '.join(map(str, seeds))}: the verdict is "
+                   f"{network_agreement.agreement(by_network)}. Search / the fair dense arm at the last checkpoint:")
+        for network, r in by_network.items():
+            keys = [(s, network) for s in seeds if (s, network) in fair]
+            last = {name: [arm[k]["checkpoints"]["last"] for k in keys] for name, arm in (("search", ticket),
+                                                                                        ("dense", fair))}
+            kid_floor = ticket[keys[0]]["floors"]["kid_valid"][0]["value"]  # each network has its own floors
+            above = _ratio(*(sum(c["kid_valid"] for c in last[name]) / len(keys) - kid_floor
+                             for name in ("search", "dense")))
+            memo = [c["memorisation"] for checkpoints in last.values() for c in checkpoints]
+            out.append(f"  - {network}: train-split FID {_cell(r['fid_train'], '.2f')}, held-out KID "
+                       f"{_cell(r['kid_valid'], '.2f')} (above the floor: {_cell(above, '.2f')}); fair arm "
+                       + ", ".join(f"`{c}`" for c in sorted({names[k] for k in keys}))
+                       + f"; memorisation ratios {min(memo):.2f}-{max(memo):.2f}.")
     return out

@@ -18,6 +18,7 @@ from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK
 ROOT = Path(__file__).resolve().parents[1]
 WIDTH_DATA = ROOT / "docs" / "width-diagnosis-data"
 ADVERSARIAL_DATA = ROOT / "docs" / "adversarial-study-data"
+CURVES_DATA = ROOT / "docs" / "search-curves-data"
 RESNET = re.compile(r"resnet, g_conv_dim (\d+)(?:, lever (.+))?")
 
 
@@ -65,15 +66,15 @@ def _second_network(variant, dense_variant, steps):
     """(the sentence of second_network.py's check of a DCGAN pairing at the last checkpoint, the metrics whose
     verdict flips between the digits evaluation networks); (None, []) where unchecked. A verdict that flips is not a
     verdict (issue 25)."""
-    ticket = second_network.records(ADVERSARIAL_DATA, variant, steps)
-    dense = second_network.records(ADVERSARIAL_DATA, dense_variant, steps)
+    ticket_folder, dense_folder = (second_network.variant_folder(ADVERSARIAL_DATA, v, steps)
+                                   for v in (variant, dense_variant))
+    ticket, dense = second_network.records(ticket_folder), second_network.records(dense_folder)
     by_network = network_agreement.by_network(ticket, dense, "last")
     if not by_network:
         return None, []
     seeds = sorted({s for s, _ in ticket} & {s for s, _ in dense})
-    pixel_seeds, pixels = network_agreement.pixel_pairs(second_network.pixel_records(ADVERSARIAL_DATA, variant, steps),
-                                                        second_network.pixel_records(ADVERSARIAL_DATA, dense_variant,
-                                                                                     steps))
+    pixel_seeds, pixels = network_agreement.pixel_pairs(second_network.pixel_records(ticket_folder),
+                                                        second_network.pixel_records(dense_folder))
     no_network = (f" With no network (pixel values against the train split's, Wasserstein-1, seeds "
                   f"{', '.join(map(str, pixel_seeds))}): ticket {mean_std(pixels['ticket'])[0]:.4f}, dense "
                   f"{mean_std(pixels['dense'])[0]:.4f}." if pixel_seeds else "")
@@ -148,7 +149,7 @@ def block(groups, verdicts, curves):
         "## StudioGAN resnet, by width (g_conv_dim), moment matching", "",
         *(["Against the fair dense arm (dense's lr bracketed per width), held-out metrics at the last checkpoint "
            "(`python benchmarks/search_curves.py report`: resnet_fair.py; its table in "
-           "[search-curves.md](search-curves.md)):", "", *fair, "",
+           "[search-curves.md](search-curves.md)):", "", *fair, *resnet_fair.evaluators(CURVES_DATA), "",
            "### Against dense at one lr, best saves", ""] if fair else []),
         *_resnet(rows, bool(fair)), "",
         "## The width diagnosis: held-out metrics", "",

@@ -1,5 +1,5 @@
 """Issue 25 item 7: does the DCGAN verdict of adversarial_study.py hold at each arm's last checkpoint, and under
-other evaluation networks? For every finished point of the given variants, the last checkpoint (and the best one,
+other evaluation networks? For every finished point of the given variants (or folders), the last checkpoint (and the best one,
 where it is another step) generates 1,501 images per draw of latents (`studiogan-slt eval -sf --seed`, --draws of
 them), and every evaluation network (digits_eval.NETWORKS: lenet, strided, mlp) scores the same images
 (`studiogan-slt digits-fid`).
@@ -10,9 +10,17 @@ them), and every evaluation network (digits_eval.NETWORKS: lenet, strided, mlp) 
         --variants dense-mm-lr0.000125 dense-mm dense-mm-lr0.008 dense-mm-lr0.032  # the dense lr bracket
     python benchmarks/second_network.py report --ticket mm --dense dense-mm-lr0.0005 --steps 1200
 
-`run` adds the draws a JSON lacks, one write per draw, to DATA/<variant>-<steps>steps/<point>-on-<network>.json
-(DATA: docs/adversarial-study-data, beside the point's curve); its scratch (checkpoint copies, images) is --scratch.
-`report` pairs ticket and dense by seed and splices its block into docs/results.md.
+StudioGAN's resnet (search_curves.py's points; resnet_fair.evaluators reads them into search-curves.md and
+results.md), the plain folders and the dense lr bracket named as they are:
+
+    python benchmarks/second_network.py run --out runs/curves --data docs/search-curves-data --draws 1 \
+        --folders w8-800steps w8-800steps-dense_lr0.008 w16-800steps w16-800steps-dense_lr0.008 \
+        w32-800steps w32-800steps-dense_lr0.008
+
+`run` adds the draws a JSON lacks, one write per draw, to DATA/<folder>/<point>-on-<network>.json (DATA:
+docs/adversarial-study-data, beside the point's curve; a variant's folder is <variant>-<steps>steps); its scratch
+(checkpoint copies, images) is --scratch. `report` pairs ticket and dense by seed and splices its block into
+docs/results.md.
 """
 import argparse
 import functools
@@ -36,7 +44,7 @@ IMAGES = 1501  # the digits train split: the train-split FID needs as many gener
 CHECKPOINTS = dict(zip(network_agreement.CHECKPOINTS, ("current", "best")))
 KEPT = ("fid", "fid_train", "kid", "kid_std", "kid_valid", "kid_valid_std", "memorisation", "classes_covered",
         "network", "seconds")  # network: the version digits_eval names it by; seconds: digits-fid's
-NAME = re.compile(r"(.+)-s(\d+)-on-([a-z]+)")
+NAME = re.compile(r"(.+)-s(\d+)-on-([a-z]+)")  # <point>-on-<network>, the point <config>-<kind>-s<seed>
 
 
 def _networks():
@@ -112,8 +120,7 @@ def run(a):
     from studiogan_slt.sweep.point import DONE  # importable once _networks() has put the checkout on sys.path
 
     for out in map(Path, a.out):
-        for variant in a.variants:
-            folder = f"{variant}-{a.steps}steps"
+        for folder in [f"{variant}-{a.steps}steps" for variant in a.variants] + a.folders:
             for point in sorted(done.parent for done in (out / folder / "points").glob(f"*/{DONE}")):
                 targets = {n: Path(a.data) / folder / f"{point.name}-on-{n}.json" for n in networks}
                 kept = {n: json.loads(t.read_text()) if t.is_file() else None for n, t in targets.items()}
@@ -188,18 +195,24 @@ def _real_pixels():
                   "train_halves": [pixel_distance(_gray(train[h[:half]]), _gray(train[h[half:]])) for h in halves]}
 
 
-def pixel_records(data, variant, steps):
-    """{seed: record} of the pixel checks `run` kept for one variant and budget."""
+def variant_folder(data, variant, steps):
+    """Where `run` keeps the JSONs of an adversarial_study.py variant and budget."""
+    return Path(data) / f"{variant}-{steps}steps"
+
+
+def pixel_records(folder):
+    """{seed: record} of the pixel checks `run` kept in one folder."""
     return {int(re.search(r"-s(\d+)-pixels$", path.stem).group(1)): json.loads(path.read_text())
-            for path in sorted((Path(data) / f"{variant}-{steps}steps").glob("*-pixels.json"))}
+            for path in sorted(Path(folder).glob("*-pixels.json"))}
 
 
-def records(data, variant, steps):
-    """{(seed, network): record} of the JSONs `run` kept for one variant and budget."""
+def records(folder, kind=None):
+    """{(seed, network): record} of the JSONs `run` kept in one folder; with `kind` (dense, k0.1), of the points of
+    that kind only: a search_curves.py folder holds the search and its dense reference."""
     found = {}
-    for path in sorted((Path(data) / f"{variant}-{steps}steps").glob("*-on-*.json")):
+    for path in sorted(Path(folder).glob("*-on-*.json")):
         m = NAME.fullmatch(path.stem)
-        if m:
+        if m and (kind is None or m.group(1).endswith(f"-{kind}")):
             found[int(m.group(2)), m.group(3)] = json.loads(path.read_text())
     return found
 
@@ -208,10 +221,9 @@ def report(a):
     sys.path.insert(0, str(ROOT))
     from studiogan_slt import atomic
 
-    text = "\n".join(network_agreement.lines(a.ticket, a.dense, a.steps, records(a.data, a.ticket, a.steps),
-                                             records(a.data, a.dense, a.steps))
-                      + network_agreement.pixel_lines(pixel_records(a.data, a.ticket, a.steps),
-                                                      pixel_records(a.data, a.dense, a.steps)))
+    ticket, dense = (variant_folder(a.data, variant, a.steps) for variant in (a.ticket, a.dense))
+    text = "\n".join(network_agreement.lines(a.ticket, a.dense, a.steps, records(ticket), records(dense))
+                      + network_agreement.pixel_lines(pixel_records(ticket), pixel_records(dense)))
     results = Path(a.docs) / "results.md"
     atomic.write_text(results, splice(results.read_text(), "second-network", text))
     print(text)
@@ -225,8 +237,9 @@ def main(argv=None):
     for command in (r, rep):
         command.add_argument("--data", default=str(DATA), help="where the JSONs are kept")
         command.add_argument("--steps", type=int, default=1200)
-    r.add_argument("--out", nargs="+", required=True, help="adversarial_study.py's --out folders (read only)")
-    r.add_argument("--variants", nargs="+", required=True)
+    r.add_argument("--out", nargs="+", required=True, help="the studies' --out folders (read only)")
+    r.add_argument("--variants", nargs="+", default=[], help="adversarial_study.py's variants (with --steps)")
+    r.add_argument("--folders", nargs="+", default=[], help="run folders under --out, every point in them")
     r.add_argument("--draws", type=int, default=3, help="latent draws per checkpoint, each 1,501 images")
     r.add_argument("--scratch", default=str(ROOT / "runs" / "second-network"), help="copied checkpoints, images")
     rep.add_argument("--ticket", default="mm")

@@ -93,3 +93,52 @@ def test_the_fair_gap_is_fitted_against_width_and_extrapolated_to_the_target(stu
     assert "- `search` / the fair dense arm, 800 steps, train-split FID at the last checkpoint: 4.00 at width 8 " \
            "(1 seed), 2.00 at width 32 (1 seed): width^-0.50, the gap shrinks with width; that law reaches 1.1x at " \
            "width 106." in resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS)
+
+
+def _scored(folder, point, network, fid, kid_valid, memorisation=1.4):
+    """A JSON of second_network.py run for one point and network: its last checkpoint's scores."""
+    import json
+
+    scores = {"fid_train": fid, "kid": 0.01, "kid_valid": kid_valid, "memorisation": memorisation}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{point}-on-{network}.json").write_text(json.dumps(
+        {"point": point, "network": network, "floors": {"kid_valid": [{"value": -0.01, "std": 0.004}]},
+         "checkpoints": {"last": {"step": 801, "draws": [scores], **scores}}}))
+
+
+def test_under_each_network_the_search_meets_that_networks_fair_arm_and_a_flip_is_named(study_cli, tmp_path):
+    import resnet_fair
+    import second_network
+
+    plain, fast, lever = (tmp_path / f"w8-800steps{tail}" for tail in ("", "-dense_lr0.008", "-score_init"))
+    for network, (slt, dense, dense_fast) in {"lenet": ((30, 0.03), (20, 0.02), (10, 0.01)),
+                                              "strided": ((30, 0.03), (25, 0.005), (40, 0.02))}.items():
+        _scored(plain, "MM-SLT-k0.1-s2", network, *slt)
+        _scored(plain, "MM-dense-s2", network, *dense)
+        _scored(fast, "MM-dense-s2", network, *dense_fast)
+        _scored(lever, "MM-SLT-k0.1-s2", network, 1, 0.001)  # a lever: not the plain search, never read here
+    for point in ("MM-SLT-k0.1-s2", "MM-dense-s2"):  # a study whose curves another network scored: not this one
+        _scored(tmp_path / "w8-800steps-on-mlp", point, "mlp", 1, 0.001)
+    assert sorted(second_network.records(plain, "dense")) == [(2, "lenet"), (2, "strided")]
+    assert second_network.records(plain, "k0.1")[2, "lenet"]["checkpoints"]["last"]["fid_train"] == 30
+
+    text = "\n".join(resnet_fair.evaluators(tmp_path))
+    # lenet's fair arm is lr 0.008 (KID 0.01): 30 / 10, 0.03 / 0.01, above the floor of -0.01: 0.04 / 0.02;
+    # strided's is lr 0.002 (KID 0.005): 30 / 25, 0.03 / 0.005, above the floor 0.04 / 0.015
+    assert "- Width 8, 800 steps, seeds 2: the verdict is the same under lenet and strided on train-split FID " \
+           "(behind under lenet, behind under strided)" in text
+    assert "  - lenet: train-split FID 3.00, held-out KID 3.00 (above the floor: 2.00); fair arm `dense lr 0.008`; " \
+           "memorisation ratios 1.40-1.40." in text
+    assert "  - strided: train-split FID 1.20, held-out KID 6.00 (above the floor: 2.67); fair arm `dense lr 0.002`;" \
+        in text
+    assert "mlp" not in text
+
+
+def test_a_width_without_scores_under_two_networks_is_not_checked(study_cli, tmp_path):
+    import resnet_fair
+
+    _scored(tmp_path / "w16-800steps", "MM-SLT-k0.1-s0", "lenet", 11, 0.011)
+    _scored(tmp_path / "w16-800steps", "MM-dense-s0", "lenet", 10, 0.010)
+    text = "\n".join(resnet_fair.evaluators(tmp_path))
+    assert "- Width 16, 800 steps, seeds 0: the verdict is not checked: paired seeds under lenet only." in text
+    assert "  - lenet: train-split FID 1.10, held-out KID 1.10" in text
