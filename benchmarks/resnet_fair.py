@@ -11,7 +11,7 @@ from pathlib import Path
 import network_agreement
 import second_network
 from digits_plan import DENSE_LR
-from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, best, finished
+from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, best, finished, fmt_mean_std, mean_std
 from width_report import reach, slope
 from width_verdict import BRACKET
 
@@ -55,13 +55,24 @@ def _cell(value, spec):
     return "-" if value is None else format(value, spec)
 
 
-def fair(seed_arms):
-    """(the fair dense arm's name, the lrs bracketed): the dense arm with the lowest held-out KID at its last
-    checkpoint."""
-    dense = {arm: rows for arm, rows in seed_arms.items() if arm.startswith(DENSE)}
-    if not dense:
-        return None, []
-    return min(dense, key=lambda arm: dense[arm][-1]["kid_valid"]), sorted(float(a[len(DENSE):]) for a in dense)
+def choose(kids):
+    """(the bracket's seed, the fair dense arm) from {seed: {dense arm: held-out KID at its last checkpoint}}: the
+    arm with the lowest held-out KID on the seed that ran the most lrs (the lowest such seed). The other seeds run
+    that arm and read it unbiased, as width_seeds.py does on the mirror; the bracket's seed flatters dense."""
+    seed = min(kids, key=lambda s: (-len(kids[s]), s))
+    return seed, min(kids[seed], key=kids[seed].get)
+
+
+def fair(seeds):
+    """(the bracket's seed, the fair dense arm's name, the lrs bracketed on that seed) of one width and budget of
+    `arms`; (None, None, []) where no seed has a dense arm."""
+    kids = {seed: {arm: rows[-1]["kid_valid"] for arm, rows in seed_arms.items() if arm.startswith(DENSE)}
+            for seed, seed_arms in seeds.items()}
+    kids = {seed: arms for seed, arms in kids.items() if arms}
+    if not kids:
+        return None, None, []
+    seed, name = choose(kids)
+    return seed, name, sorted(float(arm[len(DENSE):]) for arm in kids[seed])
 
 
 def lines(kept, network, floors):
@@ -93,8 +104,9 @@ def readings(found, floors):
         return []
     out, low = [], []
     for (width, steps), seeds in sorted(found.items()):
+        chosen = fair(seeds)
         for seed, seed_arms in sorted(seeds.items()):
-            out += _against_fair(width, steps, seed, seed_arms, floors)
+            out += _against_fair(width, steps, seed, seed_arms, floors, chosen)
             low += [f"`{arm}` at width {width}, seed {seed} ({rows[-1]['memorisation']:.2f})"
                     for arm, rows in sorted(seed_arms.items()) if rows[-1]["memorisation"] < MEMORISATION_FLAG]
     out += _width_lines(found, floors)
@@ -120,13 +132,14 @@ def _ratios(search, dense, floors):
             "fid": s["fid_train"] / d["fid_train"], "best_fid": best(search)["value"] / best(dense)["value"]}
 
 
-def _against_fair(width, steps, seed, seed_arms, floors):
-    name, lrs = fair(seed_arms)
+def _against_fair(width, steps, seed, seed_arms, floors, chosen):
+    bracket_seed, name, lrs = chosen
     searches = sorted(arm for arm in seed_arms if not arm.startswith(DENSE))
-    if name is None or not searches:
+    if name not in seed_arms or not searches:
         return []
     bracket = ", ".join(f"{lr:g}" for lr in lrs)
     fairness = "" if len(lrs) >= BRACKET else f" (only {len(lrs)} of the {BRACKET} lrs a fair arm needs)"
+    where = "this seed (so it flatters dense here)" if seed == bracket_seed else f"seed {bracket_seed}"
     cells = []
     for arm in searches:
         r = _ratios(seed_arms[arm], seed_arms[name], floors)
@@ -141,78 +154,85 @@ def _against_fair(width, steps, seed, seed_arms, floors):
                 if d_last[key] <= floors[key][0]["value"] + (floors[key][0]["std"] or 0)]
     floor = (f" It is at the real-vs-real floor on {' and '.join(at_floor)}: a ratio to it compares the search with "
              "real digits." if at_floor else "")
-    return [f"- Width {width}, {steps} steps, seed {seed}: the fair dense arm is `{name}` of lrs {bracket}{fairness}."
+    return [f"- Width {width}, {steps} steps, seed {seed}: the fair dense arm is `{name}`, chosen among lrs "
+            f"{bracket}{fairness} on {where}."
             f"{floor} Search / it: " + "; ".join(cells) + "."]
 
 
 def _width_lines(found, floors):
-    """Per budget and search arm, its train-split FID ratio to the fair dense arm against width (mean over the seeds
-    with a fair pairing), and the power law in width fitted to it: how the fair gap changes with width."""
+    """Per budget and search arm, its train-split FID ratio to the fair dense arm against width (mean ± std over the
+    seeds with a fair pairing, and the mean without the seed that chose the arm), and the power law in width fitted
+    to the means: how the fair gap changes with width."""
     by_arm = {}
     for (width, steps), seeds in found.items():
-        for seed_arms in seeds.values():
-            name, _ = fair(seed_arms)
-            for arm in (a for a in seed_arms if name and not a.startswith(DENSE)):
+        bracket_seed, name, _ = fair(seeds)
+        for seed, seed_arms in seeds.items():
+            for arm in (a for a in seed_arms if name in seed_arms and not a.startswith(DENSE)):
                 fid = _ratios(seed_arms[arm], seed_arms[name], floors)["fid"]
-                by_arm.setdefault((steps, arm), {}).setdefault(width, []).append(fid)
+                by_arm.setdefault((steps, arm), {}).setdefault(width, {})[seed] = (fid, seed == bracket_seed)
     out = []
     for (steps, arm), widths in sorted(by_arm.items()):
         if len(widths) < 2:
             continue
-        means = {w: sum(v) / len(v) for w, v in sorted(widths.items())}
+        means = {w: mean_std([fid for fid, _ in v.values()])[0] for w, v in sorted(widths.items())}
         a, widest = slope(list(means.items())), max(means)
         at = reach(widest, means[widest], a) if a < 0 and means[widest] > TARGET else None
+        cells = []
+        for w, m in means.items():
+            ratios = [fid for fid, _ in widths[w].values()]
+            unbiased = [fid for fid, chose in widths[w].values() if not chose]
+            cells.append(f"{fmt_mean_std(ratios, '.2f')} at width {w} ({len(ratios)} seed{'s' * (len(ratios) > 1)}"
+                         + (f"; {mean_std(unbiased)[0]:.2f} without the seed that chose the dense arm"
+                            if unbiased and len(unbiased) < len(ratios) else "") + ")")
         out.append(f"- `{arm}` / the fair dense arm, {steps} steps, train-split FID at the last checkpoint: "
-                   + ", ".join(f"{m:.2f} at width {w} ({len(widths[w])} seed{'s' * (len(widths[w]) > 1)})"
-                               for w, m in means.items())
-                   + f": width^{a:+.2f}, the gap {'grows' if a > 0 else 'shrinks'} with width"
-                   + (f"; that law reaches {TARGET:g}x at width {at:.0f}" if at else "") + ".")
+                   + ", ".join(cells) + f": width^{a:+.2f} (the means), the gap {'grows' if a > 0 else 'shrinks'} "
+                   "with width" + (f"; that law reaches {TARGET:g}x at width {at:.0f}" if at else "") + ".")
     return out
 
 
-def evaluators(data):
-    """Issue 25 item 7 on the resnet: per width and budget, the plain search against the fair dense arm at the last
-    checkpoint under each evaluation network that scored both (second_network.py's JSONs in `data`, the kept points'
-    folders), the fair arm picked under each network by that network's own held-out KID; whether the verdict is the
-    same under every network, and the memorisation ratios."""
-    found = {}
+def evaluators(data, found):
+    """Issue 25 item 7 on the resnet: per width and budget, the plain search against the fair dense arm of the
+    studies' network (`found`: its `arms`) at the last checkpoint, under each evaluation network that scored both
+    (second_network.py's JSONs in `data`, the kept points' folders); whether the verdict is the same under every
+    network, where a network's own pick of the dense arm would differ, and the memorisation ratios."""
+    scored = {}
     for folder in sorted(Path(data).iterdir()):
         m = FOLDER.fullmatch(folder.name)
         lever = m and m.group(4)
         if not m or m.group(3) or (lever and not lever.startswith(DENSE_LR_LEVER)):
             continue
-        ticket, dense = found.setdefault((int(m.group(1)), int(m.group(2))), ({}, {}))
+        ticket, dense = scored.setdefault((int(m.group(1)), int(m.group(2))), ({}, {}))
         if not lever:
             ticket.update(second_network.records(folder, "k0.1"))
         dense[arm_name(lever, "dense")] = second_network.records(folder, "dense")
     out = []
-    for (width, steps), (ticket, dense) in sorted(found.items()):
-        fair, names = {}, {}
-        for key in ticket:
-            scored = {arm: records[key] for arm, records in dense.items() if key in records}
-            if scored:
-                names[key] = min(scored, key=lambda arm: scored[arm]["checkpoints"]["last"]["kid_valid"])
-                fair[key] = scored[names[key]]
-        by_network = network_agreement.by_network(ticket, fair, "last")
+    for (width, steps), (ticket, dense) in sorted(scored.items()):
+        bracket_seed, name, _ = fair(found.get((width, steps), {}))
+        by_network = network_agreement.by_network(ticket, dense.get(name, {}), "last")
         if not by_network:
             continue
-        seeds = sorted({seed for seed, network in fair if network in by_network})
         out += [] if out else [
             "Under every digits evaluation network: each network scores the same 1,501 images of each last checkpoint "
-            "(`python benchmarks/second_network.py run --folders`, its docstring), and the fair dense arm is picked "
-            "under each network by that network's own held-out KID.", ""]
-        out.append(f"- Width {width}, {steps} steps, seeds {', '.join(map(str, seeds))}: the verdict is "
-                   f"{network_agreement.agreement(by_network)}. Search / the fair dense arm at the last checkpoint:")
+            "(`python benchmarks/second_network.py run --folders`, its docstring), the search against the fair dense "
+            "arm above.", ""]
+        seeds = sorted({seed for seed, network in ticket if (seed, network) in dense[name]})
+        out.append(f"- Width {width}, {steps} steps, `{name}` (chosen on seed {bracket_seed}), seeds "
+                   f"{', '.join(map(str, seeds))}: the verdict is {network_agreement.agreement(by_network)}. Search / "
+                   "it at the last checkpoint:")
         for network, r in by_network.items():
-            keys = [(s, network) for s in seeds if (s, network) in fair]
-            last = {name: [arm[k]["checkpoints"]["last"] for k in keys] for name, arm in (("search", ticket),
-                                                                                        ("dense", fair))}
+            keys = [(s, network) for s in seeds if (s, network) in ticket and (s, network) in dense[name]]
+            last = {arm: [records[k]["checkpoints"]["last"] for k in keys] for arm, records in (("search", ticket),
+                                                                                             ("dense", dense[name]))}
             kid_floor = ticket[keys[0]]["floors"]["kid_valid"][0]["value"]  # each network has its own floors
-            above = _ratio(*(sum(c["kid_valid"] for c in last[name]) / len(keys) - kid_floor
-                             for name in ("search", "dense")))
+            above = _ratio(*(sum(c["kid_valid"] for c in last[arm]) / len(keys) - kid_floor
+                             for arm in ("search", "dense")))
             memo = [c["memorisation"] for checkpoints in last.values() for c in checkpoints]
+            kids = {arm: records[bracket_seed, network]["checkpoints"]["last"]["kid_valid"]
+                    for arm, records in dense.items() if (bracket_seed, network) in records}
+            own = choose({bracket_seed: kids})[1]
             out.append(f"  - {network}: train-split FID {_cell(r['fid_train'], '.2f')}, held-out KID "
-                       f"{_cell(r['kid_valid'], '.2f')} (above the floor: {_cell(above, '.2f')}); fair arm "
-                       + ", ".join(f"`{c}`" for c in sorted({names[k] for k in keys}))
-                       + f"; memorisation ratios {min(memo):.2f}-{max(memo):.2f}.")
+                       f"{_cell(r['kid_valid'], '.2f')} (above the floor: {_cell(above, '.2f')}); memorisation ratios "
+                       f"{min(memo):.2f}-{max(memo):.2f}"
+                       + ("" if own == name else f"; this network's own pick on seed {bracket_seed} would be `{own}`")
+                       + ".")
     return out

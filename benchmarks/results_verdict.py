@@ -137,7 +137,8 @@ def block(groups, verdicts, curves):
              "dense_mean": v[6][0], "kid_ratio": v[6][1], "pairing": v[7]} for g, v in zip(groups, verdicts)]
     points = width_report.load_points(WIDTH_DATA)
     chosen, floors = width_seeds.chosen(points), width_seeds.floors()
-    fair = resnet_fair.readings(resnet_fair.arms(curves, DEFAULT_NETWORK), floors)
+    found = resnet_fair.arms(curves, DEFAULT_NETWORK)
+    fair = resnet_fair.readings(found, floors)
     return "\n".join([
         "# Results on digits: today's verdict", "",
         "Written by `python benchmarks/mm_verdict.py` (benchmarks/results_verdict.py) from the points the studies "
@@ -149,7 +150,7 @@ def block(groups, verdicts, curves):
         "## StudioGAN resnet, by width (g_conv_dim), moment matching", "",
         *(["Against the fair dense arm (dense's lr bracketed per width), held-out metrics at the last checkpoint "
            "(`python benchmarks/search_curves.py report`: resnet_fair.py; its table in "
-           "[search-curves.md](search-curves.md)):", "", *fair, *resnet_fair.evaluators(CURVES_DATA), "",
+           "[search-curves.md](search-curves.md)):", "", *fair, "", *resnet_fair.evaluators(CURVES_DATA, found), "",
            "### Against dense at one lr, best saves", ""] if fair else []),
         *_resnet(rows, bool(fair)), "",
         "## The width diagnosis: held-out metrics", "",

@@ -39,7 +39,7 @@ from pathlib import Path
 import yaml
 
 from digits_plan import DATA, DENSE_LR, GENERATOR, MOMENTS, PRE, SLT_LR, SLT_RECIPE
-from resnet_fair import DENSE_LR_LEVER, FOLDER, POINT, evaluators, lines as fair_lines
+from resnet_fair import DENSE_LR_LEVER, FOLDER, POINT, arms as fair_arms, evaluators, lines as fair_lines
 from search_levers import COMBINE, LEVERS, lever_changes
 from study_cli import TARGET_SEEDS, archive, best as _best, cli, digits_inputs, finished, floor_lines, gap, \
     held_out, points as kept_points, save_figure, seeds_text, seeds_to_run, study_main, wall_time_lines
@@ -178,7 +178,7 @@ def report(a):
     lines += _width_gap(plain, docs / f"search-gap-vs-width{tag}.png", figures, plt)
     lines += _lever_table(_curves(kept, levers=True, network=a.network), plain)
     lines += fair_lines(kept, a.network, floors)
-    checked = evaluators(a.data) if a.network == DEFAULT_NETWORK else []  # the curves' network scored the points
+    checked = evaluators(a.data, fair_arms(kept, a.network)) if a.network == DEFAULT_NETWORK else []
     if checked:
         lines += ["", "## The fair pairing under every evaluation network (issue 25 item 7)", "", *checked]
     lines += wall_time_lines(kept)

@@ -33,10 +33,14 @@ def test_the_fair_dense_arm_is_the_lowest_held_out_kid_at_the_last_checkpoint(st
     assert list(found) == [(8, 800)] and list(found[(8, 800)]) == [2]
     arms = found[(8, 800)][2]
     assert sorted(arms) == ["dense lr 0.0005", "dense lr 0.002", "dense lr 0.008", "search", "search, score_init"]
-    assert resnet_fair.fair(arms) == ("dense lr 0.008", [0.0005, 0.002, 0.008])
+    assert resnet_fair.fair({2: arms}) == (2, "dense lr 0.008", [0.0005, 0.002, 0.008])
+    # chosen on the seed with the most lrs, whatever another seed's own best is
+    other = {"dense lr 0.002": _rows([9], [-0.01]), "dense lr 0.008": _rows([9], [0.0])}
+    assert resnet_fair.fair({0: other, 2: arms}) == (2, "dense lr 0.008", [0.0005, 0.002, 0.008])
     # one lr fewer: the best of the other two, and the bracket is too short to count as fair
     del arms["dense lr 0.008"]
-    assert resnet_fair.fair(arms) == ("dense lr 0.002", [0.0005, 0.002])
+    assert resnet_fair.fair({2: arms}) == (2, "dense lr 0.002", [0.0005, 0.002])
+    assert resnet_fair.choose({3: {"a": 1, "b": 2}, 1: {"a": 2, "b": 1}}) == (1, "b")  # a tie: the lowest seed
 
 
 def test_the_search_is_read_against_the_fair_arm_at_the_last_checkpoint_and_the_best_save(study_cli):
@@ -44,7 +48,8 @@ def test_the_search_is_read_against_the_fair_arm_at_the_last_checkpoint_and_the_
 
     text = "\n".join(resnet_fair.lines(_kept(), "lenet", FLOORS))
     line = next(x for x in text.splitlines() if x.startswith("- Width 8, 800 steps, seed 2"))
-    assert "the fair dense arm is `dense lr 0.008` of lrs 0.0005, 0.002, 0.008." in line
+    assert "the fair dense arm is `dense lr 0.008`, chosen among lrs 0.0005, 0.002, 0.008 on this seed (so it " \
+           "flatters dense here)." in line
     # last checkpoint: 0.050 / 0.020 and 45 / 20; best saves by FID: 45 / 20
     assert "`search` held-out KID 2.50 (above the floor: 1.75), train-split FID 2.25 at the last checkpoint (best " \
            "saves: FID 2.25)" in line
@@ -87,12 +92,16 @@ def test_the_fair_gap_is_fitted_against_width_and_extrapolated_to_the_target(stu
             ("w8-800steps-dense_lr0.008", "MM-dense-s2"): (_rows([25, 20], [0.02, 0.02]), None),
             ("w8-800steps", "MM-SLT-k0.1-s2"): (_rows([90, 80], [0.09, 0.08]), None),
             ("w32-800steps", "MM-dense-s2"): (_rows([20, 10], [0.01, 0.001]), None),
-            ("w32-800steps", "MM-SLT-k0.1-s2"): (_rows([30, 20], [0.02, 0.01]), None)}
-    # width 8: 80 / 20 (lr 0.008, the lower held-out KID); width 32: 20 / 10; 4 -> 2 over 4x the width: width^-0.5,
-    # which reaches 1.1x at 32 * (1.1 / 2)^(1 / -0.5) = 105.8
-    assert "- `search` / the fair dense arm, 800 steps, train-split FID at the last checkpoint: 4.00 at width 8 " \
-           "(1 seed), 2.00 at width 32 (1 seed): width^-0.50, the gap shrinks with width; that law reaches 1.1x at " \
-           "width 106." in resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS)
+            ("w32-800steps", "MM-SLT-k0.1-s2"): (_rows([30, 20], [0.02, 0.01]), None),
+            # seed 3 runs the arm seed 2 chose: 60 / 30
+            ("w8-800steps-dense_lr0.008", "MM-dense-s3"): (_rows([35, 30], [0.03, 0.03]), None),
+            ("w8-800steps", "MM-SLT-k0.1-s3"): (_rows([70, 60], [0.07, 0.06]), None)}
+    # width 8: 80 / 20 (lr 0.008, the lower held-out KID on seed 2) and 2 on seed 3; width 32: 20 / 10; 3 -> 2 over
+    # 4x the width: width^-0.29, which reaches 1.1x at 32 * (1.1 / 2)^(1 / -0.2925) = 247.1
+    assert "- `search` / the fair dense arm, 800 steps, train-split FID at the last checkpoint: 3.00 ± 1.41 at width " \
+           "8 (2 seeds; 2.00 without the seed that chose the dense arm), 2.00 at width 32 (1 seed): width^-0.29 (the " \
+           "means), the gap shrinks with width; that law reaches 1.1x at width 247." \
+        in resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS)
 
 
 def _scored(folder, point, network, fid, kid_valid, memorisation=1.4):
@@ -106,7 +115,7 @@ def _scored(folder, point, network, fid, kid_valid, memorisation=1.4):
          "checkpoints": {"last": {"step": 801, "draws": [scores], **scores}}}))
 
 
-def test_under_each_network_the_search_meets_that_networks_fair_arm_and_a_flip_is_named(study_cli, tmp_path):
+def test_every_network_scores_the_search_against_the_studies_fair_arm_and_names_its_own_pick(study_cli, tmp_path):
     import resnet_fair
     import second_network
 
@@ -122,23 +131,40 @@ def test_under_each_network_the_search_meets_that_networks_fair_arm_and_a_flip_i
     assert sorted(second_network.records(plain, "dense")) == [(2, "lenet"), (2, "strided")]
     assert second_network.records(plain, "k0.1")[2, "lenet"]["checkpoints"]["last"]["fid_train"] == 30
 
-    text = "\n".join(resnet_fair.evaluators(tmp_path))
-    # lenet's fair arm is lr 0.008 (KID 0.01): 30 / 10, 0.03 / 0.01, above the floor of -0.01: 0.04 / 0.02;
-    # strided's is lr 0.002 (KID 0.005): 30 / 25, 0.03 / 0.005, above the floor 0.04 / 0.015
-    assert "- Width 8, 800 steps, seeds 2: the verdict is the same under lenet and strided on train-split FID " \
-           "(behind under lenet, behind under strided)" in text
-    assert "  - lenet: train-split FID 3.00, held-out KID 3.00 (above the floor: 2.00); fair arm `dense lr 0.008`; " \
-           "memorisation ratios 1.40-1.40." in text
-    assert "  - strided: train-split FID 1.20, held-out KID 6.00 (above the floor: 2.67); fair arm `dense lr 0.002`;" \
-        in text
+    found = resnet_fair.arms(_kept(), "lenet")  # the studies' curves chose dense lr 0.008 on seed 2
+    text = "\n".join(resnet_fair.evaluators(tmp_path, found))
+    # every network against lr 0.008: lenet 30 / 10, 0.03 / 0.01, above the floor of -0.01: 0.04 / 0.02; strided
+    # 30 / 40, 0.03 / 0.02, above the floor 0.04 / 0.03, though its own pick on seed 2 is lr 0.002 (KID 0.005)
+    assert "- Width 8, 800 steps, `dense lr 0.008` (chosen on seed 2), seeds 2: the verdict is NOT the same on " \
+           "train-split FID (behind under lenet, ahead under strided)" in text
+    assert "  - lenet: train-split FID 3.00, held-out KID 3.00 (above the floor: 2.00); memorisation ratios " \
+           "1.40-1.40." in text
+    assert "  - strided: train-split FID 0.75, held-out KID 1.50 (above the floor: 1.33); memorisation ratios " \
+           "1.40-1.40; this network's own pick on seed 2 would be `dense lr 0.002`." in text
     assert "mlp" not in text
 
 
 def test_a_width_without_scores_under_two_networks_is_not_checked(study_cli, tmp_path):
     import resnet_fair
 
-    _scored(tmp_path / "w16-800steps", "MM-SLT-k0.1-s0", "lenet", 11, 0.011)
-    _scored(tmp_path / "w16-800steps", "MM-dense-s0", "lenet", 10, 0.010)
-    text = "\n".join(resnet_fair.evaluators(tmp_path))
-    assert "- Width 16, 800 steps, seeds 0: the verdict is not checked: paired seeds under lenet only." in text
+    _scored(tmp_path / "w8-800steps", "MM-SLT-k0.1-s2", "lenet", 11, 0.011)
+    _scored(tmp_path / "w8-800steps", "MM-dense-s2", "lenet", 10, 0.010)
+    text = "\n".join(resnet_fair.evaluators(tmp_path, resnet_fair.arms(_kept(), "lenet")))
+    assert text == ""  # the fair arm, lr 0.008, was not scored
+    _scored(tmp_path / "w8-800steps-dense_lr0.008", "MM-dense-s2", "lenet", 10, 0.010)
+    text = "\n".join(resnet_fair.evaluators(tmp_path, resnet_fair.arms(_kept(), "lenet")))
+    assert "seeds 2: the verdict is not checked: paired seeds under lenet only." in text
     assert "  - lenet: train-split FID 1.10, held-out KID 1.10" in text
+
+
+def test_another_seed_meets_the_arm_chosen_on_the_bracket_seed_not_its_own_best(study_cli):
+    import resnet_fair
+
+    kept = {**_kept(),  # seed 1 ran two lrs; on it 0.002 is better, but seed 2 (three lrs) chose 0.008
+            ("w8-800steps", "MM-dense-s1"): (_rows([40, 10], [0.05, 0.001]), None),
+            ("w8-800steps-dense_lr0.008", "MM-dense-s1"): (_rows([25, 40], [0.02, 0.040]), None),
+            ("w8-800steps", "MM-SLT-k0.1-s1"): (_rows([50, 60], [0.06, 0.08]), None)}
+    text = "\n".join(resnet_fair.lines(kept, "lenet", FLOORS))
+    line = next(x for x in text.splitlines() if x.startswith("- Width 8, 800 steps, seed 1"))
+    assert "the fair dense arm is `dense lr 0.008`, chosen among lrs 0.0005, 0.002, 0.008 on seed 2." in line
+    assert "`search` held-out KID 2.00 (above the floor: 1.67), train-split FID 1.50" in line  # 60 / 40, 0.08 / 0.04
