@@ -15,17 +15,18 @@ comparison the paper makes falls out of the same file.
 
 The fair dense arm of issue 25 (resnet_fair.py reads it; resumable, each process on its own folders): seed 2
 brackets dense's lr at every width and the score lr at width 8, beside the width-aware search (lever score_init,
-width-diagnosis.md); then the verdict pairs, the search against each width's fair dense arm, on the other seeds
-(their plain points were kept before the held-out metrics existed: delete those CSVs from the data folder first):
+width-diagnosis.md); then the verdict pairs on the other seeds: the plain search, its dense reference (lr 0.002, the
+arm seed 2 chose at width 32) and dense at 0.008 (the arm seed 2 chose at widths 8 and 16). Their plain points kept
+before the held-out metrics existed had to be deleted from the data folder first (done for seeds 0 and 1):
 
     python benchmarks/search_curves.py run --out runs/curves --widths 8 16 32 --steps 800 --seeds 2 \
         --levers score_init
     python benchmarks/search_curves.py run --out runs/curves --widths 8 --steps 800 --seeds 2 \
-        --no-plain --dense-lrs 0.0005 0.008 0.032           # 16, 32: 0.008 0.032 (0.002 already behind 0.008)
+        --no-plain --dense-lrs 0.0005 0.008 0.032           # 16: 0.008 0.032; 32: 0.0005 0.008
     python benchmarks/search_curves.py run --out runs/curves --widths 8 --steps 800 --seeds 2 --no-plain \
         --levers lr0.0075 lr0.12 score_init+lr0.0075 score_init+lr0.12
-    python benchmarks/search_curves.py run --out runs/curves --widths 8 16 32 --steps 800 --seeds 0 1 3 4 \
-        --no-plain --dense-lrs 0.008                        # beside: --seeds 0 1 3 4 (the plain pair)
+    python benchmarks/search_curves.py run --out runs/curves --widths 8 16 --steps 800 --seeds 0 1 3 4 \
+        --no-plain --dense-lrs 0.008                        # beside: --widths 8 16 32 --seeds 0 1 3 4 (the plain pair)
     python benchmarks/search_curves.py report --out runs/curves --docs docs
     python benchmarks/mm_verdict.py
 
