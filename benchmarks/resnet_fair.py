@@ -161,32 +161,37 @@ def _against_fair(width, steps, seed, seed_arms, floors, chosen):
 
 def _width_lines(found, floors):
     """Per budget and search arm, its train-split FID ratio to the fair dense arm against width (mean ± std over the
-    seeds with a fair pairing, and the mean without the seed that chose the arm), and the power law in width fitted
-    to the means: how the fair gap changes with width."""
+    seeds with a fair pairing, and the mean without the seed that chose the arm), the power law in width fitted to
+    the means (how the fair gap changes with width), and the held-out KID above its floor as a ratio of the means."""
+    kid_floor = floors["kid_valid"][0]["value"]
     by_arm = {}
     for (width, steps), seeds in found.items():
         bracket_seed, name, _ = fair(seeds)
         for seed, seed_arms in seeds.items():
             for arm in (a for a in seed_arms if name in seed_arms and not a.startswith(DENSE)):
                 fid = _ratios(seed_arms[arm], seed_arms[name], floors)["fid"]
-                by_arm.setdefault((steps, arm), {}).setdefault(width, {})[seed] = (fid, seed == bracket_seed)
+                kids = (seed_arms[arm][-1]["kid_valid"], seed_arms[name][-1]["kid_valid"])
+                by_arm.setdefault((steps, arm), {}).setdefault(width, {})[seed] = (fid, seed == bracket_seed, kids)
     out = []
     for (steps, arm), widths in sorted(by_arm.items()):
         if len(widths) < 2:
             continue
-        means = {w: mean_std([fid for fid, _ in v.values()])[0] for w, v in sorted(widths.items())}
+        means = {w: mean_std([fid for fid, _, _ in v.values()])[0] for w, v in sorted(widths.items())}
         a, widest = slope(list(means.items())), max(means)
         at = reach(widest, means[widest], a) if a < 0 and means[widest] > TARGET else None
-        cells = []
+        cells, kid_cells = [], []
         for w, m in means.items():
-            ratios = [fid for fid, _ in widths[w].values()]
-            unbiased = [fid for fid, chose in widths[w].values() if not chose]
+            ratios = [fid for fid, _, _ in widths[w].values()]
+            unbiased = [fid for fid, chose, _ in widths[w].values() if not chose]
             cells.append(f"{fmt_mean_std(ratios, '.2f')} at width {w} ({len(ratios)} seed{'s' * (len(ratios) > 1)}"
                          + (f"; {mean_std(unbiased)[0]:.2f} without the seed that chose the dense arm"
                             if unbiased and len(unbiased) < len(ratios) else "") + ")")
+            above = _ratio(*(mean_std([kids[i] for _, _, kids in widths[w].values()])[0] - kid_floor for i in (0, 1)))
+            kid_cells.append(f"{_cell(above, '.2f')} at width {w}")
         out.append(f"- `{arm}` / the fair dense arm, {steps} steps, train-split FID at the last checkpoint: "
                    + ", ".join(cells) + f": width^{a:+.2f} (the means), the gap {'grows' if a > 0 else 'shrinks'} "
-                   "with width" + (f"; that law reaches {TARGET:g}x at width {at:.0f}" if at else "") + ".")
+                   "with width" + (f"; that law reaches {TARGET:g}x at width {at:.0f}" if at else "")
+                   + ". Held-out KID above its floor, ratio of the means: " + ", ".join(kid_cells) + ".")
     return out
 
 
