@@ -112,8 +112,7 @@ def readings(found, floors):
     out += _width_lines(found, floors)
     seeds = max(len(s) for s in found.values())
     if seeds < TARGET_SEEDS:
-        out.append(f"- At most {seeds} of the {TARGET_SEEDS} seeds of a verdict at any width: these are brackets, not "
-                   "yet a verdict.")
+        out.append(f"- At most {seeds} of the {TARGET_SEEDS} seeds of a verdict at any width: not yet a verdict.")
     memo = [rows[-1]["memorisation"] for seeds in found.values() for s in seeds.values() for rows in s.values()]
     out.append(f"- Memorisation ratios at the last checkpoint {min(memo):.2f}-{max(memo):.2f}: "
                + (f"below {MEMORISATION_FLAG:g}, closer to the training digits than unseen digits are: "
