@@ -1,8 +1,9 @@
 """Issue 25's fair dense arm on StudioGAN's resnet G, read from search_curves.py's kept points: at each width, budget
 and seed, dense at every lr of its bracket (the plain folder's DENSE_LR and the dense-only folders of
-`search_curves.py run --dense-lrs`), the fair arm being the one with the lowest held-out KID at its last checkpoint;
-then every search arm of the same seed against it, at the last checkpoint and at the best save by train-split FID
-(the save a sweep keeps, picked by the metric it reports: it flatters both arms). Only points that carry the held-out
+`search_curves.py run --dense-lrs`), the fair arm being the one with the lowest held-out KID at its last checkpoint
+on the seed that bracketed the most lrs (`choose`); then every search arm of every seed against that arm, at the last
+checkpoint and at the best save by train-split FID (the save a sweep keeps, picked by the metric it reports: it
+flatters both arms). Only points that carry the held-out
 metrics count: the points kept before issue 25 have none. `evaluators` reads the same pairing under every digits
 evaluation network, from second_network.py's scores of the points' checkpoints."""
 import re
@@ -49,6 +50,12 @@ def arms(kept, network):
 def _ratio(a, b):
     """a / b, or None where b is at or below 0 (held-out KID at the floor: the ratio means nothing there)."""
     return a / b if b > 0 else None
+
+
+def _above(search_kid, dense_kid, floor):
+    """The held-out KID ratio above the real-vs-real floor: search's distance from what unseen real digits score over
+    dense's (None where dense is at or below the floor)."""
+    return _ratio(search_kid - floor, dense_kid - floor)
 
 
 def _cell(value, spec):
@@ -127,7 +134,7 @@ def _ratios(search, dense, floors):
     kid_floor = floors["kid_valid"][0]["value"]
     s, d = search[-1], dense[-1]
     return {"kid": _ratio(s["kid_valid"], d["kid_valid"]),
-            "above": _ratio(s["kid_valid"] - kid_floor, d["kid_valid"] - kid_floor),
+            "above": _above(s["kid_valid"], d["kid_valid"], kid_floor),
             "fid": s["fid_train"] / d["fid_train"], "best_fid": best(search)["value"] / best(dense)["value"]}
 
 
@@ -185,7 +192,7 @@ def _width_lines(found, floors):
             cells.append(f"{fmt_mean_std(ratios, '.2f')} at width {w} ({len(ratios)} seed{'s' * (len(ratios) > 1)}"
                          + (f"; {mean_std(unbiased)[0]:.2f} without the seed that chose the dense arm"
                             if unbiased and len(unbiased) < len(ratios) else "") + ")")
-            above = _ratio(*(mean_std([kids[i] for _, _, kids in widths[w].values()])[0] - kid_floor for i in (0, 1)))
+            above = _above(*(mean_std([kids[i] for _, _, kids in widths[w].values()])[0] for i in (0, 1)), kid_floor)
             kid_cells.append(f"{_cell(above, '.2f')} at width {w}")
         out.append(f"- `{arm}` / the fair dense arm, {steps} steps, train-split FID at the last checkpoint: "
                    + ", ".join(cells) + f": width^{a:+.2f} (the means), the gap {'grows' if a > 0 else 'shrinks'} "
@@ -228,12 +235,12 @@ def evaluators(data, found):
             last = {arm: [records[k]["checkpoints"]["last"] for k in keys] for arm, records in (("search", ticket),
                                                                                              ("dense", dense[name]))}
             kid_floor = ticket[keys[0]]["floors"]["kid_valid"][0]["value"]  # each network has its own floors
-            above = _ratio(*(sum(c["kid_valid"] for c in last[arm]) / len(keys) - kid_floor
-                             for arm in ("search", "dense")))
+            above = _above(*(mean_std([c["kid_valid"] for c in last[arm]])[0] for arm in ("search", "dense")),
+                           kid_floor)
             memo = [c["memorisation"] for checkpoints in last.values() for c in checkpoints]
             kids = {arm: records[bracket_seed, network]["checkpoints"]["last"]["kid_valid"]
                     for arm, records in dense.items() if (bracket_seed, network) in records}
-            own = choose({bracket_seed: kids})[1]
+            own = choose({bracket_seed: kids})[1] if kids else name  # the bracket seed unscored: no pick
             out.append(f"  - {network}: train-split FID {_cell(r['fid_train'], '.2f')}, held-out KID "
                        f"{_cell(r['kid_valid'], '.2f')} (above the floor: {_cell(above, '.2f')}); memorisation ratios "
                        f"{min(memo):.2f}-{max(memo):.2f}"

@@ -1,7 +1,7 @@
 """Issue 25 item 7: does the DCGAN verdict of adversarial_study.py hold at each arm's last checkpoint, and under
-other evaluation networks? For every finished point of the given variants (or folders), the last checkpoint (and the best one,
-where it is another step) generates 1,501 images per draw of latents (`studiogan-slt eval -sf --seed`, --draws of
-them), and every evaluation network (digits_eval.NETWORKS: lenet, strided, mlp) scores the same images
+other evaluation networks? For every finished point of the given variants (or run folders), the last checkpoint (and
+the best one, where it is another step) generates 1,501 images per draw of latents (`studiogan-slt eval -sf --seed`,
+--draws of them), and every evaluation network (digits_eval.NETWORKS: lenet, strided, mlp) scores the same images
 (`studiogan-slt digits-fid`).
 
     python benchmarks/second_network.py run --out runs/adv --variants mm dense-mm-lr0.0005 --steps 1200 \
@@ -11,11 +11,12 @@ them), and every evaluation network (digits_eval.NETWORKS: lenet, strided, mlp) 
     python benchmarks/second_network.py report --ticket mm --dense dense-mm-lr0.0005 --steps 1200
 
 StudioGAN's resnet (search_curves.py's points; resnet_fair.evaluators reads them into search-curves.md and
-results.md), the plain folders and the dense lr bracket named as they are:
+results.md): the plain folders and every folder of the dense lr bracket, named as they are:
 
-    python benchmarks/second_network.py run --out runs/curves --data docs/search-curves-data --draws 1 \
-        --folders w8-800steps w8-800steps-dense_lr0.008 w16-800steps w16-800steps-dense_lr0.008 \
-        w32-800steps w32-800steps-dense_lr0.008
+    python benchmarks/second_network.py run --out runs/curves --data docs/search-curves-data --draws 1 --folders \
+        w8-800steps w8-800steps-dense_lr0.0005 w8-800steps-dense_lr0.008 w8-800steps-dense_lr0.032 \
+        w16-800steps w16-800steps-dense_lr0.008 w16-800steps-dense_lr0.032 \
+        w32-800steps w32-800steps-dense_lr0.0005 w32-800steps-dense_lr0.008
 
 `run` adds the draws a JSON lacks, one write per draw, to DATA/<folder>/<point>-on-<network>.json (DATA:
 docs/adversarial-study-data, beside the point's curve; a variant's folder is <variant>-<steps>steps); its scratch
@@ -120,7 +121,7 @@ def run(a):
     from studiogan_slt.sweep.point import DONE  # importable once _networks() has put the checkout on sys.path
 
     for out in map(Path, a.out):
-        for folder in [f"{variant}-{a.steps}steps" for variant in a.variants] + a.folders:
+        for folder in [variant_folder(variant, a.steps) for variant in a.variants] + a.folders:
             for point in sorted(done.parent for done in (out / folder / "points").glob(f"*/{DONE}")):
                 targets = {n: Path(a.data) / folder / f"{point.name}-on-{n}.json" for n in networks}
                 kept = {n: json.loads(t.read_text()) if t.is_file() else None for n, t in targets.items()}
@@ -195,9 +196,9 @@ def _real_pixels():
                   "train_halves": [pixel_distance(_gray(train[h[:half]]), _gray(train[h[half:]])) for h in halves]}
 
 
-def variant_folder(data, variant, steps):
-    """Where `run` keeps the JSONs of an adversarial_study.py variant and budget."""
-    return Path(data) / f"{variant}-{steps}steps"
+def variant_folder(variant, steps):
+    """The run folder of an adversarial_study.py variant and budget, and of its JSONs under DATA."""
+    return f"{variant}-{steps}steps"
 
 
 def pixel_records(folder):
@@ -221,7 +222,7 @@ def report(a):
     sys.path.insert(0, str(ROOT))
     from studiogan_slt import atomic
 
-    ticket, dense = (variant_folder(a.data, variant, a.steps) for variant in (a.ticket, a.dense))
+    ticket, dense = (Path(a.data) / variant_folder(variant, a.steps) for variant in (a.ticket, a.dense))
     text = "\n".join(network_agreement.lines(a.ticket, a.dense, a.steps, records(ticket), records(dense))
                       + network_agreement.pixel_lines(pixel_records(ticket), pixel_records(dense)))
     results = Path(a.docs) / "results.md"

@@ -170,3 +170,16 @@ def test_another_seed_meets_the_arm_chosen_on_the_bracket_seed_not_its_own_best(
     line = next(x for x in text.splitlines() if x.startswith("- Width 8, 800 steps, seed 1"))
     assert "the fair dense arm is `dense lr 0.008`, chosen among lrs 0.0005, 0.002, 0.008 on seed 2." in line
     assert "`search` held-out KID 2.00 (above the floor: 1.67), train-split FID 1.50" in line  # 60 / 40, 0.08 / 0.04
+
+
+def test_seeds_scored_without_the_bracket_seed_meet_its_arm_and_name_no_pick(study_cli, tmp_path):
+    import resnet_fair
+
+    for network in ("lenet", "strided"):  # seed 2 chose lr 0.008 on the curves; only seed 0 was scored again
+        _scored(tmp_path / "w8-800steps", "MM-SLT-k0.1-s0", network, 30, 0.03)
+        _scored(tmp_path / "w8-800steps", "MM-dense-s0", network, 10, 0.001)
+        _scored(tmp_path / "w8-800steps-dense_lr0.008", "MM-dense-s0", network, 15, 0.02)
+    text = "\n".join(resnet_fair.evaluators(tmp_path, resnet_fair.arms(_kept(), "lenet")))
+    assert "- Width 8, 800 steps, `dense lr 0.008` (chosen on seed 2), seeds 0:" in text
+    assert "  - lenet: train-split FID 2.00, held-out KID 1.50 (above the floor: 1.33)" in text  # 30 / 15
+    assert "own pick" not in text
