@@ -105,18 +105,19 @@ def lines(kept, network, floors):
 
 
 def readings(found, floors):
-    """Each search arm of `found` (`arms`) against the fair dense arm of its width, budget and seed, saying where
-    that arm is at a real-vs-real floor (`floors`: digits_metrics.floors), and the memorisation ratios."""
+    """The verdict first: each search arm's gap to the fair dense arm against width (`_width_lines`), how many seeds
+    it rests on and the memorisation ratios; then each search arm of `found` (`arms`) against the fair dense arm of
+    its width, budget and seed, saying where that arm is at a real-vs-real floor (`floors`: digits_metrics.floors)."""
     if not found:
         return []
-    out, low = [], []
+    per_seed, low = [], []
     for (width, steps), seeds in sorted(found.items()):
         chosen = fair(seeds)
         for seed, seed_arms in sorted(seeds.items()):
-            out += _against_fair(width, steps, seed, seed_arms, floors, chosen)
+            per_seed += _against_fair(width, steps, seed, seed_arms, floors, chosen)
             low += [f"`{arm}` at width {width}, seed {seed} ({rows[-1]['memorisation']:.2f})"
                     for arm, rows in sorted(seed_arms.items()) if rows[-1]["memorisation"] < MEMORISATION_FLAG]
-    out += _width_lines(found, floors)
+    out = _width_lines(found, floors)
     seeds = max(len(s) for s in found.values())
     if seeds < TARGET_SEEDS:
         out.append(f"- At most {seeds} of the {TARGET_SEEDS} seeds of a verdict at any width: not yet a verdict.")
@@ -125,7 +126,7 @@ def readings(found, floors):
                + (f"below {MEMORISATION_FLAG:g}, closer to the training digits than unseen digits are: "
                   + ", ".join(low) + "." if low else f"every arm at or above {MEMORISATION_FLAG:g}, none copies the "
                                                      "training digits."))
-    return out
+    return out + ["", "Per seed:", "", *per_seed]
 
 
 def _ratios(search, dense, floors):
@@ -194,7 +195,9 @@ def _width_lines(found, floors):
                             if unbiased and len(unbiased) < len(ratios) else "") + ")")
             above = _above(*(mean_std([kids[i] for _, _, kids in widths[w].values()])[0] for i in (0, 1)), kid_floor)
             kid_cells.append(f"{_cell(above, '.2f')} at width {w}")
-        out.append(f"- `{arm}` / the fair dense arm, {steps} steps, train-split FID at the last checkpoint: "
+        within = [w for w, m in means.items() if m <= TARGET]
+        word = f"within {TARGET:g}x at width {', '.join(map(str, within))}" if within else "behind at every width"
+        out.append(f"- `{arm}` / the fair dense arm, {steps} steps: **{word}**. Train-split FID at the last checkpoint: "
                    + ", ".join(cells) + f": width^{a:+.2f} (the means), the gap {'grows' if a > 0 else 'shrinks'} "
                    "with width" + (f"; that law reaches {TARGET:g}x at width {at:.0f}" if at else "")
                    + ". Held-out KID above its floor, ratio of the means: " + ", ".join(kid_cells) + ".")

@@ -66,13 +66,13 @@ def test_a_held_out_kid_at_or_below_zero_gives_no_ratio_the_floor_is_named_and_a
 
     kept = {("w8-800steps", "MM-dense-s2"): (_rows([40, 30], [0.05, -0.001]), None),
             ("w8-800steps", "MM-SLT-k0.1-s2"): (_rows([50, 45], [0.06, 0.05]), None)}
-    line = resnet_fair.lines(kept, "lenet", FLOORS)[-3]
+    line, = (x for x in resnet_fair.lines(kept, "lenet", FLOORS) if x.startswith("- Width 8, 800 steps, seed 2"))
     assert "(only 1 of the 3 lrs a fair arm needs)" in line
     # 0.05 / -0.001: no ratio; above the floor -0.02: 0.07 / 0.019
     assert "held-out KID - (above the floor: 3.68), train-split FID 1.50" in line
     assert "at the real-vs-real floor" not in line
     kept[("w8-800steps", "MM-dense-s2")] = (_rows([40, 11], [0.05, -0.017]), None)
-    line = resnet_fair.lines(kept, "lenet", FLOORS)[-3]
+    line, = (x for x in resnet_fair.lines(kept, "lenet", FLOORS) if x.startswith("- Width 8, 800 steps, seed 2"))
     assert "It is at the real-vs-real floor on held-out KID -0.017 (floor -0.02) and train-split FID 11 (floor 11)" \
         in line
 
@@ -96,14 +96,17 @@ def test_the_fair_gap_is_fitted_against_width_and_extrapolated_to_the_target(stu
             # seed 3 runs the arm seed 2 chose: 60 / 30
             ("w8-800steps-dense_lr0.008", "MM-dense-s3"): (_rows([35, 30], [0.03, 0.03]), None),
             ("w8-800steps", "MM-SLT-k0.1-s3"): (_rows([70, 60], [0.07, 0.06]), None)}
+    text = resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS)
     # width 8: 80 / 20 (lr 0.008, the lower held-out KID on seed 2) and 2 on seed 3; width 32: 20 / 10; 3 -> 2 over
     # 4x the width: width^-0.29, which reaches 1.1x at 32 * (1.1 / 2)^(1 / -0.2925) = 247.1. Held-out KID above the
     # floor of -0.02, means over seeds: width 8 (0.07 + 0.02) / (0.025 + 0.02), width 32 0.03 / 0.021
-    assert "- `search` / the fair dense arm, 800 steps, train-split FID at the last checkpoint: 3.00 ± 1.41 at width " \
+    assert "- `search` / the fair dense arm, 800 steps: **behind at every width**. Train-split FID at the last " \
+           "checkpoint: 3.00 ± 1.41 at width " \
            "8 (2 seeds; 2.00 without the seed that chose the dense arm), 2.00 at width 32 (1 seed): width^-0.29 (the " \
            "means), the gap shrinks with width; that law reaches 1.1x at width 247. Held-out KID above its floor, " \
            "ratio of the means: 2.00 at width 8, 1.43 at width 32." \
-        in resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS)
+        == text[0]  # the verdict comes first; each seed's pairing follows
+    assert text[text.index("Per seed:") + 2].startswith("- Width 8, 800 steps, seed 2")
 
 
 def _scored(folder, point, network, fid, kid_valid, memorisation=1.4):
@@ -183,3 +186,14 @@ def test_seeds_scored_without_the_bracket_seed_meet_its_arm_and_name_no_pick(stu
     assert "- Width 8, 800 steps, `dense lr 0.008` (chosen on seed 2), seeds 0:" in text
     assert "  - lenet: train-split FID 2.00, held-out KID 1.50 (above the floor: 1.33)" in text  # 30 / 15
     assert "own pick" not in text
+
+
+def test_the_width_verdict_names_the_widths_within_the_target(study_cli):
+    import resnet_fair
+
+    kept = {("w8-800steps", "MM-dense-s2"): (_rows([40, 20], [0.05, 0.02]), None),
+            ("w8-800steps", "MM-SLT-k0.1-s2"): (_rows([90, 80], [0.09, 0.08]), None),
+            ("w32-800steps", "MM-dense-s2"): (_rows([20, 10], [0.01, 0.001]), None),
+            ("w32-800steps", "MM-SLT-k0.1-s2"): (_rows([30, 10.5], [0.02, 0.01]), None)}
+    first = resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS)[0]
+    assert first.startswith("- `search` / the fair dense arm, 800 steps: **within 1.1x at width 32**.")  # 10.5 / 10
