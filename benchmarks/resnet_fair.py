@@ -82,9 +82,9 @@ def fair(seeds):
     return seed, name, sorted(float(arm[len(DENSE):]) for arm in kids[seed])
 
 
-def lines(kept, network, floors):
-    """The section of search-curves.md: a table of every arm at its last checkpoint and best save, then `readings`."""
-    found = arms(kept, network)
+def lines(found, floors):
+    """The section of search-curves.md from `arms`: a table of every arm at its last checkpoint and best save, then
+    `readings`."""
     if not found:
         return []
     out = ["", "## The fair dense arm, held-out metrics, last checkpoint against best save (issue 25)", "",
@@ -183,23 +183,24 @@ def _width_lines(found, floors):
     for (steps, arm), widths in sorted(by_arm.items()):
         if len(widths) < 2:
             continue
-        means = {w: mean_std([fid for fid, _, _ in v.values()])[0] for w, v in sorted(widths.items())}
+        ratios = {w: [fid for fid, _, _ in v.values()] for w, v in sorted(widths.items())}
+        means = {w: mean_std(r)[0] for w, r in ratios.items()}
         a, widest = slope(list(means.items())), max(means)
         at = reach(widest, means[widest], a) if a < 0 and means[widest] > TARGET else None
         cells, kid_cells = [], []
-        for w, m in means.items():
-            ratios = [fid for fid, _, _ in widths[w].values()]
+        for w, r in ratios.items():
             unbiased = [fid for fid, chose, _ in widths[w].values() if not chose]
-            cells.append(f"{fmt_mean_std(ratios, '.2f')} at width {w} ({len(ratios)} seed{'s' * (len(ratios) > 1)}"
+            cells.append(f"{fmt_mean_std(r, '.2f')} at width {w} ({len(r)} seed{'s' * (len(r) > 1)}"
                          + (f"; {mean_std(unbiased)[0]:.2f} without the seed that chose the dense arm"
-                            if unbiased and len(unbiased) < len(ratios) else "") + ")")
+                            if unbiased and len(unbiased) < len(r) else "") + ")")
             above = _above(*(mean_std([kids[i] for _, _, kids in widths[w].values()])[0] for i in (0, 1)), kid_floor)
             kid_cells.append(f"{_cell(above, '.2f')} at width {w}")
         within = [w for w, m in means.items() if m <= TARGET]
         word = f"within {TARGET:g}x at width {', '.join(map(str, within))}" if within else "behind at every width"
-        out.append(f"- `{arm}` / the fair dense arm, {steps} steps: **{word}**. Train-split FID at the last checkpoint: "
-                   + ", ".join(cells) + f": width^{a:+.2f} (the means), the gap {'grows' if a > 0 else 'shrinks'} "
-                   "with width" + (f"; that law reaches {TARGET:g}x at width {at:.0f}" if at else "")
+        out.append(f"- `{arm}` / the fair dense arm, {steps} steps: **{word}**. Train-split FID at the last "
+                   "checkpoint: " + ", ".join(cells) + f": width^{a:+.2f} (the means), the gap "
+                   f"{'grows' if a > 0 else 'shrinks'} with width"
+                   + (f"; that law reaches {TARGET:g}x at width {at:.0f}" if at else "")
                    + ". Held-out KID above its floor, ratio of the means: " + ", ".join(kid_cells) + ".")
     return out
 

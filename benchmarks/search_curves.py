@@ -178,8 +178,9 @@ def report(a):
         figures.append(f"![FID against step, width {width}]({figure.name})")
     lines += _width_gap(plain, docs / f"search-gap-vs-width{tag}.png", figures, plt)
     lines += _lever_table(_curves(kept, levers=True, network=a.network), plain)
-    lines += fair_lines(kept, a.network, floors)
-    checked = evaluators(a.data, fair_arms(kept, a.network)) if a.network == DEFAULT_NETWORK else []
+    found = fair_arms(kept, a.network)
+    lines += fair_lines(found, floors)
+    checked = evaluators(a.data, found) if a.network == DEFAULT_NETWORK else []
     if checked:
         lines += ["", "## The fair pairing under every evaluation network (issue 25 item 7)", "", *checked]
     lines += wall_time_lines(kept)

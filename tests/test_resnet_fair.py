@@ -46,7 +46,7 @@ def test_the_fair_dense_arm_is_the_lowest_held_out_kid_at_the_last_checkpoint(st
 def test_the_search_is_read_against_the_fair_arm_at_the_last_checkpoint_and_the_best_save(study_cli):
     import resnet_fair
 
-    text = "\n".join(resnet_fair.lines(_kept(), "lenet", FLOORS))
+    text = "\n".join(resnet_fair.lines(resnet_fair.arms(_kept(), "lenet"), FLOORS))
     line = next(x for x in text.splitlines() if x.startswith("- Width 8, 800 steps, seed 2"))
     assert "the fair dense arm is `dense lr 0.008`, chosen among lrs 0.0005, 0.002, 0.008 on this seed (so it " \
            "flatters dense here)." in line
@@ -66,13 +66,15 @@ def test_a_held_out_kid_at_or_below_zero_gives_no_ratio_the_floor_is_named_and_a
 
     kept = {("w8-800steps", "MM-dense-s2"): (_rows([40, 30], [0.05, -0.001]), None),
             ("w8-800steps", "MM-SLT-k0.1-s2"): (_rows([50, 45], [0.06, 0.05]), None)}
-    line, = (x for x in resnet_fair.lines(kept, "lenet", FLOORS) if x.startswith("- Width 8, 800 steps, seed 2"))
+    line, = (x for x in resnet_fair.lines(resnet_fair.arms(kept, "lenet"), FLOORS)
+             if x.startswith("- Width 8, 800 steps, seed 2"))
     assert "(only 1 of the 3 lrs a fair arm needs)" in line
     # 0.05 / -0.001: no ratio; above the floor -0.02: 0.07 / 0.019
     assert "held-out KID - (above the floor: 3.68), train-split FID 1.50" in line
     assert "at the real-vs-real floor" not in line
     kept[("w8-800steps", "MM-dense-s2")] = (_rows([40, 11], [0.05, -0.017]), None)
-    line, = (x for x in resnet_fair.lines(kept, "lenet", FLOORS) if x.startswith("- Width 8, 800 steps, seed 2"))
+    line, = (x for x in resnet_fair.lines(resnet_fair.arms(kept, "lenet"), FLOORS)
+             if x.startswith("- Width 8, 800 steps, seed 2"))
     assert "It is at the real-vs-real floor on held-out KID -0.017 (floor -0.02) and train-split FID 11 (floor 11)" \
         in line
 
@@ -169,7 +171,7 @@ def test_another_seed_meets_the_arm_chosen_on_the_bracket_seed_not_its_own_best(
             ("w8-800steps", "MM-dense-s1"): (_rows([40, 10], [0.05, 0.001]), None),
             ("w8-800steps-dense_lr0.008", "MM-dense-s1"): (_rows([25, 40], [0.02, 0.040]), None),
             ("w8-800steps", "MM-SLT-k0.1-s1"): (_rows([50, 60], [0.06, 0.08]), None)}
-    text = "\n".join(resnet_fair.lines(kept, "lenet", FLOORS))
+    text = "\n".join(resnet_fair.lines(resnet_fair.arms(kept, "lenet"), FLOORS))
     line = next(x for x in text.splitlines() if x.startswith("- Width 8, 800 steps, seed 1"))
     assert "the fair dense arm is `dense lr 0.008`, chosen among lrs 0.0005, 0.002, 0.008 on seed 2." in line
     assert "`search` held-out KID 2.00 (above the floor: 1.67), train-split FID 1.50" in line  # 60 / 40, 0.08 / 0.04
