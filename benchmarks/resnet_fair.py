@@ -118,9 +118,10 @@ def readings(found, floors):
             low += [f"`{arm}` at width {width}, seed {seed} ({rows[-1]['memorisation']:.2f})"
                     for arm, rows in sorted(seed_arms.items()) if rows[-1]["memorisation"] < MEMORISATION_FLAG]
     out = _width_lines(found, floors)
-    seeds = max(len(s) for s in found.values())
-    if seeds < TARGET_SEEDS:
-        out.append(f"- At most {seeds} of the {TARGET_SEEDS} seeds of a verdict at any width: not yet a verdict.")
+    short = [f"width {width} at {steps} steps (seeds {', '.join(map(str, sorted(seeds)))})"
+             for (width, steps), seeds in sorted(found.items()) if len(seeds) < TARGET_SEEDS]
+    if short:
+        out.append(f"- Fewer than the {TARGET_SEEDS} seeds of a verdict, so not yet a verdict there: {', '.join(short)}.")
     memo = [rows[-1]["memorisation"] for seeds in found.values() for s in seeds.values() for rows in s.values()]
     out.append(f"- Memorisation ratios at the last checkpoint {min(memo):.2f}-{max(memo):.2f}: "
                + (f"below {MEMORISATION_FLAG:g}, closer to the training digits than unseen digits are: "

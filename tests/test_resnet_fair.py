@@ -58,7 +58,7 @@ def test_the_search_is_read_against_the_fair_arm_at_the_last_checkpoint_and_the_
            "checkpoint (best saves: FID 1.10), within 1.1x" in line
     assert "floor" not in line.split("Search / it")[0]
     assert "`search` at width 8, seed 2 (0.80)" in text
-    assert "1 of the 5 seeds" in text
+    assert "- Fewer than the 5 seeds of a verdict, so not yet a verdict there: width 8 at 800 steps (seeds 2)." in text
 
 
 def test_a_held_out_kid_at_or_below_zero_gives_no_ratio_the_floor_is_named_and_a_short_bracket_says_so(study_cli):
@@ -199,3 +199,18 @@ def test_the_width_verdict_names_the_widths_within_the_target(study_cli):
             ("w32-800steps", "MM-SLT-k0.1-s2"): (_rows([30, 10.5], [0.02, 0.01]), None)}
     first = resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS)[0]
     assert first.startswith("- `search` / the fair dense arm, 800 steps: **within 1.1x at width 32**.")  # 10.5 / 10
+
+
+def test_the_widths_short_of_five_seeds_are_named_and_a_width_with_five_is_not(study_cli):
+    import resnet_fair
+
+    kept = {("w32-800steps", "MM-dense-s2"): (_rows([20, 10], [0.01, 0.001]), None),
+            ("w32-800steps", "MM-SLT-k0.1-s2"): (_rows([30, 20], [0.02, 0.01]), None)}
+    for seed in range(5):
+        kept[("w8-800steps", f"MM-dense-s{seed}")] = (_rows([40, 20], [0.05, 0.02]), None)
+        kept[("w8-800steps", f"MM-SLT-k0.1-s{seed}")] = (_rows([90, 80], [0.09, 0.08]), None)
+    text = resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS)
+    assert "- Fewer than the 5 seeds of a verdict, so not yet a verdict there: width 32 at 800 steps (seeds 2)." in text
+    del kept[("w32-800steps", "MM-dense-s2")], kept[("w32-800steps", "MM-SLT-k0.1-s2")]
+    assert not [line for line in resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS)
+                if line.startswith("- Fewer than")]
