@@ -196,9 +196,17 @@ def test_the_width_verdict_names_the_widths_within_the_target(study_cli):
     kept = {("w8-800steps", "MM-dense-s2"): (_rows([40, 20], [0.05, 0.02]), None),
             ("w8-800steps", "MM-SLT-k0.1-s2"): (_rows([90, 80], [0.09, 0.08]), None),
             ("w32-800steps", "MM-dense-s2"): (_rows([20, 10], [0.01, 0.001]), None),
-            ("w32-800steps", "MM-SLT-k0.1-s2"): (_rows([30, 10.5], [0.02, 0.01]), None)}
+            ("w32-800steps", "MM-SLT-k0.1-s2"): (_rows([30, 10.5], [0.02, 0.0015]), None)}
+    text = resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS)
+    # FID 10.5 / 10; held-out KID above the floor of -0.02: 0.0215 / 0.021
+    assert text[0].startswith("- `search` / the fair dense arm, 800 steps: **within 1.1x at width 32**.")
+    # the raw held-out KID ratio, 0.0015 / 0.001, is far from 1 only because dense sits near 0: it does not decide
+    seed_line = next(line for line in text if line.startswith("- Width 32, 800 steps, seed 2"))
+    assert "held-out KID 1.50 (above the floor: 1.02)" in seed_line and seed_line.endswith(", within 1.1x.")
+    # within on FID, but 0.03 / 0.021 above the floor on held-out KID: behind
+    kept[("w32-800steps", "MM-SLT-k0.1-s2")] = (_rows([30, 10.5], [0.02, 0.01]), None)
     first = resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS)[0]
-    assert first.startswith("- `search` / the fair dense arm, 800 steps: **within 1.1x at width 32**.")  # 10.5 / 10
+    assert first.startswith("- `search` / the fair dense arm, 800 steps: **behind at every width**.")
 
 
 def test_the_widths_short_of_five_seeds_are_named_and_a_width_with_five_is_not(study_cli):
