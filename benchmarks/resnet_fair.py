@@ -127,7 +127,8 @@ def readings(found, floors):
     short = [f"width {width} at {steps} steps (seeds {', '.join(map(str, sorted(seeds)))})"
              for (width, steps), seeds in sorted(found.items()) if len(seeds) < TARGET_SEEDS]
     if short:
-        out.append(f"- Fewer than the {TARGET_SEEDS} seeds of a verdict, so not yet a verdict there: {', '.join(short)}.")
+        out.append(f"- Fewer than the {TARGET_SEEDS} seeds of a verdict, so not yet a verdict there: "
+                   f"{', '.join(short)}.")
     memo = [rows[-1]["memorisation"] for seeds in found.values() for s in seeds.values() for rows in s.values()]
     out.append(f"- Memorisation ratios at the last checkpoint {min(memo):.2f}-{max(memo):.2f}: "
                + (f"below {MEMORISATION_FLAG:g}, closer to the training digits than unseen digits are: "
