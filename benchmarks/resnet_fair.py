@@ -177,7 +177,8 @@ def _against_fair(width, steps, seed, seed_arms, floors, chosen):
 def _width_lines(found, floors):
     """Per budget and search arm, its train-split FID ratio to the fair dense arm against width (mean ± std over the
     seeds with a fair pairing, and the mean without the seed that chose the arm), the power law in width fitted to
-    the means (how the fair gap changes with width), and the held-out KID above its floor as a ratio of the means."""
+    the means (how the fair gap changes with width), and the held-out KID above its floor as a ratio of the means and
+    as the search's excess over dense paired by seed."""
     kid_floor = floors["kid_valid"][0]["value"]
     by_arm = {}
     for (width, steps), seeds in found.items():
@@ -195,7 +196,7 @@ def _width_lines(found, floors):
         means = {w: mean_std(r)[0] for w, r in ratios.items()}
         a, widest = slope(list(means.items())), max(means)
         at = reach(widest, means[widest], a) if a < 0 and means[widest] > TARGET else None
-        cells, kid_cells, within = [], [], []
+        cells, kid_cells, diff_cells, within = [], [], [], []
         for w, r in ratios.items():
             unbiased = [fid for fid, chose, _ in widths[w].values() if not chose]
             cells.append(f"{fmt_mean_std(r, '.2f')} at width {w} ({len(r)} seed{'s' * (len(r) > 1)}"
@@ -203,13 +204,19 @@ def _width_lines(found, floors):
                             if unbiased and len(unbiased) < len(r) else "") + ")")
             above = _above(*(mean_std([kids[i] for _, _, kids in widths[w].values()])[0] for i in (0, 1)), kid_floor)
             kid_cells.append(f"{_cell(above, '.2f')} at width {w}")
+            # the ratio hides how noisy held-out KID is at 296 images: the paired difference shows it
+            diffs = [search - dense for _, _, (search, dense) in widths[w].values()]
+            mean, std = mean_std(diffs)
+            diff_cells.append(f"{mean:+.4f}" + ("" if std is None else f" ± {std / len(diffs) ** 0.5:.4f}")
+                              + f" at width {w}")
             within += [w] if _within(means[w], above) else []
         word = f"within {TARGET:g}x at width {', '.join(map(str, within))}" if within else "behind at every width"
         out.append(f"- `{arm}` / the fair dense arm, {steps} steps: **{word}**. Train-split FID at the last "
                    "checkpoint: " + ", ".join(cells) + f": width^{a:+.2f} (the means), the gap "
                    f"{'grows' if a > 0 else 'shrinks'} with width"
                    + (f"; that law reaches {TARGET:g}x at width {at:.0f}" if at else "")
-                   + ". Held-out KID above its floor, ratio of the means: " + ", ".join(kid_cells) + ".")
+                   + ". Held-out KID above its floor, ratio of the means: " + ", ".join(kid_cells)
+                   + "; search minus dense, paired by seed (mean ± standard error): " + ", ".join(diff_cells) + ".")
     return out
 
 

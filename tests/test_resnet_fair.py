@@ -101,12 +101,14 @@ def test_the_fair_gap_is_fitted_against_width_and_extrapolated_to_the_target(stu
     text = resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS)
     # width 8: 80 / 20 (lr 0.008, the lower held-out KID on seed 2) and 2 on seed 3; width 32: 20 / 10; 3 -> 2 over
     # 4x the width: width^-0.29, which reaches 1.1x at 32 * (1.1 / 2)^(1 / -0.2925) = 247.1. Held-out KID above the
-    # floor of -0.02, means over seeds: width 8 (0.07 + 0.02) / (0.025 + 0.02), width 32 0.03 / 0.021
+    # floor of -0.02, means over seeds: width 8 (0.07 + 0.02) / (0.025 + 0.02), width 32 0.03 / 0.021. Paired held-out
+    # KID differences: width 8 0.06 and 0.03 (mean 0.045, std 0.0212, standard error 0.015), width 32 0.009
     assert "- `search` / the fair dense arm, 800 steps: **behind at every width**. Train-split FID at the last " \
            "checkpoint: 3.00 ± 1.41 at width " \
            "8 (2 seeds; 2.00 without the seed that chose the dense arm), 2.00 at width 32 (1 seed): width^-0.29 (the " \
            "means), the gap shrinks with width; that law reaches 1.1x at width 247. Held-out KID above its floor, " \
-           "ratio of the means: 2.00 at width 8, 1.43 at width 32." \
+           "ratio of the means: 2.00 at width 8, 1.43 at width 32; search minus dense, paired by seed (mean ± " \
+           "standard error): +0.0450 ± 0.0150 at width 8, +0.0090 at width 32." \
         == text[0]  # the verdict comes first; each seed's pairing follows
     assert text[text.index("Per seed:") + 2].startswith("- Width 8, 800 steps, seed 2")
 
