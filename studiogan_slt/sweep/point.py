@@ -42,11 +42,15 @@ def _die_with_the_sweep():
     train on as an orphan writing into the point folder. Linux kills the step with it instead."""
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 _running, _running_lock = set(), threading.Lock()  # the step processes of this sweep, for stop_steps
+_stopped = []  # the signal stop_steps sent: once the sweep stops, no step starts
 
 
 def stop_steps(signum):
-    """Send `signum` to every step process running in this process (the sweep's local points)."""
+    """Send `signum` to every step process running in this process (the sweep's local points), and start no step
+    after it. Steps start under the same lock, so a step whose Popen had returned but was not yet listed, or a point
+    between two of its steps, cannot miss the signal and train on to its end while the sweep waits for it."""
     with _running_lock:
+        _stopped.append(signum)
         for proc in _running:
             if proc.poll() is None:
                 proc.send_signal(signum)
@@ -122,20 +126,22 @@ class _Point:
     def command(self, args):
         args = [str(a) for a in args]
         start = time.time()
-        with open(self.folder / LOG, "a") as log:
+        with open(self.folder / LOG, "a") as log, _running_lock:
+            if _stopped:
+                raise _STOPPED[-_stopped[0]](f"point {self.job.point.name}: `studiogan-slt {args[0]}` was not "
+                                             f"started, as the sweep is stopping; its folder {self.folder} is kept")
             log.write(f"$ studiogan-slt {' '.join(args)}\n")
             log.flush()
             proc = subprocess.Popen([sys.executable, "-m", "studiogan_slt", *args], stdout=log,
                                     stderr=subprocess.STDOUT, env=self.env, stdin=subprocess.DEVNULL,
                                     start_new_session=True,
                                     preexec_fn=_die_with_the_sweep if sys.platform.startswith("linux") else None)
+            _running.add(proc)
+        try:
+            code = proc.wait()
+        finally:
             with _running_lock:
-                _running.add(proc)
-            try:
-                code = proc.wait()
-            finally:
-                with _running_lock:
-                    _running.discard(proc)
+                _running.discard(proc)
         if code in _STOPPED:
             raise _STOPPED[code](f"point {self.job.point.name}: `studiogan-slt {args[0]}` was stopped (exit {code}); "
                                  f"its folder {self.folder} is kept")

@@ -55,6 +55,19 @@ def _job(tmp_path):
     return job
 
 
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_no_step_starts_once_the_sweep_is_stopping(tmp_path, monkeypatch, signum, code):
+    # a point between two steps, or a step not yet listed, when the signal came: it must not train on to its end
+    monkeypatch.setattr(point_module, "_stopped", [])  # the sweep's state, which lasts as long as its process
+    monkeypatch.setattr(sys, "executable", str(_fake_step(tmp_path, f'touch "{tmp_path / "ran"}"')))
+    job = _job(tmp_path)
+    point_module.stop_steps(signum)
+    with pytest.raises(Interrupted, match="`studiogan-slt train` was not started, as the sweep is stopping") as stop:
+        run_point(job)
+    assert stop.value.exit_code == code
+    assert not (tmp_path / "ran").exists()
+
+
 def _damage(path, how):
     if how == "folder":
         path.mkdir()
