@@ -99,9 +99,13 @@ def _sweep(tmp_path, step):
             "main(prog_name='studiogan-slt')")
     env = dict(os.environ, FAKE_DIR=str(tmp_path),
                PYTHONPATH=str(PROJECT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    # A child inherits an ignored SIGINT (POSIX): pytest started in the background of a non-interactive shell ignores
+    # it, the sweep would install no KeyboardInterrupt handler and its bash step could not trap it. Start the sweep as
+    # a shell starts a user's command, with SIGINT at its default (as test_user_errors.py starts `train`).
     return subprocess.Popen([sys.executable, "-c", code, str(step), "sweep", "-cfg", "c.yaml", "-data", "d", "-save",
                              "s", "--k", "0.1"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for(path, seconds=60):
