@@ -3,9 +3,9 @@ and seed, dense at every lr of its bracket (the plain folder's DENSE_LR and the 
 `search_curves.py run --dense-lrs`), the fair arm being the one with the lowest held-out KID at its last checkpoint
 on the seed that bracketed the most lrs (`choose`); then every search arm of every seed against that arm, at the last
 checkpoint and at the best save by train-split FID (the save a sweep keeps, picked by the metric it reports: it
-flatters both arms). Only points that carry the held-out
-metrics count: the points kept before issue 25 have none. `evaluators` reads the same pairing under every digits
-evaluation network, from second_network.py's scores of the points' checkpoints."""
+flatters both arms). Only points that carry the held-out metrics count: the points kept before issue 25 have none.
+`evaluators` reads the same pairing under every digits evaluation network, from second_network.py's scores of the
+points' checkpoints."""
 import re
 from pathlib import Path
 
@@ -209,7 +209,8 @@ def _width_lines(found, floors):
             mean, std = mean_std(diffs)
             diff_cells.append(f"{mean:+.4f}" + ("" if std is None else f" ± {std / len(diffs) ** 0.5:.4f}")
                               + f" at width {w}")
-            within += [w] if _within(means[w], above) else []
+            if _within(means[w], above):
+                within.append(w)
         word = f"within {TARGET:g}x at width {', '.join(map(str, within))}" if within else "behind at every width"
         out.append(f"- `{arm}` / the fair dense arm, {steps} steps: **{word}**. Train-split FID at the last "
                    "checkpoint: " + ", ".join(cells) + f": width^{a:+.2f} (the means), the gap "
