@@ -8,21 +8,30 @@ CHECKPOINTS = ("last", "best")
 METRICS = {"fid_train": "train-split FID", "kid": "KID", "kid_valid": "held-out KID"}
 
 
+def above(ticket, dense, floor):
+    """ticket / dense, each measured from the real-vs-real floor (what real digits score): the one way the studies
+    read a KID ratio. Unbiased KID goes below 0 and so do its floors, so a plain ratio explodes or flips sign where
+    dense sits near 0. None where dense is at or below the floor."""
+    return (ticket - floor) / (dense - floor) if dense > floor else None
+
+
 def ratios(ticket, dense, network, checkpoint):
     """{metric: (per-seed ratios, ratio over seeds)} of ticket over dense at the seeds both have under `network`:
-    the train-split FID's over seeds is the mean of the per-seed ratios, a KID's the ratio of the means (as
-    study_cli.gap), since a KID near 0 makes a per-seed ratio noise. None where the dense mean is not above 0."""
+    the train-split FID's over seeds is the mean of the per-seed ratios; a KID's is the ratio of the means (as
+    study_cli.gap), since a KID near 0 makes a per-seed ratio noise, and every KID ratio is taken above that
+    network's floor (above()). None where there is no ratio."""
     seeds = sorted(s for s, n in ticket if n == network and (s, n) in dense)
     found = {}
     for metric in METRICS:
         pairs = [(ticket[s, network]["checkpoints"][checkpoint][metric],
                   dense[s, network]["checkpoints"][checkpoint][metric]) for s in seeds]
-        per_seed = [t / d if d > 0 else None for t, d in pairs]
         if metric == "fid_train":
-            over = mean_std(per_seed)[0] if pairs and None not in per_seed else None
+            per_seed = [t / d for t, d in pairs]
+            over = mean_std(per_seed)[0] if pairs else None
         else:
-            dense_mean = mean_std([d for _, d in pairs])[0] if pairs else 0
-            over = mean_std([t for t, _ in pairs])[0] / dense_mean if dense_mean > 0 else None
+            floor = ticket[seeds[0], network]["floors"][metric][0]["value"] if seeds else 0
+            per_seed = [above(t, d, floor) for t, d in pairs]
+            over = above(*(mean_std(arm)[0] for arm in zip(*pairs)), floor) if pairs else None
         found[metric] = (dict(zip(seeds, per_seed)), over)
     return found
 
@@ -71,8 +80,8 @@ def agreement(by_network):
         lines.append(f"NOT the same on {'; '.join(flips)}: a verdict that flips between networks is not a verdict")
     if same:
         lines.append(f"the same under {' and '.join(names)} on {'; '.join(same)}")
-    if none:  # a dense mean at or below 0, where real digits score too (the KID floors are negative)
-        lines.append(f"without a ratio on {'; '.join(none)} (the dense arm's mean is at or below 0)")
+    if none:
+        lines.append(f"without a ratio on {'; '.join(none)} (the dense arm's mean is at or below the floor)")
     return "; ".join(lines)
 
 
@@ -95,7 +104,8 @@ def lines(ticket_name, dense_name, steps, ticket, dense):
            "-sf --seed`, and every network scores those same images, `studiogan-slt digits-fid`; a checkpoint's "
            f"value is its mean over {draws_text} draws). "
            "Ratios are ticket / dense, paired by seed; over seeds the train-split FID's is the mean of the per-seed "
-           f"ratios, a KID's the ratio of the means. Seeds: {', '.join(map(str, seeds)) or 'none'} ({len(seeds)} of "
+           "ratios, a KID's the ratio of the means; a KID ratio is taken above the network's real-vs-real floor "
+           f"(below): (ticket - floor) / (dense - floor). Seeds: {', '.join(map(str, seeds)) or 'none'} ({len(seeds)} of "
            f"{TARGET_SEEDS}).", "",
            "| checkpoint | network | metric | ticket (mean) | dense (mean) | ticket / dense per seed | over seeds | "
            "verdict |", "|---|---|---|---|---|---|---|---|"]

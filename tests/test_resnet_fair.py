@@ -50,18 +50,19 @@ def test_the_search_is_read_against_the_fair_arm_at_the_last_checkpoint_and_the_
     line = next(x for x in text.splitlines() if x.startswith("- Width 8, 800 steps, seed 2"))
     assert "the fair dense arm is `dense lr 0.008`, chosen among lrs 0.0005, 0.002, 0.008 on this seed (so it " \
            "flatters dense here)." in line
-    # last checkpoint: 0.050 / 0.020 and 45 / 20; best saves by FID: 45 / 20
-    assert "`search` held-out KID 2.50 (above the floor: 1.75), train-split FID 2.25 at the last checkpoint (best " \
-           "saves: FID 2.25)" in line
-    # score_init: 0.021 / 0.020 = 1.05 and 22 / 20 = 1.10 at the last checkpoint; best save FID 22 / 20
-    assert "`search, score_init` held-out KID 1.05 (above the floor: 1.02), train-split FID 1.10 at the last " \
-           "checkpoint (best saves: FID 1.10), within 1.1x" in line
+    # last checkpoint, above the floor of -0.02: 0.070 / 0.040, and 45 / 20; best saves by FID: 45 / 20
+    assert "`search` held-out KID above the floor 1.75, train-split FID 2.25 at the last checkpoint (best saves: FID " \
+           "2.25)" in line
+    # score_init: 0.041 / 0.040 = 1.02 and 22 / 20 = 1.10 at the last checkpoint; best save FID 22 / 20
+    assert "`search, score_init` held-out KID above the floor 1.02, train-split FID 1.10 at the last checkpoint " \
+           "(best saves: FID 1.10), within 1.1x" in line
     assert "floor" not in line.split("Search / it")[0]
     assert "`search` at width 8, seed 2 (0.80)" in text
     assert "- Fewer than the 5 seeds of a verdict, so not yet a verdict there: width 8 at 800 steps (seeds 2)." in text
 
 
-def test_a_held_out_kid_at_or_below_zero_gives_no_ratio_the_floor_is_named_and_a_short_bracket_says_so(study_cli):
+def test_held_out_kid_is_a_ratio_above_its_floor_none_at_the_floor_which_is_named_and_a_short_bracket_says_so(
+        study_cli):
     import resnet_fair
 
     kept = {("w8-800steps", "MM-dense-s2"): (_rows([40, 30], [0.05, -0.001]), None),
@@ -69,14 +70,18 @@ def test_a_held_out_kid_at_or_below_zero_gives_no_ratio_the_floor_is_named_and_a
     line, = (x for x in resnet_fair.lines(resnet_fair.arms(kept, "lenet"), FLOORS)
              if x.startswith("- Width 8, 800 steps, seed 2"))
     assert "(only 1 of the 3 lrs a fair arm needs)" in line
-    # 0.05 / -0.001: no ratio; above the floor -0.02: 0.07 / 0.019
-    assert "held-out KID - (above the floor: 3.68), train-split FID 1.50" in line
+    # dense at -0.001, near 0 where a plain ratio explodes or flips sign; above the floor -0.02: 0.07 / 0.019
+    assert "held-out KID above the floor 3.68, train-split FID 1.50" in line
     assert "at the real-vs-real floor" not in line
     kept[("w8-800steps", "MM-dense-s2")] = (_rows([40, 11], [0.05, -0.017]), None)
     line, = (x for x in resnet_fair.lines(resnet_fair.arms(kept, "lenet"), FLOORS)
              if x.startswith("- Width 8, 800 steps, seed 2"))
     assert "It is at the real-vs-real floor on held-out KID -0.017 (floor -0.02) and train-split FID 11 (floor 11)" \
         in line
+    kept[("w8-800steps", "MM-dense-s2")] = (_rows([40, 11], [0.05, -0.02]), None)  # at the floor: no ratio
+    line, = (x for x in resnet_fair.lines(resnet_fair.arms(kept, "lenet"), FLOORS)
+             if x.startswith("- Width 8, 800 steps, seed 2"))
+    assert "held-out KID above the floor -, train-split FID" in line
 
 
 def test_dense_only_folders_are_not_levers_of_the_plain_curves(study_cli):
@@ -120,7 +125,7 @@ def _scored(folder, point, network, fid, kid_valid, memorisation=1.4):
     scores = {"fid_train": fid, "kid": 0.01, "kid_valid": kid_valid, "memorisation": memorisation}
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{point}-on-{network}.json").write_text(json.dumps(
-        {"point": point, "network": network, "floors": {"kid_valid": [{"value": -0.01, "std": 0.004}]},
+        {"point": point, "network": network, "floors": {name: [{"value": -0.01, "std": 0.004}] for name in ("kid", "kid_valid")},
          "checkpoints": {"last": {"step": 801, "draws": [scores], **scores}}}))
 
 
@@ -146,10 +151,10 @@ def test_every_network_scores_the_search_against_the_studies_fair_arm_and_names_
     # 30 / 40, 0.03 / 0.02, above the floor 0.04 / 0.03, though its own pick on seed 2 is lr 0.002 (KID 0.005)
     assert "- Width 8, 800 steps, `dense lr 0.008` (chosen on seed 2), seeds 2: the verdict is NOT the same on " \
            "train-split FID (behind under lenet, ahead under strided)" in text
-    assert "  - lenet: train-split FID 3.00, held-out KID 3.00 (above the floor: 2.00); memorisation ratios " \
-           "1.40-1.40." in text
-    assert "  - strided: train-split FID 0.75, held-out KID 1.50 (above the floor: 1.33); memorisation ratios " \
-           "1.40-1.40; this network's own pick on seed 2 would be `dense lr 0.002`." in text
+    assert "  - lenet: train-split FID 3.00, held-out KID above the floor 2.00; memorisation ratios 1.40-1.40." \
+        in text
+    assert "  - strided: train-split FID 0.75, held-out KID above the floor 1.33; memorisation ratios 1.40-1.40; " \
+           "this network's own pick on seed 2 would be `dense lr 0.002`." in text
     assert "mlp" not in text
 
 
@@ -163,7 +168,7 @@ def test_a_width_without_scores_under_two_networks_is_not_checked(study_cli, tmp
     _scored(tmp_path / "w8-800steps-dense_lr0.008", "MM-dense-s2", "lenet", 10, 0.010)
     text = "\n".join(resnet_fair.evaluators(tmp_path, resnet_fair.arms(_kept(), "lenet")))
     assert "seeds 2: the verdict is not checked: paired seeds under lenet only." in text
-    assert "  - lenet: train-split FID 1.10, held-out KID 1.10" in text
+    assert "  - lenet: train-split FID 1.10, held-out KID above the floor 1.05" in text  # 0.021 / 0.020
 
 
 def test_another_seed_meets_the_arm_chosen_on_the_bracket_seed_not_its_own_best(study_cli):
@@ -176,7 +181,7 @@ def test_another_seed_meets_the_arm_chosen_on_the_bracket_seed_not_its_own_best(
     text = "\n".join(resnet_fair.lines(resnet_fair.arms(kept, "lenet"), FLOORS))
     line = next(x for x in text.splitlines() if x.startswith("- Width 8, 800 steps, seed 1"))
     assert "the fair dense arm is `dense lr 0.008`, chosen among lrs 0.0005, 0.002, 0.008 on seed 2." in line
-    assert "`search` held-out KID 2.00 (above the floor: 1.67), train-split FID 1.50" in line  # 60 / 40, 0.08 / 0.04
+    assert "`search` held-out KID above the floor 1.67, train-split FID 1.50" in line  # 60 / 40, 0.10 / 0.06
 
 
 def test_seeds_scored_without_the_bracket_seed_meet_its_arm_and_name_no_pick(study_cli, tmp_path):
@@ -188,7 +193,7 @@ def test_seeds_scored_without_the_bracket_seed_meet_its_arm_and_name_no_pick(stu
         _scored(tmp_path / "w8-800steps-dense_lr0.008", "MM-dense-s0", network, 15, 0.02)
     text = "\n".join(resnet_fair.evaluators(tmp_path, resnet_fair.arms(_kept(), "lenet")))
     assert "- Width 8, 800 steps, `dense lr 0.008` (chosen on seed 2), seeds 0:" in text
-    assert "  - lenet: train-split FID 2.00, held-out KID 1.50 (above the floor: 1.33)" in text  # 30 / 15
+    assert "  - lenet: train-split FID 2.00, held-out KID above the floor 1.33" in text  # 30 / 15, 0.04 / 0.03
     assert "own pick" not in text
 
 
@@ -202,9 +207,9 @@ def test_the_width_verdict_names_the_widths_within_the_target(study_cli):
     text = resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS)
     # FID 10.5 / 10; held-out KID above the floor of -0.02: 0.0215 / 0.021
     assert text[0].startswith("- `search` / the fair dense arm, 800 steps: **within 1.1x at width 32**.")
-    # the raw held-out KID ratio, 0.0015 / 0.001, is far from 1 only because dense sits near 0: it does not decide
+    # a plain ratio, 0.0015 / 0.001, would be 1.5 only because dense sits near 0; above the floor it is 1.02
     seed_line = next(line for line in text if line.startswith("- Width 32, 800 steps, seed 2"))
-    assert "held-out KID 1.50 (above the floor: 1.02)" in seed_line and seed_line.endswith(", within 1.1x.")
+    assert "held-out KID above the floor 1.02" in seed_line and seed_line.endswith(", within 1.1x.")
     # within on FID, but 0.03 / 0.021 above the floor on held-out KID: behind
     kept[("w32-800steps", "MM-SLT-k0.1-s2")] = (_rows([30, 10.5], [0.02, 0.01]), None)
     first = resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS)[0]

@@ -36,15 +36,20 @@ def test_a_held_out_metric_is_averaged_over_the_seeds_that_have_it_and_says_how_
     assert study_cli.held_out(rows[:1], "kid_valid", ".2f") == "-"
 
 
+KID_FLOOR = -0.01  # every metric's real-vs-real floor in these records: a KID ratio is read above it
+
+
 def _scored(seed, network, fid, kid, kid_valid, last_fid=None, memorisation=1.5):
     def at(value):
         values = {"fid_train": value, "kid": kid, "kid_valid": kid_valid, "memorisation": memorisation}
         return {**values, "draws": [values]}
 
-    return {(seed, network): {"checkpoints": {"last": at(last_fid if last_fid is not None else fid), "best": at(fid)}}}
+    floor = {"value": KID_FLOOR, "std": None, "sample": "the valid split", "num_fake": 296, "num_real": 1501}
+    return {(seed, network): {"floors": {name: [floor] for name in ("fid_train", "kid", "kid_valid", "memorisation")},
+                              "checkpoints": {"last": at(last_fid if last_fid is not None else fid), "best": at(fid)}}}
 
 
-def test_the_second_network_pairs_by_seed_and_takes_kid_as_a_ratio_of_means(study_cli):
+def test_the_second_network_pairs_by_seed_and_takes_kid_as_a_ratio_of_means_above_the_floor(study_cli):
     import network_agreement
 
     ticket = {**_scored(1, "lenet", 15.0, 0.004, -0.002), **_scored(2, "lenet", 30.0, 0.012, 0.010),
@@ -52,10 +57,14 @@ def test_the_second_network_pairs_by_seed_and_takes_kid_as_a_ratio_of_means(stud
     dense = {**_scored(1, "lenet", 30.0, 0.030, 0.024), **_scored(2, "lenet", 20.0, 0.010, 0.006)}
     found = network_agreement.ratios(ticket, dense, "lenet", "best")
     assert found["fid_train"] == ({1: 0.5, 2: 1.5}, pytest.approx(1.0))
-    assert found["kid"][1] == pytest.approx(0.016 / 0.040)
-    assert found["kid_valid"][1] == pytest.approx(0.008 / 0.030)
-    at_or_below_0 = {**_scored(1, "lenet", 30.0, -0.001, -0.001), **_scored(2, "lenet", 20.0, 0.001, -0.001)}
-    assert network_agreement.ratios(ticket, at_or_below_0, "lenet", "best")["kid"][1] is None
+    # the means 0.008 / 0.020 and 0.004 / 0.015, each measured from the floor -0.01
+    assert found["kid"][1] == pytest.approx(0.018 / 0.030)
+    assert found["kid_valid"][1] == pytest.approx(0.014 / 0.025)
+    assert found["kid"][0] == {1: pytest.approx(0.014 / 0.040), 2: pytest.approx(0.022 / 0.020)}
+    near_0 = {**_scored(1, "lenet", 30.0, -0.001, -0.001), **_scored(2, "lenet", 20.0, 0.001, -0.001)}
+    assert network_agreement.ratios(ticket, near_0, "lenet", "best")["kid"][1] == pytest.approx(0.018 / 0.010)
+    at_the_floor = {**_scored(1, "lenet", 30.0, -0.012, -0.001), **_scored(2, "lenet", 20.0, -0.008, -0.001)}
+    assert network_agreement.ratios(ticket, at_the_floor, "lenet", "best")["kid"] == ({1: None, 2: 11.0}, None)
     assert network_agreement.ratios(ticket, dense, "strided", "best")["fid_train"] == ({}, None)
 
 
@@ -68,7 +77,8 @@ def test_the_verdict_bands_and_the_sentence_name_a_flip_between_networks(study_c
                                      "strided": {"fid_train": 0.7, "kid": 0.3, "kid_valid": 0.9}})
     assert same.startswith("the same under lenet and strided on train-split FID (ahead under lenet, ahead under "
                            "strided); KID") and "NOT" not in same
-    assert same.endswith("; without a ratio on held-out KID under lenet (the dense arm's mean is at or below 0)")
+    assert same.endswith("; without a ratio on held-out KID under lenet (the dense arm's mean is at or below the "
+                         "floor)")
     flip = network_agreement.agreement({"lenet": {"fid_train": 0.5, "kid": 1.05, "kid_valid": 2.0},
                                      "strided": {"fid_train": 2.9, "kid": 1.0, "kid_valid": 2.0}})
     assert "NOT the same on train-split FID (ahead under lenet, behind under strided)" in flip
