@@ -2,24 +2,17 @@
 paired by seed, the verdict band of each, whether the verdict is the same under every network (a verdict that flips
 between networks is not a verdict, issue 25), the memorisation ratios, the noise of one latent draw and the check
 that needs no network (pixel values); the markdown block of docs/results.md."""
-from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, floor_lines, fmt_mean_std, mean_std
+from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, above, floor_lines, fmt_mean_std, mean_std
 
 CHECKPOINTS = ("last", "best")
 METRICS = {"fid_train": "train-split FID", "kid": "KID", "kid_valid": "held-out KID"}
-
-
-def above(ticket, dense, floor):
-    """ticket / dense, each measured from the real-vs-real floor (what real digits score): the one way the studies
-    read a KID ratio. Unbiased KID goes below 0 and so do its floors, so a plain ratio explodes or flips sign where
-    dense sits near 0. None where dense is at or below the floor."""
-    return (ticket - floor) / (dense - floor) if dense > floor else None
 
 
 def ratios(ticket, dense, network, checkpoint):
     """{metric: (per-seed ratios, ratio over seeds)} of ticket over dense at the seeds both have under `network`:
     the train-split FID's over seeds is the mean of the per-seed ratios; a KID's is the ratio of the means (as
     study_cli.gap), since a KID near 0 makes a per-seed ratio noise, and every KID ratio is taken above that
-    network's floor (above()). None where there is no ratio."""
+    network's floor (study_cli.above). None where there is no ratio."""
     seeds = sorted(s for s, n in ticket if n == network and (s, n) in dense)
     found = {}
     for metric in METRICS:

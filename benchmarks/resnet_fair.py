@@ -12,7 +12,7 @@ from pathlib import Path
 import network_agreement
 import second_network
 from digits_plan import DENSE_LR
-from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, best, finished, fmt_mean_std, mean_std
+from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, above, best, finished, fmt_mean_std, mean_std
 from width_report import reach, slope
 from width_verdict import BRACKET
 
@@ -47,9 +47,9 @@ def arms(kept, network):
     return found
 
 
-def _within(fid, above):
+def _within(fid, kid):
     """The target of issue 25: within TARGET of dense on train-split FID and on held-out KID above its floor."""
-    return fid <= TARGET and above is not None and above <= TARGET
+    return fid <= TARGET and kid is not None and kid <= TARGET
 
 
 def _cell(value, spec):
@@ -129,7 +129,7 @@ def _ratios(search, dense, floors):
     """Search over dense at the last checkpoint: held-out KID above its real-vs-real floor, train-split FID; and
     train-split FID at each arm's best save."""
     s, d = search[-1], dense[-1]
-    return {"above": network_agreement.above(s["kid_valid"], d["kid_valid"], floors["kid_valid"][0]["value"]),
+    return {"above": above(s["kid_valid"], d["kid_valid"], floors["kid_valid"][0]["value"]),
             "fid": s["fid_train"] / d["fid_train"], "best_fid": best(search)["value"] / best(dense)["value"]}
 
 
@@ -188,15 +188,15 @@ def _width_lines(found, floors):
             cells.append(f"{fmt_mean_std(r, '.2f')} at width {w} ({len(r)} seed{'s' * (len(r) > 1)}"
                          + (f"; {mean_std(unbiased)[0]:.2f} without the seed that chose the dense arm"
                             if unbiased and len(unbiased) < len(r) else "") + ")")
-            above = network_agreement.above(*(mean_std([kids[i] for _, _, kids in widths[w].values()])[0]
-                                              for i in (0, 1)), kid_floor)
-            kid_cells.append(f"{_cell(above, '.2f')} at width {w}")
+            kid = above(*(mean_std([kids[i] for _, _, kids in widths[w].values()])[0]
+                          for i in (0, 1)), kid_floor)
+            kid_cells.append(f"{_cell(kid, '.2f')} at width {w}")
             # the ratio hides how noisy held-out KID is at 296 images: the paired difference shows it
             diffs = [search - dense for _, _, (search, dense) in widths[w].values()]
             mean, std = mean_std(diffs)
             diff_cells.append(f"{mean:+.4f}" + ("" if std is None else f" ± {std / len(diffs) ** 0.5:.4f}")
                               + f" at width {w}")
-            if _within(means[w], above):
+            if _within(means[w], kid):
                 within.append(w)
         word = f"within {TARGET:g}x at width {', '.join(map(str, within))}" if within else "behind at every width"
         out.append(f"- `{arm}` / the fair dense arm, {steps} steps: **{word}**. Train-split FID at the last "

@@ -173,6 +173,13 @@ def fmt_mean_std(values, spec):
     return f"{mean:{spec}}" + ("" if std is None else f" ± {std:{spec}}")
 
 
+def above(ticket, dense, floor):
+    """ticket / dense, each measured from the real-vs-real floor (what real digits score): the one way the studies
+    read a KID ratio. Unbiased KID goes below 0 and so do its floors, so a plain ratio explodes or flips sign where
+    dense sits near 0. None where dense is at or below the floor."""
+    return (ticket - floor) / (dense - floor) if dense > floor else None
+
+
 def gap(pairs):
     """Issue 15's comparison of [(SLT best row, dense best row)] paired by seed: (the per-seed FID ratios, the
     ratio of the mean KIDs, whether both are within TARGET)."""
