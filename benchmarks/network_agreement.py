@@ -2,7 +2,8 @@
 paired by seed, the verdict band of each, whether the verdict is the same under every network (a verdict that flips
 between networks is not a verdict, issue 25), the memorisation ratios, the noise of one latent draw and the check
 that needs no network (pixel values); the markdown block of docs/results.md."""
-from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, above, floor_lines, fmt_mean_std, mean_std
+from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, above, floor_lines, fmt_mean_std, mean_std, \
+    ratio_text
 
 CHECKPOINTS = ("last", "best")
 METRICS = {"fid_train": "train-split FID", "kid": "KID", "kid_valid": "held-out KID"}
@@ -78,10 +79,6 @@ def agreement(by_network):
     return "; ".join(lines)
 
 
-def _cell(ratio):
-    return "-" if ratio is None else f"{ratio:.2f}"
-
-
 def lines(ticket_name, dense_name, steps, ticket, dense):
     """The markdown of the comparison: per network and checkpoint, each metric's ticket / dense ratio per seed and
     over seeds, each arm's mean, the agreement sentence per checkpoint and the noise of the latent draws."""
@@ -98,8 +95,8 @@ def lines(ticket_name, dense_name, steps, ticket, dense):
            f"value is its mean over {draws_text} draws). "
            "Ratios are ticket / dense, paired by seed; over seeds the train-split FID's is the mean of the per-seed "
            "ratios, a KID's the ratio of the means; a KID ratio is taken above the network's real-vs-real floor "
-           f"(below): (ticket - floor) / (dense - floor). Seeds: {', '.join(map(str, seeds)) or 'none'} ({len(seeds)} of "
-           f"{TARGET_SEEDS}).", "",
+           "(below): (ticket - floor) / (dense - floor). "
+           f"Seeds: {', '.join(map(str, seeds)) or 'none'} ({len(seeds)} of {TARGET_SEEDS}).", "",
            "| checkpoint | network | metric | ticket (mean) | dense (mean) | ticket / dense per seed | over seeds | "
            "verdict |", "|---|---|---|---|---|---|---|---|"]
     sentences = []
@@ -112,9 +109,9 @@ def lines(ticket_name, dense_name, steps, ticket, dense):
             for metric, (per_seed, over) in found.items():
                 means = [mean_std([arm[s, network]["checkpoints"][checkpoint][metric] for s in per_seed])[0]
                          for arm in (ticket, dense)]
-                steps_text = ", ".join(f"s{s}: {_cell(r)}" for s, r in per_seed.items())
+                steps_text = ", ".join(f"s{s}: {ratio_text(r)}" for s, r in per_seed.items())
                 out.append(f"| {checkpoint} | {network} | {METRICS[metric]} | {means[0]:.4g} | {means[1]:.4g} | "
-                           f"{steps_text} | {_cell(over)} | {verdict(over) or '-'} |")
+                           f"{steps_text} | {ratio_text(over)} | {verdict(over) or '-'} |")
             sentences.append(_memorisation(ticket, dense, network, checkpoint, paired))
         sentences.append(f"- At the {checkpoint} checkpoint the verdict is "
                          f"{agreement(by_network(ticket, dense, checkpoint))}.")

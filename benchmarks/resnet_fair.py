@@ -12,7 +12,8 @@ from pathlib import Path
 import network_agreement
 import second_network
 from digits_plan import DENSE_LR
-from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, above, best, finished, fmt_mean_std, mean_std
+from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, above, best, finished, fmt_mean_std, mean_std, \
+    ratio_text
 from width_report import reach, slope
 from width_verdict import BRACKET
 
@@ -50,10 +51,6 @@ def arms(kept, network):
 def _within(fid, kid):
     """The target of issue 25: within TARGET of dense on train-split FID and on held-out KID above its floor."""
     return fid <= TARGET and kid is not None and kid <= TARGET
-
-
-def _cell(value, spec):
-    return "-" if value is None else format(value, spec)
 
 
 def choose(kids):
@@ -145,7 +142,7 @@ def _against_fair(width, steps, seed, seed_arms, floors, chosen):
     for arm in searches:
         r = _ratios(seed_arms[arm], seed_arms[name], floors)
         within = _within(r["fid"], r["above"])
-        cells.append(f"`{arm}` held-out KID above the floor {_cell(r['above'], '.2f')}, "
+        cells.append(f"`{arm}` held-out KID above the floor {ratio_text(r['above'])}, "
                      f"train-split FID {r['fid']:.2f} at the last checkpoint (best saves: FID {r['best_fid']:.2f})"
                      + (f", within {TARGET:g}x" if within else ""))
     # the floors of the valid split: what unseen real digits score; a generator there is as good as the metric sees
@@ -190,7 +187,7 @@ def _width_lines(found, floors):
                             if unbiased and len(unbiased) < len(r) else "") + ")")
             kid = above(*(mean_std([kids[i] for _, _, kids in widths[w].values()])[0]
                           for i in (0, 1)), kid_floor)
-            kid_cells.append(f"{_cell(kid, '.2f')} at width {w}")
+            kid_cells.append(f"{ratio_text(kid)} at width {w}")
             # the ratio hides how noisy held-out KID is at 296 images: the paired difference shows it
             diffs = [search - dense for _, _, (search, dense) in widths[w].values()]
             mean, std = mean_std(diffs)
@@ -245,8 +242,8 @@ def evaluators(data, found):
             kids = {arm: records[bracket_seed, network]["checkpoints"]["last"]["kid_valid"]
                     for arm, records in dense.items() if (bracket_seed, network) in records}
             own = choose({bracket_seed: kids})[1] if kids else name  # the bracket seed unscored: no pick
-            out.append(f"  - {network}: train-split FID {_cell(r['fid_train'], '.2f')}, held-out KID above the "
-                       f"floor {_cell(r['kid_valid'], '.2f')}; memorisation ratios "
+            out.append(f"  - {network}: train-split FID {ratio_text(r['fid_train'])}, held-out KID above the "
+                       f"floor {ratio_text(r['kid_valid'])}; memorisation ratios "
                        f"{min(memo):.2f}-{max(memo):.2f}"
                        + ("" if own == name else f"; this network's own pick on seed {bracket_seed} would be `{own}`")
                        + ".")

@@ -12,7 +12,7 @@ import width_report
 import width_seeds
 import width_verdict
 from digits_plan import DENSE_LR
-from study_cli import TARGET, TARGET_SEEDS, best, mean_std
+from study_cli import TARGET, TARGET_SEEDS, best, mean_std, ratio_text
 from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,7 +23,7 @@ RESNET = re.compile(r"resnet, g_conv_dim (\d+)(?:, lever (.+))?")
 
 
 def _word(within, ratio, kid_ratio):
-    if ratio < 1 and kid_ratio < 1:
+    if ratio < 1 and kid_ratio is not None and kid_ratio < 1:
         return "ahead of"
     return f"within {TARGET:g}x of" if within else "behind"
 
@@ -56,7 +56,7 @@ def _dcgan(rows):
                      f"{_plural(sum(a['seeds'] == most for a in arms), 'dense arm')} with {_plural(most, 'seed')}, "
                      f"{_plural(len(arms), 'dense arm')} at this budget): ticket / dense train-split FID "
                      f"{r['ratio']:.2f} (95% interval "
-                     f"{r['interval']}), KID {r['kid_ratio']:.2f}.")
+                     f"{r['interval']}), KID {ratio_text(r['kid_ratio'])}.")
         if checked:
             lines.append(checked)
     return lines
@@ -94,8 +94,8 @@ def _resnet(rows, bracketed):
             plain.setdefault(r["steps"], []).append((int(m.group(1)), r))
     for steps, widths in sorted(plain.items()):
         widths.sort()
-        cells = "; ".join(f"width {w}: FID {r['ratio']:.2f}, KID {r['kid_ratio']:.2f} ({_seeds(r['seeds'])})"
-                          for w, r in widths)
+        cells = "; ".join(f"width {w}: FID {r['ratio']:.2f}, KID {ratio_text(r['kid_ratio'])} "
+                          f"({_seeds(r['seeds'])})" for w, r in widths)
         met = [w for w, r in widths if r["within"] and r["seeds"] >= TARGET_SEEDS]
         trend = ""
         if len(widths) > 1:
@@ -113,7 +113,7 @@ def _resnet(rows, bracketed):
     for (width, steps), arms in sorted(levers.items()):
         lever, r = min(arms, key=lambda a: a[1]["ratio"])
         lines.append(f"- Best of {len(arms)} levers at width {width}, {steps} steps: `{lever}`, ticket / dense FID "
-                     f"{r['ratio']:.2f}, KID {r['kid_ratio']:.2f} ({_seeds(r['seeds'])}).")
+                     f"{r['ratio']:.2f}, KID {ratio_text(r['kid_ratio'])} ({_seeds(r['seeds'])}).")
     return lines
 
 

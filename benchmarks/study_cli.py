@@ -180,12 +180,18 @@ def above(ticket, dense, floor):
     return (ticket - floor) / (dense - floor) if dense > floor else None
 
 
-def gap(pairs):
+def ratio_text(ratio):
+    """A ratio at 2 decimals, "-" where there is none (above's None)."""
+    return "-" if ratio is None else f"{ratio:.2f}"
+
+
+def gap(pairs, kid_floor):
     """Issue 15's comparison of [(SLT best row, dense best row)] paired by seed: (the per-seed FID ratios, the
-    ratio of the mean KIDs, whether both are within TARGET)."""
+    ratio of the mean KIDs above the KID's real-vs-real floor `kid_floor` (above; None where dense is at or below
+    it), whether both are within TARGET)."""
     ratios = [s["value"] / d["value"] for s, d in pairs]
-    kid_ratio = sum(s["kid"] for s, _ in pairs) / sum(d["kid"] for _, d in pairs)
-    return ratios, kid_ratio, mean_std(ratios)[0] <= TARGET and kid_ratio <= TARGET
+    kid_ratio = above(*(mean_std([row["kid"] for row in arm])[0] for arm in zip(*pairs)), kid_floor)
+    return ratios, kid_ratio, mean_std(ratios)[0] <= TARGET and kid_ratio is not None and kid_ratio <= TARGET
 
 
 def t_interval(values):

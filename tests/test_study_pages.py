@@ -68,6 +68,20 @@ def test_the_second_network_pairs_by_seed_and_takes_kid_as_a_ratio_of_means_abov
     assert network_agreement.ratios(ticket, dense, "strided", "best")["fid_train"] == ({}, None)
 
 
+def test_issue_15s_gap_reads_kid_above_its_floor_and_is_never_within_without_a_ratio(study_cli):
+    def row(fid, kid):
+        return {"value": fid, "kid": kid}
+
+    pairs = [(row(22.0, 0.004), row(20.0, 0.001)), (row(21.0, 0.002), row(20.0, -0.003))]
+    ratios, kid_ratio, within = study_cli.gap(pairs, -0.02)
+    assert ratios == [1.1, 1.05]
+    # the means 0.003 and -0.001: a plain ratio would be -3; from the floor -0.02 it is 0.023 / 0.019
+    assert kid_ratio == pytest.approx(0.023 / 0.019) and not within
+    assert study_cli.gap(pairs, -0.001) == ([1.1, 1.05], None, False)  # dense at the floor: no ratio, no target
+    assert study_cli.gap([(row(20.0, 0.0), row(20.0, 0.0))], -0.02)[1:] == (1.0, True)
+    assert [study_cli.ratio_text(r) for r in (None, 1.2345)] == ["-", "1.23"]
+
+
 def test_the_verdict_bands_and_the_sentence_name_a_flip_between_networks(study_cli):
     import network_agreement
 
