@@ -155,8 +155,9 @@ def block(groups, verdicts, curves):
         *_resnet(rows, bool(fair)), "",
         "## The width diagnosis: held-out metrics", "",
         "search_recipe.py's plain-PyTorch mirror of the resnet G ([width-diagnosis.md](width-diagnosis.md), "
-        "`python benchmarks/width_diagnosis.py report`), every metric at a point's last step.", "",
+        "`python benchmarks/width_diagnosis.py report`), every metric at a point's last step. "
+        + width_seeds.KID_RATIO, "",
         "### Over seeds", "", *width_seeds.lines(points, floors), "",
         "### Budget", "", *width_budget.lines(points, floors), "",
         f"### The diagnosis: seed {width_seeds.CHOSEN_SEED}, {width_seeds.CHOSEN_STEPS} steps", "",
-        "Each kind's best arm by held-out KID at each width.", "", *width_verdict.verdict_lines(chosen)])
+        "Each kind's best arm by held-out KID at each width.", "", *width_verdict.verdict_lines(chosen, floors)])

@@ -61,35 +61,36 @@ def _matching_budgets(curve):
             "budgets).") if cells else " No dense train-split FID lies within the search's curve."
 
 
-def lines(points, floors=None):
-    """Each pair's curve over budgets (same seed and width), how its ratio moves, whether each arm has flattened by
-    its longest budget, and which arm reached the train-split FID's real-vs-real floor (`floors`: digits_metrics's,
-    its first train-split FID floor: the valid split)."""
+def lines(points, floors):
+    """Each pair's curve over budgets (same seed and width), how its ratio moves (a held-out KID's above its
+    real-vs-real floor, width_seeds.pair_ratio), whether each arm has flattened by its longest budget, and which arm
+    reached the train-split FID's real-vs-real floor (`floors`: digits_metrics's, its first train-split FID floor:
+    the valid split)."""
     found = curves(points)
     if not found:
         return [f"- One budget ({CHOSEN_STEPS} steps) only: no budget trend yet."]
     lines = [f"Each pair at every budget it was run at (a budget is a run of its own: the cosine schedule ends at its "
              f"last step); the figure {FIGURE} draws the same points (`width_diagnosis.py report`).", "",
              "| width | search arm / dense arm | seed | steps | search held-out KID | dense held-out KID | "
-             "search / dense held-out KID | search train-split FID | dense train-split FID | "
+             "search / dense held-out KID above the floor | search train-split FID | dense train-split FID | "
              "search / dense train-split FID | memorisation ratio (search, dense) | CPU minutes (search, dense) |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    floor = floors["fid_train"][0]["value"] if floors else None
+    floor = floors["fid_train"][0]["value"]
     sentences, used = [], []
     for (width, arm, seed), curve in found.items():
         for steps, pair in sorted(curve.items()):
             used += [p for p in pair if p["steps"] > CHOSEN_STEPS]
             s, d = (p["metrics"] for p in pair)
             lines.append(f"| {width} | `{arm}` / `{pair[1]['arm']}` | {seed} | {steps} | {s['kid_valid']:.4f} | "
-                         f"{d['kid_valid']:.4f} | {cell([pair_ratio(pair, 'kid_valid')], '.2f')} | "
+                         f"{d['kid_valid']:.4f} | {cell([pair_ratio(pair, 'kid_valid', floors)], '.2f')} | "
                          f"{s['fid_train']:.1f} | {d['fid_train']:.1f} | "
-                         f"{cell([pair_ratio(pair, 'fid_train')], '.2f')} | {s['memorisation']:.2f}, "
+                         f"{cell([pair_ratio(pair, 'fid_train', floors)], '.2f')} | {s['memorisation']:.2f}, "
                          f"{d['memorisation']:.2f} | {pair[0]['cpu_seconds'] / 60:.1f}, "
                          f"{pair[1]['cpu_seconds'] / 60:.1f} |")
         budgets = sorted(curve)
         moves = []
         for name, key, _ in METRICS:
-            ratios = [pair_ratio(curve[steps], key) for steps in budgets]
+            ratios = [pair_ratio(curve[steps], key, floors) for steps in budgets]
             known = [r for r in ratios if r is not None]
             moved = ("-" if len(known) < 2 else "shrinks" if known[-1] < known[0] * (1 - SAME / 2) else
                      "grows" if known[-1] > known[0] * (1 + SAME / 2) else "holds")
@@ -101,7 +102,7 @@ def lines(points, floors=None):
                 f"only {'the search' if search_flat else 'dense'} has flattened")
         at_floor = [f"{label} {pair[side]['metrics']['fid_train']:.1f} at {steps} steps"
                     for steps, pair in sorted(curve.items()) for side, label in ((0, "search"), (1, "dense"))
-                    if floor is not None and pair[side]["metrics"]["fid_train"] <= floor]
+                    if pair[side]["metrics"]["fid_train"] <= floor]
         sentences.append(f"- Width {width}, seed {seed}, `{arm}` / `{curve[budgets[0]][1]['arm']}`, "
                          f"{' -> '.join(map(str, budgets))} steps: {'; '.join(moves)}. Between the last two budgets "
                          f"({budgets[-2]} -> {budgets[-1]} steps) train-split FID moves search {search_fid}, dense "

@@ -184,10 +184,10 @@ def write_page(data, page):
              "shared CPU cores; search_recipe.py's plain-PyTorch mirror of StudioGAN's resnet G with the studies' "
              "recipe (digits_plan.py). An arm `slt:lr=0.01` is the search with that search_recipe option changed. "
              f"The diagnosis proper is seed {width_seeds.CHOSEN_SEED} at {width_seeds.CHOSEN_STEPS} steps; the "
-             "verdict pairs it chose were run on more seeds and budgets.", "",
+             f"verdict pairs it chose were run on more seeds and budgets. {width_seeds.KID_RATIO}", "",
              "## The verdict over seeds", "", *width_seeds.lines(points, floors), "", "### Budget", "",
              *width_budget.lines(points, floors), "",
-             *width_verdict.page_lines(chosen), *width_report.summary(points),
+             *width_verdict.page_lines(chosen, floors), *width_report.summary(points),
              *width_report.scaling([p for p in points if p["seed"] == width_seeds.CHOSEN_SEED]),
              *width_report.layers(chosen)]
     width_budget.figure(points, page.parent / width_budget.FIGURE, floors)

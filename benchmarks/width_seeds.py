@@ -2,15 +2,17 @@
 run on more seeds than the one that chose the arms, paired by seed with the dense arm chosen on that seed, the
 trend of their ratio with width given the seeds' spread, and the same search arms against dense with BatchNorm
 frozen."""
-from study_cli import TARGET, TARGET_SEEDS, fmt_mean_std, mean_std, t_interval
+from study_cli import TARGET, TARGET_SEEDS, above, fmt_mean_std, mean_std, t_interval
 from width_report import fan_in, reach, slope
-from width_verdict import SAME, arm_kind, gaps, memorisation_line
+from width_verdict import SAME, arm_kind, best_pairs, memorisation_line
 
 # The dense lr of each width and the search variants worth more seeds were chosen on these points alone, so a
 # verdict on them is biased towards the arms that were lucky there: the other seeds are reported apart too.
 CHOSEN_SEED, CHOSEN_STEPS = 0, 100
 FROZEN_BN_DENSE = "dense:no-train-bn"  # dense with BatchNorm's affine frozen at init, as a ticket's is
 METRICS = (("held-out KID", "kid_valid", ".4f"), ("train-split FID", "fid_train", ".1f"))
+KID_RATIO = ("A held-out KID ratio is taken above the real-vs-real floor: (search - floor) / (dense - floor) "
+             "(study_cli.above), \"-\" where dense is at or below the floor; an FID ratio is a plain ratio.")
 
 
 def chosen(points):
@@ -18,17 +20,18 @@ def chosen(points):
     return [p for p in points if p["seed"] == CHOSEN_SEED and p["steps"] == CHOSEN_STEPS]
 
 
-def pair_ratio(pair, key):
-    """Search over dense on `key`; None where either is not positive (an unbiased KID can be below 0)."""
+def pair_ratio(pair, key, floors):
+    """Search over dense on `key`: a KID above its real-vs-real floor (`floors`: digits_metrics.floors;
+    study_cli.above, None where dense is at or below it), an FID plain."""
     s, d = (p["metrics"][key] for p in pair)
-    return s / d if s > 0 and d > 0 else None
+    return above(s, d, floors[key][0]["value"]) if key in ("kid", "kid_valid") else s / d
 
 
 def pairs(points, steps, dense=None):
     """{(search arm, width): {seed: (search point, dense point)}} at `steps`: every search arm (a ticket: no BatchNorm
     lever) against the dense arm `dense` ({width: arm}; by default the one of the lowest held-out KID at its width on
-    the chosen points, width_verdict.gaps), of the same seed."""
-    dense = dense or {w: d["arm"] for w, _, d, *_ in gaps(chosen(points))}
+    the chosen points, width_verdict.best_pairs), of the same seed."""
+    dense = dense or {w: d["arm"] for w, _, d in best_pairs(chosen(points))}
     index = {(p["arm"], p["width"], p["steps"], p["seed"]): p for p in points}
     found = {}
     for (arm, width, at, seed), p in sorted(index.items(), key=lambda item: item[0]):
@@ -54,19 +57,19 @@ def _others(by_seed):
     return [pair for seed, pair in sorted(by_seed.items()) if seed != CHOSEN_SEED]
 
 
-def table_lines(seeded, dense_label="chosen on seed 0"):
+def table_lines(seeded, floors, dense_label="chosen on seed 0"):
     lines = [f"| width | search arm | dense arm ({dense_label}) | seeds | search held-out KID | dense held-out KID | "
-             "search / dense held-out KID, all seeds | seeds 1-4 | search train-split FID | dense train-split FID | "
-             "search / dense train-split FID, all seeds | seeds 1-4 | search memorisation ratio | dense memorisation "
-             "ratio |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "search / dense held-out KID above the floor, all seeds | seeds 1-4 | search train-split FID | dense "
+             "train-split FID | search / dense train-split FID, all seeds | seeds 1-4 | search memorisation ratio | "
+             "dense memorisation ratio |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for (arm, width), by_seed in sorted(seeded.items(), key=lambda item: (item[0][1], item[0][0])):
         every = list(by_seed.values())
         cells = []
         for _, key, spec in METRICS:
             cells += [cell([s["metrics"][key] for s, _ in every], spec),
                       cell([d["metrics"][key] for _, d in every], spec),
-                      cell([pair_ratio(pair, key) for pair in every], ".2f"),
-                      cell([pair_ratio(pair, key) for pair in _others(by_seed)], ".2f")]
+                      cell([pair_ratio(pair, key, floors) for pair in every], ".2f"),
+                      cell([pair_ratio(pair, key, floors) for pair in _others(by_seed)], ".2f")]
         cells += [cell([pair[i]["metrics"]["memorisation"] for pair in every], ".2f") for i in (0, 1)]
         lines.append(f"| {width} | `{arm}` | `{every[0][1]['arm']}` | {', '.join(map(str, sorted(by_seed)))} | "
                      + " | ".join(cells) + " |")
@@ -82,12 +85,12 @@ def _floor_line(floors):
             f"ratio {value('memorisation')}.")
 
 
-def _fit(by_width, key, seeds):
+def _fit(by_width, key, seeds, floors):
     """The slope of log(ratio) on log(fan_in) of each seed run at every width (a seed's own width law), and
     their mean with its 95% interval over those seeds: (slopes, mean, interval)."""
     slopes = []
     for seed in seeds:
-        found = [(fan_in(by_seed[seed][0]), pair_ratio(by_seed[seed], key)) for by_seed in by_width.values()
+        found = [(fan_in(by_seed[seed][0]), pair_ratio(by_seed[seed], key, floors)) for by_seed in by_width.values()
                  if seed in by_seed]
         if len(found) == len(by_width) > 1 and None not in [r for _, r in found]:
             slopes.append(slope(found))
@@ -105,19 +108,19 @@ def _law(slopes, mean, interval, which):
             f"{reading}")
 
 
-def _trend_lines(seeded, versus="the chosen dense arm"):
+def _trend_lines(seeded, floors, versus="the chosen dense arm"):
     lines = []
     for arm in sorted({arm for arm, _ in seeded}):
         by_width = {w: by_seed for (a, w), by_seed in sorted(seeded.items(), key=lambda i: i[0][1]) if a == arm}
         seeds = sorted(set.union(*(set(by_seed) for by_seed in by_width.values())))
         for name, key, _ in METRICS:
-            ratios = {w: [r for r in (pair_ratio(pair, key) for pair in by_seed.values()) if r]
+            ratios = {w: [r for r in (pair_ratio(pair, key, floors) for pair in by_seed.values()) if r]
                       for w, by_seed in by_width.items()}
             means = {w: mean_std(found)[0] for w, found in ratios.items() if found}
             within = [w for w in means if means[w] <= TARGET and len(ratios[w]) >= TARGET_SEEDS]
-            fit = _fit(by_width, key, seeds)
+            fit = _fit(by_width, key, seeds, floors)
             laws = [_law(*fit, "all seeds"),
-                    _law(*_fit(by_width, key, [s for s in seeds if s != CHOSEN_SEED]), "seeds 1-4")]
+                    _law(*_fit(by_width, key, [s for s in seeds if s != CHOSEN_SEED], floors), "seeds 1-4")]
             widest = max(means, default=None)
             if fit[2] is not None and fit[2][1] < 0 and means[widest] > TARGET:  # shrinks beyond the spread
                 at = fan_in(by_width[widest][min(by_width[widest])][0])
@@ -133,7 +136,7 @@ def _trend_lines(seeded, versus="the chosen dense arm"):
     return lines
 
 
-def _bn_worth_line(points):
+def _bn_worth_line(points, floors):
     """What training BatchNorm's affine is worth to dense at the same lr: `dense:no-train-bn` over `dense`, per width,
     over the seeds where both ran at CHOSEN_STEPS."""
     index = {(p["arm"], p["width"], p["seed"]): p for p in points if p["steps"] == CHOSEN_STEPS}
@@ -143,7 +146,7 @@ def _bn_worth_line(points):
                  for arm, w, seed in sorted(index) if (arm, w) == (FROZEN_BN_DENSE, width)
                  and ("dense", width, seed) in index]
         for name, key, _ in METRICS:
-            ratios = [pair_ratio(pair, key) for pair in found]
+            ratios = [pair_ratio(pair, key, floors) for pair in found]
             cells.append(f"width {width} {name} {cell(ratios, '.2f')} ({len(found)} seed{'s' * (len(found) > 1)})")
     return ("- What training BatchNorm is worth to dense at one lr (`dense`'s, not bracketed with BatchNorm frozen): "
             f"`{FROZEN_BN_DENSE}` over `dense`, " + "; ".join(cells) + ". Above 1: dense is worse with BatchNorm "
@@ -160,16 +163,16 @@ def lines(points, floors):
     minutes, others = (sum(p["cpu_seconds"] for p in used if keep(p)) / 60 for keep in (
         lambda p: True, lambda p: p["seed"] != CHOSEN_SEED))
     return [f"The arms were chosen on seed {CHOSEN_SEED} at {CHOSEN_STEPS} steps: each width's dense lr by held-out "
-            "KID (width_verdict.gaps), and the search variants run on more seeds. That dense arm is applied to every "
-            "seed, so seed 0 favours the arms it chose; seeds 1-4 alone are the unbiased reading. Ratios are per "
-            "seed, then mean ± std over seeds; the metrics are each point's last step.", "", *table_lines(seeded), "",
-            _floor_line(floors), *_trend_lines(seeded),
+            "KID (width_verdict.best_pairs), and the search variants run on more seeds. That dense arm is applied to "
+            "every seed, so seed 0 favours the arms it chose; seeds 1-4 alone are the unbiased reading. Ratios are "
+            "per seed, then mean ± std over seeds; the metrics are each point's last step.", "",
+            *table_lines(seeded, floors), "", _floor_line(floors), *_trend_lines(seeded, floors),
             memorisation_line(points),
             f"- These pairs cost {minutes:.0f} CPU minutes, {others:.0f} of them on seeds 1-4 (one core, "
-            "single-threaded, on 2 shared cores).", *frozen_bn_lines(points)]
+            "single-threaded, on 2 shared cores).", *frozen_bn_lines(points, floors)]
 
 
-def frozen_bn_lines(points):
+def frozen_bn_lines(points, floors):
     """The same search arms against dense with BatchNorm's affine frozen at init (FROZEN_BN_DENSE), seed by seed: the
     two arms alike in everything but what trains in the convolutions, scores or weights."""
     widths = {p["width"] for p in points}
@@ -182,8 +185,8 @@ def frozen_bn_lines(points):
             f"is paired, seed by seed, with `{FROZEN_BN_DENSE}`: dense at the studies' lr with BatchNorm frozen "
             "as the ticket's is. It is not the fair dense arm (that one trains BatchNorm, as a StudioGAN user's "
             "does); it asks how much of the gap, and of its growth with width, is BatchNorm.", "",
-            *table_lines(seeded, FROZEN_BN_DENSE), "", *_trend_lines(seeded, f"`{FROZEN_BN_DENSE}`"),
-            _bn_worth_line(points),
+            *table_lines(seeded, floors, FROZEN_BN_DENSE), "",
+            *_trend_lines(seeded, floors, f"`{FROZEN_BN_DENSE}`"), _bn_worth_line(points, floors),
             f"- The `{FROZEN_BN_DENSE}` points cost {sum(p['cpu_seconds'] for p in frozen) / 60:.0f} CPU minutes."]
 
 

@@ -2,7 +2,7 @@
 docs/width-diagnosis.md and the width-diagnosis verdict of docs/results.md. Which part of the search does not scale
 with width (the fitted exponents of width_report.py), whether dense's best lr moves with width, and the width or
 budget the ticket's gap to the best arms extrapolates to, or that it does not."""
-from study_cli import MEMORISATION_FLAG, TARGET
+from study_cli import MEMORISATION_FLAG, TARGET, above, ratio_text
 from width_report import exponent, fan_in, flips, hidden_start, reach, slope, step_size
 
 BRACKET = 3  # dense lrs a width needs for its best dense arm to count as fair (issue 25, item 2)
@@ -47,10 +47,10 @@ def best_arms(points, kind):
     return found
 
 
-def gaps(points):
-    """[(width, best search, best dense, held-out KID ratio, train-split FID ratio)]. The widths compared are those
-    whose dense lr was bracketed (BRACKET lrs: issue 25's fair dense arm) when two or more are, else every width;
-    at each, the best of the arm variants run at all of them, so no width's best arm is picked from more tries."""
+def best_pairs(points):
+    """[(width, best search, best dense)]. The widths compared are those whose dense lr was bracketed (BRACKET lrs:
+    issue 25's fair dense arm) when two or more are, else every width; at each, the best of the arm variants run at
+    all of them, so no width's best arm is picked from more tries."""
     lrs = {}
     for p in points:
         if arm_kind(p) == "dense":
@@ -63,12 +63,15 @@ def gaps(points):
     common = set.intersection(*({p["arm"] for p in points if p["width"] == w} for w in widths))
     chosen = [p for p in points if p["width"] in widths and p["arm"] in common]
     slt, dense = best_arms(chosen, "slt"), best_arms(chosen, "dense")
-    rows = []
-    for width in sorted(set(slt) & set(dense)):
-        s, d = slt[width]["metrics"], dense[width]["metrics"]
-        kid = s["kid_valid"] / d["kid_valid"] if s["kid_valid"] > 0 and d["kid_valid"] > 0 else None
-        rows.append((width, slt[width], dense[width], kid, s["fid_train"] / d["fid_train"]))
-    return rows
+    return [(width, slt[width], dense[width]) for width in sorted(set(slt) & set(dense))]
+
+
+def gaps(points, floors):
+    """[(width, best search, best dense, held-out KID ratio, train-split FID ratio)] of best_pairs: the KID above its
+    real-vs-real floor (`floors`: digits_metrics.floors; study_cli.above, None where dense is at or below it)."""
+    floor = floors["kid_valid"][0]["value"]
+    return [(width, s, d, above(s["metrics"]["kid_valid"], d["metrics"]["kid_valid"], floor),
+             s["metrics"]["fid_train"] / d["metrics"]["fid_train"]) for width, s, d in best_pairs(points)]
 
 
 def _trend(a):
@@ -91,7 +94,7 @@ def _headline(slt, dense):
             f"search's scales as fan_in^{d - s:+.2f} (widths {', '.join(str(p['width']) for p in slt)}).")
 
 
-def _scaling_lines(arms):
+def _scaling_lines(arms, floors):
     """Which part of the search does not scale: the plain arms' exponents, then what each lever moved."""
     slt, dense = arms.get("slt", []), arms.get("dense", [])
     if len(slt) < 2 or len(dense) < 2:
@@ -123,7 +126,7 @@ def _scaling_lines(arms):
                          for p, q in zip(sorted(group, key=_width), plain) if p["width"] == q["width"]) + ".")
         if same:
             cleared += [LEVER_PART[key] for key in LEVER_PART if f":{key}=" in arm or f",{key}=" in arm]
-    bn_lines, bn_same = _bn_lines(arms, slt, dense)
+    bn_lines, bn_same = _bn_lines(arms, slt, dense, floors)
     lines += bn_lines
     if bn_same:
         cleared.append("BatchNorm frozen at init")
@@ -143,12 +146,14 @@ def _scaling_lines(arms):
     return lines
 
 
-def _bn_lines(arms, slt, dense):
+def _bn_lines(arms, slt, dense, floors):
     """(lines, same law): what training BatchNorm's affine in the search, or freezing it in dense, moved. Each lever
     arm is read against the plain arm of its kind (the same lr) on the same widths: how its step scales with width,
     and its held-out KID; then the search's held-out KID over dense's with the lever in place, against the plain
-    search's over plain dense. `same law` is True when every lever arm's step follows its plain arm's law."""
+    search's over plain dense, each above the real-vs-real floor (`floors`; study_cli.above). `same law` is True
+    when every lever arm's step follows its plain arm's law."""
     plain = {"slt": slt, "dense": dense}
+    floor = floors["kid_valid"][0]["value"]
     lines, same = [], []
     for arm, group in sorted(arms.items()):
         if len(group) < 2 or not _bn_lever(group[0]):
@@ -169,11 +174,12 @@ def _bn_lines(arms, slt, dense):
                              if w in kid[kind])
         # the search over dense with the lever on one side, against the plain search over plain dense
         search, reference = ("lever", "dense") if kind == "slt" else ("slt", "lever")
-        ratios = [(w, kid[search][w] / kid[reference][w], kid["slt"][w] / kid["dense"][w]) for w in sorted(widths)
-                  if all(w in kid[name] for name in kid)]
+        ratios = [(w, above(kid[search][w], kid[reference][w], floor), above(kid["slt"][w], kid["dense"][w], floor))
+                  for w in sorted(widths) if all(w in kid[name] for name in kid)]
         over_dense = (f" {'This search' if kind == 'slt' else 'The plain search'} over "
                       f"{'`dense`' if kind == 'slt' else 'it'}, against the plain search over `dense`, held-out KID: "
-                      + ", ".join(f"{r:.2f} / {r0:.2f} at width {w}" for w, r, r0 in ratios) + ".") if ratios else ""
+                      + ", ".join(f"{ratio_text(r)} / {ratio_text(r0)} at width {w}" for w, r, r0 in ratios)
+                      + ".") if ratios else ""
         lines.append(f"- `{arm}` ({what}): its step scales as fan_in^{a:+.2f} against the plain {kind} arm's "
                      f"fan_in^{b:+.2f} on the same widths{flip_law}; "
                      + ("it does not change how the step scales with width." if same[-1] else "it moves that law.")
@@ -207,17 +213,17 @@ def _dense_lr_lines(points):
 def _gap_line(rows):
     return ("- **The gap, best arm against best arm** (each kind's arm with the lowest held-out KID among the "
             "variants run at every width compared; width_verdict.gaps): "
-            + "; ".join(f"width {w}: `{s['arm']}` / `{d['arm']}` held-out KID {'-' if kid is None else f'{kid:.2f}'}, "
+            + "; ".join(f"width {w}: `{s['arm']}` / `{d['arm']}` held-out KID {ratio_text(kid)}, "
                         f"train-split FID {fid:.2f}" for w, s, d, kid, fid in rows) + ".")
 
 
-def trend_lines(points):
-    """The gap's power law in fan_in on each metric of the points of one seed and budget, the width where it
-    reaches the target if it shrinks, and the memorisation ratios against MEMORISATION_FLAG."""
+def trend_lines(points, floors):
+    """The gap's power law in fan_in on each metric of the points of one seed and budget (gaps, with `floors`), the
+    width where it reaches the target if it shrinks, and the memorisation ratios against MEMORISATION_FLAG."""
     lines = []
     recipe = [p for p in points if p["arm"] in ("slt", "dense")]
-    for which, rows in (("best arm against best arm", gaps(points)),
-                        ("the studies' recipe (`slt` against `dense`)", gaps(recipe))):
+    for which, rows in (("best arm against best arm", gaps(points, floors)),
+                        ("the studies' recipe (`slt` against `dense`)", gaps(recipe, floors))):
         for name, column in (("held-out KID", 3), ("train-split FID", 4)):
             pairs = [(fan_in(r[1]), r[column]) for r in rows if r[column]]
             a = slope(pairs)
@@ -257,36 +263,36 @@ def memorisation_line(points):
                   if min(memo) > 1 else "") + "."))
 
 
-def lines(points):
-    """The markdown of the reading, for the points of one seed (the diagnosis runs seed 0)."""
+def lines(points, floors):
+    """The markdown of the reading, for the points of one seed (the diagnosis runs seed 0); `floors`:
+    digits_metrics.floors, that the KID ratios are taken above."""
     out = []
     for steps, arms in sorted({p["steps"]: _arms(points, p["steps"]) for p in points}.items()):
-        out += _scaling_lines(arms)
-    rows = gaps(points)
-    return out + _dense_lr_lines(points) + ([_gap_line(rows)] if rows else []) + trend_lines(points)
+        out += _scaling_lines(arms, floors)
+    rows = gaps(points, floors)
+    return out + _dense_lr_lines(points) + ([_gap_line(rows)] if rows else []) + trend_lines(points, floors)
 
 
-def verdict_lines(points):
+def verdict_lines(points, floors):
     """The diagnosis's verdict for docs/results.md: the best arms per width with their held-out metrics, the gap's
-    trend, and what does not scale."""
+    trend (the KID ratios above `floors`), and what does not scale."""
     def arm(p):
         m = p["metrics"]
         return f"`{p['arm']}` | {m['kid_valid']:.4f} | {m['memorisation']:.2f} | {m['fid_train']:.1f}"
 
     table = ["| width | best search arm | held-out KID | memorisation ratio | train-split FID | best dense arm | "
-             "held-out KID | memorisation ratio | train-split FID | search / dense held-out KID |",
+             "held-out KID | memorisation ratio | train-split FID | search / dense held-out KID above the floor |",
              "|---|---|---|---|---|---|---|---|---|---|"]
-    table += [f"| {w} | {arm(s)} | {arm(d)} | {'-' if kid is None else f'{kid:.2f}'} |"
-              for w, s, d, kid, _ in gaps(points)]
+    table += [f"| {w} | {arm(s)} | {arm(d)} | {ratio_text(kid)} |" for w, s, d, kid, _ in gaps(points, floors)]
     plain = _arms(points, min(p["steps"] for p in points))
     headline = [_headline(plain["slt"], plain["dense"])] if len(plain.get("slt", [])) > 1 and len(
         plain.get("dense", [])) > 1 else []
-    return [*table, "", *_dense_lr_lines(points), *trend_lines(points), *headline]
+    return [*table, "", *_dense_lr_lines(points), *trend_lines(points, floors), *headline]
 
 
-def page_lines(points):
+def page_lines(points, floors):
     return ["## What the numbers say (the diagnosis: one seed, one budget)", "", "Generated from the points of seed "
             f"{points[0]['seed']} at {points[0]['steps']} steps below (width_verdict.py), every number read or fitted "
             "from them; an exponent a is the least-squares slope of log(value) on log(fan_in) of the hidden 3x3 "
-            "convs.", "", *lines(points), ""]
+            "convs.", "", *lines(points, floors), ""]
 
