@@ -212,8 +212,8 @@ def main():
             with tempfile.TemporaryDirectory() as tmp:
                 ticket = ticket_times(gen, model, tmp)
             selection = selection_rows(model, args.device, args.repeats, args.warmup)
-    print(f"\n| generator | parameters | dense s/step | SLT s/step | SLT/dense | dense peak MB | SLT peak MB | "
-          f"SLT/dense |\n|---|---|---|---|---|---|---|---|")
+    print("\n| generator | parameters | dense s/step | SLT s/step | SLT/dense | dense peak MB | SLT peak MB | "
+          "SLT/dense |\n|---|---|---|---|---|---|---|---|")
     for name, params, times, peaks in rows:
         dense, slt = (times[v] for v in VARIANTS)
         print(f"| {name} | {params / 1e6:.2f}M | {dense:.4f} | {slt:.4f} | {slt / dense:.3f} | {peaks[0]:.0f} | "

@@ -4,7 +4,7 @@ trend of their ratio with width given the seeds' spread, and the same search arm
 frozen."""
 from study_cli import TARGET, TARGET_SEEDS, above, fmt_mean_std, mean_std, t_interval
 from width_report import fan_in, reach, slope
-from width_verdict import SAME, arm_kind, best_pairs, memorisation_line
+from width_verdict import arm_kind, best_pairs, memorisation_line
 
 # The dense lr of each width and the search variants worth more seeds were chosen on these points alone, so a
 # verdict on them is biased towards the arms that were lucky there: the other seeds are reported apart too.
