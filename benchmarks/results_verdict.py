@@ -56,7 +56,7 @@ def _dcgan(rows):
                      f"{_plural(sum(a['seeds'] == most for a in arms), 'dense arm')} with {_plural(most, 'seed')}, "
                      f"{_plural(len(arms), 'dense arm')} at this budget): ticket / dense train-split FID "
                      f"{r['ratio']:.2f} (95% interval "
-                     f"{r['interval']}), KID {ratio_text(r['kid_ratio'])}.")
+                     f"{r['interval']}), KID above its floor {ratio_text(r['kid_ratio'])}.")
         if checked:
             lines.append(checked)
     return lines
@@ -94,7 +94,7 @@ def _resnet(rows, bracketed):
             plain.setdefault(r["steps"], []).append((int(m.group(1)), r))
     for steps, widths in sorted(plain.items()):
         widths.sort()
-        cells = "; ".join(f"width {w}: FID {r['ratio']:.2f}, KID {ratio_text(r['kid_ratio'])} "
+        cells = "; ".join(f"width {w}: FID {r['ratio']:.2f}, KID above its floor {ratio_text(r['kid_ratio'])} "
                           f"({_seeds(r['seeds'])})" for w, r in widths)
         met = [w for w, r in widths if r["within"] and r["seeds"] >= TARGET_SEEDS]
         trend = ""
@@ -113,7 +113,7 @@ def _resnet(rows, bracketed):
     for (width, steps), arms in sorted(levers.items()):
         lever, r = min(arms, key=lambda a: a[1]["ratio"])
         lines.append(f"- Best of {len(arms)} levers at width {width}, {steps} steps: `{lever}`, ticket / dense FID "
-                     f"{r['ratio']:.2f}, KID {ratio_text(r['kid_ratio'])} ({_seeds(r['seeds'])}).")
+                     f"{r['ratio']:.2f}, KID above its floor {ratio_text(r['kid_ratio'])} ({_seeds(r['seeds'])}).")
     return lines
 
 
