@@ -23,12 +23,12 @@ from pathlib import Path
 import yaml
 
 from digits_plan import DENSE_LR
-from study_cli import archive, cli, finished, floor_lines, fmt_mean_std, points, seeds_to_run, splice, \
-    study_main  # shared
+from study_cli import archive, cli, finished, floor_lines, fmt_mean_std, held_out, points, seeds_to_run, \
+    splice, study_main  # shared
 
 ROOT = Path(__file__).resolve().parents[1]
-TABLE_HEAD = ("| variant | what | steps | seed | best train-split FID (step) | last | KID at best | classes at best "
-              "| x dense at equal steps | ticket bytes |")
+TABLE_HEAD = ("| variant | what | steps | seed | best train-split FID (step) | last | KID at best | held-out KID at "
+              "best | memorisation ratio at best | classes at best | x dense at equal steps | ticket bytes |")
 CONFIGS = ROOT / "configs" / "digits"
 # a variant's name prefix: the config it changes; its dense reference is the variant PREFIX + "dense"
 FAMILIES = {"sngan-": "SNGAN", "": "DCGAN"}
@@ -211,6 +211,7 @@ def report(a):
         ratio = f"{best['value'] / ref:.2f}" if ref and (name, steps, seed) not in dense else "-"
         lines.append(f"| {name} | {VARIANTS.get(name, ('?',))[0]} | {rows[-1]['step']}/{steps} | {seed} | "
                      f"{best['value']:.1f} ({best['step']}) | {rows[-1]['value']:.1f} | {best['kid']:.4f} | "
+                     f"{held_out([best], 'kid_valid', '.4f')} | {held_out([best], 'memorisation', '.2f')} | "
                      f"{best['classes']} | {ratio} | {ticket if ticket is not None else '-'} |")
         if ref and ticket is not None and finished(rows, steps):  # finished tickets only
             dense_kid = min(dense[_family(name) + "dense", steps, seed], key=lambda r: r["value"])["kid"]

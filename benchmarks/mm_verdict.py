@@ -20,7 +20,7 @@ from pathlib import Path
 import adversarial_study
 import results_verdict
 import search_curves
-from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS as SEEDS, above, best as _best, floor_lines, \
+from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS as SEEDS, above, best as _best, direction, floor_lines, \
     fmt_mean_std as _fmt, gap, held_out, mean_std as _stats, points, ratio_text, save_figure, splice, t_interval
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -233,13 +233,13 @@ def _verdict_lines(verdicts):
             by_steps.setdefault(s, []).append((int(m.group(1)), r))
     for steps, curve in sorted(by_steps.items()):
         if len(curve) > 1:
-            trend = "grows" if curve[-1][1] > curve[0][1] else "shrinks"
+            trend = direction([r for _, r in sorted(curve)])
             lines.append(f"- resnet, {steps} steps: SLT / dense FID against width "
                          f"{', '.join(f'{w}: {r:.2f}' for w, r in sorted(curve))}; the gap {trend} with width.")
     for g in sorted({g for g, *_ in verdicts}):
         budget = sorted((s, r) for gg, s, _, _, r, *_ in verdicts if gg == g)
         if len(budget) > 1:
-            trend = "grows" if budget[-1][1] > budget[0][1] else "shrinks"
+            trend = direction([r for _, r in budget])
             lines.append(f"- {g}: SLT / dense FID against budget {', '.join(f'{s} steps: {r:.2f}' for s, r in budget)}"
                          f"; the gap {trend} with the budget.")
     return lines

@@ -12,7 +12,7 @@ import width_report
 import width_seeds
 import width_verdict
 from digits_plan import DENSE_LR
-from study_cli import TARGET, TARGET_SEEDS, best, mean_std, ratio_text
+from study_cli import TARGET, TARGET_SEEDS, best, direction, mean_std, ratio_text
 from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,7 +99,7 @@ def _resnet(rows, bracketed):
         met = [w for w, r in widths if r["within"] and r["seeds"] >= TARGET_SEEDS]
         trend = ""
         if len(widths) > 1:
-            trend = f"; the gap {'grows' if widths[-1][1]['ratio'] > widths[0][1]['ratio'] else 'shrinks'} with width"
+            trend = f"; the gap {direction([r['ratio'] for _, r in widths])} with width"
         lines.append(f"- {steps} steps, ticket / dense: {cells}{trend}. "
                      + (f"**Within {TARGET:g}x at width {', '.join(map(str, met))}.**" if met else
                         f"**Behind dense at every width measured**, against a dense arm of one lr ({DENSE_LR:g}"

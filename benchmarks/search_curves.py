@@ -236,8 +236,9 @@ def _lever_table(levers, plain):
     if not levers:
         return []
     lines = ["", "## Lever ablation (each lever on, paired by seed with the plain search; negative is better)", "",
-             "| width | steps | lever | what | seed | best FID (step) | KID at best | classes | FID - plain | "
-             "KID - plain | FID / dense |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| width | steps | lever | what | seed | best FID (step) | last | KID at best | held-out KID at best | "
+             "memorisation ratio at best | classes | FID - plain | KID - plain | FID / dense |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     summary = []
     for (width, steps), points in sorted(levers.items()):
         base = plain.get((width, steps), {})
@@ -258,7 +259,9 @@ def _lever_table(levers, plain):
                     dense_kid.append(best["kid"] - _best(dense)["kid"])
                 what = lever_changes(arm, steps)[0]
                 lines.append(f"| {width} | {rows[-1]['step']}/{steps} | {lever} | {what} | {seed} | "
-                             f"{best['value']:.1f} ({best['step']}) | {best['kid']:.4f} | {best['classes']} | "
+                             f"{best['value']:.1f} ({best['step']}) | {rows[-1]['value']:.1f} | {best['kid']:.4f} | "
+                             f"{held_out([best], 'kid_valid', '.4f')} | {held_out([best], 'memorisation', '.2f')} | "
+                             f"{best['classes']} | "
                              + (f"{fid_diffs[-1]:+.1f} | {kid_diffs[-1]:+.4f} |" if paired else "- | - |")
                              + (f" {best['value'] / _best(dense)['value']:.2f} |" if dense else " - |"))
             if fid_diffs or dense_ratios:

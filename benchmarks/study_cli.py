@@ -180,6 +180,14 @@ def above(ticket, dense, floor):
     return (ticket - floor) / (dense - floor) if dense > floor else None
 
 
+def direction(values):
+    """How a gap moves along an ordered axis (width, budget): "grows" or "shrinks" only where every step goes that
+    way; comparing the ends alone called 1.61, 2.38, 1.73 a gap that grows."""
+    steps = [b - a for a, b in zip(values, values[1:])]
+    return "grows" if all(s > 0 for s in steps) else "shrinks" if all(s < 0 for s in steps) else \
+        "does not move one way"
+
+
 def ratio_text(ratio):
     """A ratio at 2 decimals, "-" where there is none (above's None)."""
     return "-" if ratio is None else f"{ratio:.2f}"

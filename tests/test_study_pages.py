@@ -82,6 +82,12 @@ def test_issue_15s_gap_reads_kid_above_its_floor_and_is_never_within_without_a_r
     assert [study_cli.ratio_text(r) for r in (None, 1.2345)] == ["-", "1.23"]
 
 
+def test_a_gap_grows_or_shrinks_only_where_every_step_goes_that_way(study_cli):
+    assert study_cli.direction([1.61, 2.38, 2.5]) == "grows"
+    assert study_cli.direction([3.51, 3.09, 1.73]) == "shrinks"
+    assert study_cli.direction([1.61, 2.38, 1.73]) == "does not move one way"  # its ends alone read "grows"
+
+
 def test_the_verdict_bands_and_the_sentence_name_a_flip_between_networks(study_cli):
     import network_agreement
 
