@@ -12,7 +12,7 @@ import width_report
 import width_seeds
 import width_verdict
 from digits_plan import DENSE_LR
-from study_cli import TARGET, TARGET_SEEDS, best, direction, mean_std, ratio_text
+from study_cli import TARGET, TARGET_SEEDS, above, best, direction, mean_std, ratio_text
 from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,26 +37,40 @@ def _seeds(n):
 
 
 def _dcgan(rows):
-    """Per ticket variant and budget, the pairing against its best dense arm: among the dense arms with the most
-    seeds, the one with the lowest mean train-split FID."""
+    """Per ticket variant and budget, the pairing against its best dense arm: among the dense arms whose saves carry
+    the held-out metrics, those with the most seeds, the one with the lowest mean train-split FID. A ticket with no
+    such pairing gets no verdict (issue 25: the verdicts use the held-out metrics first)."""
     lines = []
     tickets = sorted({(r["pairing"][0], r["steps"]) for r in rows if r["pairing"]})
     for ticket, steps in tickets:
         arms = [r for r in rows if r["pairing"] and r["pairing"][0] == ticket and r["steps"] == steps]
-        most = max(r["seeds"] for r in arms)
-        r = min((r for r in arms if r["seeds"] == most), key=lambda r: r["dense_mean"])
+        scored = [r for r in arms if r["held_out"]] or arms
+        most = max(r["seeds"] for r in scored)
+        r = min((r for r in scored if r["seeds"] == most), key=lambda r: r["dense_mean"])
         variant = ticket.rsplit(", ", 1)[1]
         pure = "" if variant == "mm" else " (BatchNorm affines trained: not a pure SLT)"
         word = f"{_word(r['within'], r['ratio'], r['kid_ratio'])} the best dense arm"
         checked, flips = _second_network(variant, r["pairing"][1], steps)
-        headline = (f"**not a verdict**: {word} under lenet, the studies' network, not under every network (below)"
-                    if flips else f"**{word}**")
+        if not r["held_out"]:
+            headline = (f"**not a verdict today**: no pairing of it with a dense arm carries the held-out metrics "
+                        f"(issue 25); on train-split FID and KID alone it reads {word}")
+        elif flips:
+            headline = f"**not a verdict**: {word} under lenet, the studies' network, not under every network (below)"
+        else:
+            headline = f"**{word}**"
+        left_out = len(arms) - len(scored)
+        last = (f"; at the last checkpoint held-out KID above its floor {ratio_text(r['last_kid'])}, memorisation "
+                f"ratio ticket {r['memorisation'][0]:.2f}, dense {r['memorisation'][1]:.2f}") if r["held_out"] else ""
+        rivals = sum(a["seeds"] == most for a in scored)
         lines.append(f"- `{variant}`{pure}, {steps} steps, {_seeds(r['seeds'])}: {headline} "
-                     f"(`{r['pairing'][1]}`, mean train-split FID {r['dense_mean']:.1f}, the lowest of "
-                     f"{_plural(sum(a['seeds'] == most for a in arms), 'dense arm')} with {_plural(most, 'seed')}, "
-                     f"{_plural(len(arms), 'dense arm')} at this budget): ticket / dense train-split FID "
-                     f"{r['ratio']:.2f} (95% interval "
-                     f"{r['interval']}), KID above its floor {ratio_text(r['kid_ratio'])}.")
+                     f"(`{r['pairing'][1]}`, mean train-split FID {r['dense_mean']:.1f}, "
+                     + ("the only dense arm" if rivals == 1 else f"the lowest of {rivals} dense arms")
+                     + f" with {_plural(most, 'seed')}"
+                     + (f" and the held-out metrics ({_plural(left_out, 'dense arm')} without them left out)"
+                        if left_out else "")
+                     + f", {_plural(len(arms), 'dense arm')} at this budget): ticket / dense train-split FID "
+                     f"{r['ratio']:.2f} (95% interval {r['interval']}), KID above its floor "
+                     f"{ratio_text(r['kid_ratio'])}{last}.")
         if checked:
             lines.append(checked)
     return lines
@@ -117,6 +131,22 @@ def _resnet(rows, bracketed):
     return lines
 
 
+def _last_save(pairs, floors):
+    """{"held_out": whether every save of both arms carries the held-out metrics, "last_kid": the held-out KID of
+    the last saves above its floor (the mean over seeds of each arm), "memorisation": each arm's mean memorisation
+    ratio at its last save} of {seed: (ticket rows, dense rows)}."""
+    last = [[rows[-1] for rows in pair] for pair in pairs.values()]
+    held = all(row.get(key) is not None for pair in pairs.values() for rows in pair for row in rows
+               for key in ("kid_valid", "memorisation"))
+    if not held:
+        return {"held_out": False, "last_kid": None, "memorisation": None}
+    def means(key):
+        return [mean_std([saves[arm][key] for saves in last])[0] for arm in (0, 1)]
+
+    return {"held_out": True, "last_kid": above(*means("kid_valid"), floors["kid_valid"][0]["value"]),
+            "memorisation": means("memorisation")}
+
+
 def _rests_on(groups):
     """What the generator verdicts rest on: how many of the arms' best saves carry the held-out metrics."""
     saves = {id(rows): best(rows) for _, _, pairs, *_ in groups for pair in pairs.values() for rows in pair}
@@ -133,10 +163,11 @@ def _rests_on(groups):
 def block(groups, verdicts, curves):
     """The markdown of the block: `groups` and `verdicts` as mm_verdict.main builds them, in the same order, and
     `curves` the search_curves points it read them from (study_cli.points)."""
-    rows = [{"generator": g[0], "steps": g[1], "seeds": len(g[2]), "within": v[2], "ratio": v[4], "interval": v[5],
-             "dense_mean": v[6][0], "kid_ratio": v[6][1], "pairing": v[7]} for g, v in zip(groups, verdicts)]
     points = width_report.load_points(WIDTH_DATA)
     chosen, floors = width_seeds.chosen(points), width_seeds.floors()
+    rows = [{"generator": g[0], "steps": g[1], "seeds": len(g[2]), "within": v[2], "ratio": v[4], "interval": v[5],
+             "dense_mean": v[6][0], "kid_ratio": v[6][1], "pairing": v[7], **_last_save(g[2], floors)}
+            for g, v in zip(groups, verdicts)]
     found = resnet_fair.arms(curves, DEFAULT_NETWORK)
     fair = resnet_fair.readings(found, floors)
     return "\n".join([
