@@ -21,7 +21,7 @@ import adversarial_study
 import results_verdict
 import search_curves
 from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS as SEEDS, above, best as _best, direction, floor_lines, \
-    fmt_mean_std as _fmt, gap, held_out, mean_std as _stats, points, ratio_text, save_figure, splice, t_interval
+    fmt_mean_std as _fmt, gap, held_out, last, mean_std as _stats, points, ratio_text, save_figure, splice, t_interval
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -86,8 +86,8 @@ def _row(generator, steps, pairs, minutes, floors):
     interval = "-" if bounds is None else f"{bounds[0]:.2f}-{bounds[1]:.2f}"
     verdict = ("yes" if within else "no") + ("" if len(seeds) >= SEEDS else f" ({len(seeds)} of {SEEDS} seeds)")
     # the last save beside the best: picking the best save by the reported metric flatters both arms (issue 25)
-    last = [(_last(pairs[s][0]), _last(pairs[s][1])) for s in seeds]
-    scored = [(s["kid_valid"], d["kid_valid"]) for s, d in last if None not in (s.get("kid_valid"), d.get("kid_valid"))]
+    lasts = [(last(pairs[s][0]), last(pairs[s][1])) for s in seeds]
+    scored = [(s["kid_valid"], d["kid_valid"]) for s, d in lasts if None not in (s.get("kid_valid"), d.get("kid_valid"))]
     last_kid = "-" if not scored else ratio_text(above(*(_stats(arm)[0] for arm in zip(*scored)),
                                                   floors["kid_valid"][0]["value"])) + (
         "" if len(scored) == len(seeds) else f" ({len(scored)} of {len(seeds)} seeds)")
@@ -98,14 +98,9 @@ def _row(generator, steps, pairs, minutes, floors):
             f"{ratio_text(kid_ratio)} | "
             f"{held_out(slt, 'kid_valid', '.4f')} | {held_out(dense, 'kid_valid', '.4f')} | "
             f"{held_out(slt, 'memorisation', '.2f')} | {held_out(dense, 'memorisation', '.2f')} | "
-            f"{_fmt([s['value'] / d['value'] for s, d in last], '.2f')} | {last_kid} | "
+            f"{_fmt([s['value'] / d['value'] for s, d in lasts], '.2f')} | {last_kid} | "
             f"**{verdict}** | {'-' if minutes is None else f'{minutes:.0f}'} |")
     return line, within, len(seeds) >= SEEDS, mean, interval, (_stats([d["value"] for d in dense])[0], kid_ratio)
-
-
-def _last(rows):
-    """The last save of a digits curve: where the search ended, whatever it scored."""
-    return max(rows, key=lambda r: r["step"])
 
 
 def _dcgan_figure(dcgan, floor, plt):

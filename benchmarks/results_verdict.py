@@ -12,7 +12,7 @@ import width_report
 import width_seeds
 import width_verdict
 from digits_plan import DENSE_LR
-from study_cli import TARGET, TARGET_SEEDS, above, best, direction, mean_std, ratio_text
+from study_cli import TARGET, TARGET_SEEDS, above, best, direction, last, mean_std, ratio_text
 from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,13 +135,14 @@ def _last_save(pairs, floors):
     """{"held_out": whether every save of both arms carries the held-out metrics, "last_kid": the held-out KID of
     the last saves above its floor (the mean over seeds of each arm), "memorisation": each arm's mean memorisation
     ratio at its last save} of {seed: (ticket rows, dense rows)}."""
-    last = [[rows[-1] for rows in pair] for pair in pairs.values()]
+    lasts = [[last(rows) for rows in pair] for pair in pairs.values()]
     held = all(row.get(key) is not None for pair in pairs.values() for rows in pair for row in rows
                for key in ("kid_valid", "memorisation"))
     if not held:
         return {"held_out": False, "last_kid": None, "memorisation": None}
+
     def means(key):
-        return [mean_std([saves[arm][key] for saves in last])[0] for arm in (0, 1)]
+        return [mean_std([saves[arm][key] for saves in lasts])[0] for arm in (0, 1)]
 
     return {"held_out": True, "last_kid": above(*means("kid_valid"), floors["kid_valid"][0]["value"]),
             "memorisation": means("memorisation")}

@@ -159,6 +159,11 @@ def best(rows):
     return min(rows, key=lambda r: r["value"])
 
 
+def last(rows):
+    """The last save of a digits curve: where the search ended, whatever it scored."""
+    return max(rows, key=lambda r: r["step"])
+
+
 def mean_std(values):
     """(mean, sample std; None for a single value)."""
     mean = sum(values) / len(values)
