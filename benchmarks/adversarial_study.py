@@ -23,8 +23,8 @@ from pathlib import Path
 import yaml
 
 from digits_plan import DENSE_LR
-from study_cli import archive, cli, finished, floor_lines, fmt_mean_std, held_out, points, seeds_to_run, \
-    splice, study_main  # shared
+from study_cli import archive, best as _best, cli, finished, floor_lines, fmt_mean_std, held_out, points, \
+    seeds_to_run, splice, study_main  # shared
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE_HEAD = ("| variant | what | steps | seed | best train-split FID (step) | last | KID at best | held-out KID at "
@@ -204,7 +204,7 @@ def report(a):
              if name in {f + "dense" for f in FAMILIES}}
     verdicts, by_name = {}, {(name, steps, seed): rows for name, steps, seed, rows, _ in results}
     for name, steps, seed, rows, ticket in results:
-        best = min(rows, key=lambda r: r["value"])
+        best = _best(rows)
         # the dense run's best over the same budget: its rows up to this run's last step
         ref = min((r["value"] for r in dense.get((_family(name) + "dense", steps, seed), [])
                    if r["step"] <= rows[-1]["step"]), default=None)
@@ -214,19 +214,17 @@ def report(a):
                      f"{held_out([best], 'kid_valid', '.4f')} | {held_out([best], 'memorisation', '.2f')} | "
                      f"{best['classes']} | {ratio} | {ticket if ticket is not None else '-'} |")
         if ref and ticket is not None and finished(rows, steps):  # finished tickets only
-            dense_kid = min(dense[_family(name) + "dense", steps, seed], key=lambda r: r["value"])["kid"]
+            dense_kid = _best(dense[_family(name) + "dense", steps, seed])["kid"]
             same = by_name.get((SAME_LOSS.get(name), steps, seed))
             done = same and finished(same, steps)
-            same_ratio = best["value"] / min(r["value"] for r in same) if done else None
+            same_ratio = best["value"] / _best(same)["value"] if done else None
             verdicts.setdefault((name, steps), []).append((best["value"] / ref, best["classes"], best["kid"] - dense_kid,
                                                            same_ratio))
     summary = _verdicts(verdicts, dense) + _sample_lines(results, _grids(a))
     lines += summary
-    lines += ["", "Train-split FID at every save (classes covered in brackets):", "",
-              "| variant | " + " | ".join(f"step {s}" for s in sorted({r["step"] for *_, rows, _ in results
-                                                                         for r in rows})) + " |"]
     steps_all = sorted({r["step"] for *_, rows, _ in results for r in rows})
-    lines.append("|---|" + "---|" * len(steps_all))
+    lines += ["", "Train-split FID at every save (classes covered in brackets):", "",
+              "| variant | " + " | ".join(f"step {s}" for s in steps_all) + " |", "|---|" + "---|" * len(steps_all)]
     for name, _, seed, rows, _ in results:
         at = {r["step"]: f"{r['value']:.0f} ({r['classes']})" for r in rows}
         lines.append(f"| {name} (seed {seed}) | " + " | ".join(at.get(s, "") for s in steps_all) + " |")
@@ -277,7 +275,7 @@ def _verdicts(verdicts, dense):
              "SNGAN: 1)", "", "The dense references themselves, best train-split FID over seeds (their own spread is "
              "the noise any ticket/dense ratio carries):", ""]
     for (name, steps, seed), rows in sorted(dense.items()):
-        lines.append(f"- {name}, {steps} steps, seed {seed}: {min(r['value'] for r in rows):.1f}")
+        lines.append(f"- {name}, {steps} steps, seed {seed}: {_best(rows)['value']:.1f}")
     lines += ["", "| variant | steps | seeds | ticket / dense FID, per seed | mean ± std | classes (fewest) | "
               "KID ticket - dense | target | ticket / dense with the same loss (SAME_LOSS) |",
               "|---|---|---|---|---|---|---|---|---|"]
