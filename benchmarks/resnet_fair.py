@@ -13,7 +13,7 @@ import network_agreement
 import second_network
 from digits_plan import DENSE_LR
 from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, above, best, finished, fmt_mean_std, mean_std, \
-    ratio_text
+    ratio_text, within
 from width_report import reach, slope
 from width_verdict import BRACKET
 
@@ -46,11 +46,6 @@ def arms(kept, network):
         width_steps = found.setdefault((int(m.group(1)), int(m.group(2))), {})
         width_steps.setdefault(int(p.group(2)), {})[arm_name(m.group(4), p.group(1))] = rows
     return found
-
-
-def _within(fid, kid):
-    """The target of issue 25: within TARGET of dense on train-split FID and on held-out KID above its floor."""
-    return fid <= TARGET and kid is not None and kid <= TARGET
 
 
 def choose(kids):
@@ -141,10 +136,10 @@ def _against_fair(width, steps, seed, seed_arms, floors, chosen):
     cells = []
     for arm in searches:
         r = _ratios(seed_arms[arm], seed_arms[name], floors)
-        within = _within(r["fid"], r["above"])
+        is_within = within(r["fid"], r["above"])
         cells.append(f"`{arm}` held-out KID above the floor {ratio_text(r['above'])}, "
                      f"train-split FID {r['fid']:.2f} at the last checkpoint (best saves: FID {r['best_fid']:.2f})"
-                     + (f", within {TARGET:g}x" if within else ""))
+                     + (f", within {TARGET:g}x" if is_within else ""))
     # the floors of the valid split: what unseen real digits score; a generator there is as good as the metric sees
     d_last = seed_arms[name][-1]
     at_floor = [f"{metric} {d_last[key]:.4g} (floor {floors[key][0]['value']:.4g})" for key, metric in
@@ -179,7 +174,7 @@ def _width_lines(found, floors):
         means = {w: mean_std(r)[0] for w, r in ratios.items()}
         a, widest = slope(list(means.items())), max(means)
         at = reach(widest, means[widest], a) if a < 0 and means[widest] > TARGET else None
-        cells, kid_cells, diff_cells, within = [], [], [], []
+        cells, kid_cells, diff_cells, met = [], [], [], []
         for w, r in ratios.items():
             unbiased = [fid for fid, chose, _ in widths[w].values() if not chose]
             cells.append(f"{fmt_mean_std(r, '.2f')} at width {w} ({len(r)} seed{'s' * (len(r) > 1)}"
@@ -193,9 +188,9 @@ def _width_lines(found, floors):
             mean, std = mean_std(diffs)
             diff_cells.append(f"{mean:+.4f}" + ("" if std is None else f" ± {std / len(diffs) ** 0.5:.4f}")
                               + f" at width {w}")
-            if _within(means[w], kid):
-                within.append(w)
-        word = f"within {TARGET:g}x at width {', '.join(map(str, within))}" if within else "behind at every width"
+            if within(means[w], kid):
+                met.append(w)
+        word = f"within {TARGET:g}x at width {', '.join(map(str, met))}" if met else "behind at every width"
         out.append(f"- `{arm}` / the fair dense arm, {steps} steps: **{word}**. Train-split FID at the last "
                    "checkpoint: " + ", ".join(cells) + f": width^{a:+.2f} (the means), the gap "
                    f"{'grows' if a > 0 else 'shrinks'} with width"

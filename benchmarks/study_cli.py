@@ -198,13 +198,18 @@ def ratio_text(ratio):
     return "-" if ratio is None else f"{ratio:.2f}"
 
 
+def within(fid, kid):
+    """The target: a ticket within TARGET of dense on train-split FID and on KID above its floor (None: no ratio)."""
+    return fid <= TARGET and kid is not None and kid <= TARGET
+
+
 def gap(pairs, kid_floor):
     """Issue 15's comparison of [(SLT best row, dense best row)] paired by seed: (the per-seed FID ratios, the
     ratio of the mean KIDs above the KID's real-vs-real floor `kid_floor` (above; None where dense is at or below
     it), whether both are within TARGET)."""
     ratios = [s["value"] / d["value"] for s, d in pairs]
     kid_ratio = above(*(mean_std([row["kid"] for row in arm])[0] for arm in zip(*pairs)), kid_floor)
-    return ratios, kid_ratio, mean_std(ratios)[0] <= TARGET and kid_ratio is not None and kid_ratio <= TARGET
+    return ratios, kid_ratio, within(mean_std(ratios)[0], kid_ratio)
 
 
 def t_interval(values):
