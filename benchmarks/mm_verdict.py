@@ -20,8 +20,9 @@ from pathlib import Path
 import adversarial_study
 import results_verdict
 import search_curves
-from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS as SEEDS, above, best as _best, direction, floor_lines, \
-    fmt_mean_std as _fmt, gap, held_out, last, mean_std as _stats, points, ratio_text, save_figure, splice, t_interval
+from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS as SEEDS, best as _best, direction, floor_lines, \
+    fmt_mean_std as _fmt, gap, held_out, last, mean_above, mean_std as _stats, points, ratio, ratio_text, save_figure, splice, \
+    t_interval
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -88,8 +89,7 @@ def _row(generator, steps, pairs, minutes, floors):
     # the last save beside the best: picking the best save by the reported metric flatters both arms (issue 25)
     lasts = [(last(pairs[s][0]), last(pairs[s][1])) for s in seeds]
     scored = [(s["kid_valid"], d["kid_valid"]) for s, d in lasts if None not in (s.get("kid_valid"), d.get("kid_valid"))]
-    last_kid = "-" if not scored else ratio_text(above(*(_stats(arm)[0] for arm in zip(*scored)),
-                                                  floors["kid_valid"][0]["value"])) + (
+    last_kid = "-" if not scored else ratio_text(mean_above(scored, floors["kid_valid"][0]["value"])) + (
         "" if len(scored) == len(seeds) else f" ({len(scored)} of {len(seeds)} seeds)")
     line = (f"| {generator} | {steps} | {len(seeds)} | {_fmt([s['value'] for s in slt], '.1f')} | "
             f"{_fmt([d['value'] for d in dense], '.1f')} | {_fmt(ratios, '.2f')} | {interval} | "
@@ -250,7 +250,7 @@ def _bracket_lines(dcgan, floors):
                 ticket = dcgan.get(DCGAN_SLT, {}).get(steps, {}).get(seed)
                 if ref and ticket:
                     dense, slt = _best(rows), _best(ticket[0])
-                    kid = above(slt["kid"], dense["kid"], floors["kid"][0]["value"])
+                    kid = ratio("kid", slt["kid"], dense["kid"], floors)
                     lines.append(f"- DCGAN dense lr bracket, {steps} steps, seed {seed}: {variant} {dense['value']:.1f} "
                                  f"(KID {dense['kid']:.4f}) against {DCGAN_DENSE}'s {_best(ref[0])['value']:.1f}; the "
                                  f"ticket is {slt['value'] / dense['value']:.2f} of it on FID, {ratio_text(kid)} on "

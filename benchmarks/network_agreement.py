@@ -2,8 +2,8 @@
 paired by seed, the verdict band of each, whether the verdict is the same under every network (a verdict that flips
 between networks is not a verdict, issue 25), the memorisation ratios, the noise of one latent draw and the check
 that needs no network (pixel values); the markdown block of docs/results.md."""
-from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, above, floor_lines, fmt_mean_std, mean_std, \
-    ratio_text
+from study_cli import KIDS, MEMORISATION_FLAG, TARGET, TARGET_SEEDS, floor_lines, fmt_mean_std, mean_above, \
+    mean_std, ratio, ratio_text
 
 CHECKPOINTS = ("last", "best")
 METRICS = {"fid_train": "train-split FID", "kid": "KID", "kid_valid": "held-out KID"}
@@ -11,21 +11,19 @@ METRICS = {"fid_train": "train-split FID", "kid": "KID", "kid_valid": "held-out 
 
 def ratios(ticket, dense, network, checkpoint):
     """{metric: (per-seed ratios, ratio over seeds)} of ticket over dense at the seeds both have under `network`:
-    the train-split FID's over seeds is the mean of the per-seed ratios; a KID's is the ratio of the means (as
-    study_cli.gap), since a KID near 0 makes a per-seed ratio noise, and every KID ratio is taken above that
-    network's floor (study_cli.above). None where there is no ratio."""
+    the train-split FID's over seeds is the mean of the per-seed ratios, a KID's the ratio of the means above that
+    network's floor (study_cli.mean_above). None where there is no ratio."""
     seeds = sorted(s for s, n in ticket if n == network and (s, n) in dense)
     found = {}
     for metric in METRICS:
         pairs = [(ticket[s, network]["checkpoints"][checkpoint][metric],
                   dense[s, network]["checkpoints"][checkpoint][metric]) for s in seeds]
-        if metric == "fid_train":
-            per_seed = [t / d for t, d in pairs]
-            over = mean_std(per_seed)[0] if pairs else None
+        floors = ticket[seeds[0], network]["floors"] if seeds else {}
+        per_seed = [ratio(metric, t, d, floors) for t, d in pairs]
+        if metric in KIDS:
+            over = mean_above(pairs, floors[metric][0]["value"]) if pairs else None
         else:
-            floor = ticket[seeds[0], network]["floors"][metric][0]["value"] if seeds else 0
-            per_seed = [above(t, d, floor) for t, d in pairs]
-            over = above(*(mean_std(arm)[0] for arm in zip(*pairs)), floor) if pairs else None
+            over = mean_std(per_seed)[0] if pairs else None
         found[metric] = (dict(zip(seeds, per_seed)), over)
     return found
 

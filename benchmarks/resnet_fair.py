@@ -12,8 +12,8 @@ from pathlib import Path
 import network_agreement
 import second_network
 from digits_plan import DENSE_LR
-from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, above, best, finished, fmt_mean_std, mean_std, \
-    ratio_text, within
+from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, above, best, finished, fmt_mean_std, mean_above, \
+    mean_std, ratio_text, within
 from width_report import reach, slope
 from width_verdict import BRACKET
 
@@ -180,8 +180,7 @@ def _width_lines(found, floors):
             cells.append(f"{fmt_mean_std(r, '.2f')} at width {w} ({len(r)} seed{'s' * (len(r) > 1)}"
                          + (f"; {mean_std(unbiased)[0]:.2f} without the seed that chose the dense arm"
                             if unbiased and len(unbiased) < len(r) else "") + ")")
-            kid = above(*(mean_std([kids[i] for _, _, kids in widths[w].values()])[0]
-                          for i in (0, 1)), kid_floor)
+            kid = mean_above([kids for _, _, kids in widths[w].values()], kid_floor)
             kid_cells.append(f"{ratio_text(kid)} at width {w}")
             # the ratio hides how noisy held-out KID is at 296 images: the paired difference shows it
             diffs = [search - dense for _, _, (search, dense) in widths[w].values()]

@@ -12,7 +12,7 @@ import width_report
 import width_seeds
 import width_verdict
 from digits_plan import DENSE_LR
-from study_cli import TARGET, TARGET_SEEDS, above, best, direction, last, mean_std, ratio_text
+from study_cli import TARGET, TARGET_SEEDS, best, direction, last, mean_above, mean_std, ratio_text
 from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,11 +141,9 @@ def _last_save(pairs, floors):
     if not held:
         return {"held_out": False, "last_kid": None, "memorisation": None}
 
-    def means(key):
-        return [mean_std([saves[arm][key] for saves in lasts])[0] for arm in (0, 1)]
-
-    return {"held_out": True, "last_kid": above(*means("kid_valid"), floors["kid_valid"][0]["value"]),
-            "memorisation": means("memorisation")}
+    kids = [(t["kid_valid"], d["kid_valid"]) for t, d in lasts]
+    return {"held_out": True, "last_kid": mean_above(kids, floors["kid_valid"][0]["value"]),
+            "memorisation": [mean_std([saves[arm]["memorisation"] for saves in lasts])[0] for arm in (0, 1)]}
 
 
 def _rests_on(groups):

@@ -185,6 +185,20 @@ def above(ticket, dense, floor):
     return (ticket - floor) / (dense - floor) if dense > floor else None
 
 
+def mean_above(pairs, floor):
+    """above() of the arms' means over [(ticket, dense)] KIDs paired by seed: a KID near 0 makes a per-seed
+    ratio noise, so over seeds the studies take the ratio of the means. None for no pairs."""
+    return above(*(mean_std(arm)[0] for arm in zip(*pairs)), floor) if pairs else None
+
+
+KIDS = ("kid", "kid_valid")  # the metrics read above their floors (above); an FID is read plain
+
+
+def ratio(metric, ticket, dense, floors):
+    """ticket over dense on `metric`: a KID above its floor in `floors` (digits_metrics.floors), an FID plain."""
+    return above(ticket, dense, floors[metric][0]["value"]) if metric in KIDS else ticket / dense
+
+
 def direction(values):
     """How a gap moves along an ordered axis (width, budget): "grows" or "shrinks" only where every step goes that
     way; comparing the ends alone called 1.61, 2.38, 1.73 a gap that grows."""
@@ -208,7 +222,7 @@ def gap(pairs, kid_floor):
     ratio of the mean KIDs above the KID's real-vs-real floor `kid_floor` (above; None where dense is at or below
     it), whether both are within TARGET)."""
     ratios = [s["value"] / d["value"] for s, d in pairs]
-    kid_ratio = above(*(mean_std([row["kid"] for row in arm])[0] for arm in zip(*pairs)), kid_floor)
+    kid_ratio = mean_above([(s["kid"], d["kid"]) for s, d in pairs], kid_floor)
     return ratios, kid_ratio, within(mean_std(ratios)[0], kid_ratio)
 
 

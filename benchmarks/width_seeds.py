@@ -2,7 +2,7 @@
 run on more seeds than the one that chose the arms, paired by seed with the dense arm chosen on that seed, the
 trend of their ratio with width given the seeds' spread, and the same search arms against dense with BatchNorm
 frozen."""
-from study_cli import TARGET, TARGET_SEEDS, above, fmt_mean_std, mean_std, t_interval
+from study_cli import TARGET, TARGET_SEEDS, fmt_mean_std, mean_std, ratio, t_interval
 from width_report import fan_in, reach, slope
 from width_verdict import arm_kind, best_pairs, memorisation_line
 
@@ -23,8 +23,7 @@ def chosen(points):
 def pair_ratio(pair, key, floors):
     """Search over dense on `key`: a KID above its real-vs-real floor (`floors`: digits_metrics.floors;
     study_cli.above, None where dense is at or below it), an FID plain."""
-    s, d = (p["metrics"][key] for p in pair)
-    return above(s, d, floors[key][0]["value"]) if key in ("kid", "kid_valid") else s / d
+    return ratio(key, *(p["metrics"][key] for p in pair), floors)
 
 
 def pairs(points, steps, dense=None):

@@ -80,6 +80,10 @@ def test_issue_15s_gap_reads_kid_above_its_floor_and_is_never_within_without_a_r
     assert study_cli.gap(pairs, -0.001) == ([1.1, 1.05], None, False)  # dense at the floor: no ratio, no target
     assert study_cli.gap([(row(20.0, 0.0), row(20.0, 0.0))], -0.02)[1:] == (1.0, True)
     assert [study_cli.ratio_text(r) for r in (None, 1.2345)] == ["-", "1.23"]
+    floors = {"kid": [{"value": -0.02}]}  # one seed's ratio: a KID above its floor, an FID plain
+    assert study_cli.ratio("kid", 0.003, -0.001, floors) == pytest.approx(0.023 / 0.019)
+    assert study_cli.ratio("fid_train", 22.0, 20.0, floors) == pytest.approx(1.1)
+    assert study_cli.mean_above([], -0.02) is None
 
 
 def test_a_gap_grows_or_shrinks_only_where_every_step_goes_that_way(study_cli):
