@@ -12,8 +12,9 @@ from pathlib import Path
 import network_agreement
 import second_network
 from digits_plan import DENSE_LR
-from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, above, best, finished, fmt_mean_std, mean_above, \
-    mean_std, ratio_text, within
+from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, above, best, direction, finished, fmt_mean_std, \
+    mean_above, mean_std, ratio_text, within
+from width_budget import FLAT
 from width_report import reach, slope
 from width_verdict import BRACKET
 
@@ -103,7 +104,7 @@ def readings(found, floors):
             per_seed += _against_fair(width, steps, seed, seed_arms, floors, chosen)
             low += [f"`{arm}` at width {width}, seed {seed} ({rows[-1]['memorisation']:.2f})"
                     for arm, rows in sorted(seed_arms.items()) if rows[-1]["memorisation"] < MEMORISATION_FLAG]
-    out = _width_lines(found, floors)
+    out = _width_lines(found, floors) + _budget_lines(found, floors)
     short = [f"width {width} at {steps} steps (seeds {', '.join(map(str, sorted(seeds)))})"
              for (width, steps), seeds in sorted(found.items()) if len(seeds) < TARGET_SEEDS]
     if short:
@@ -196,6 +197,42 @@ def _width_lines(found, floors):
                    + (f"; that law reaches {TARGET:g}x at width {at:.0f}" if at else "")
                    + ". Held-out KID above its floor, ratio of the means: " + ", ".join(kid_cells)
                    + "; search minus dense, paired by seed (mean ± standard error): " + ", ".join(diff_cells) + ".")
+    return out
+
+
+def _budget_lines(found, floors):
+    """Per width and search arm run at two or more budgets (each budget a run of its own): its ratios to the fair
+    dense arm of each budget at the last checkpoint, on the seeds every budget ran, how the gap moves with steps, and
+    whether each arm's train-split FID has flattened over the last two budgets (width_budget.FLAT)."""
+    by = {}
+    for (width, steps), seeds in found.items():
+        name = fair(seeds)[1]
+        for seed, seed_arms in seeds.items():
+            for arm in (a for a in seed_arms if name in seed_arms and not a.startswith(DENSE)):
+                by.setdefault((width, arm), {}).setdefault(steps, {})[seed] = (seed_arms[arm][-1],
+                                                                               seed_arms[name][-1], name)
+    out = []
+    for (width, arm), budgets in sorted(by.items()):
+        budgets = sorted(budgets.items())
+        common = sorted(set.intersection(*(set(seeds) for _, seeds in budgets)))
+        if len(budgets) < 2 or not common:
+            continue
+        fids, cells = [], []
+        for steps, seeds in budgets:
+            pairs = [seeds[s][:2] for s in common]
+            fids.append(mean_std([t["fid_train"] / d["fid_train"] for t, d in pairs])[0])
+            kid = mean_above([(t["kid_valid"], d["kid_valid"]) for t, d in pairs], floors["kid_valid"][0]["value"])
+            cells.append(f"{fids[-1]:.2f} on train-split FID and {ratio_text(kid)} on held-out KID above its floor "
+                         f"at {steps} steps (against `{seeds[common[0]][2]}`)")
+        moves = []
+        for side, label in ((0, "the search"), (1, "dense")):
+            before, after = (mean_std([seeds[s][side]["fid_train"] for s in common])[0] for _, seeds in budgets[-2:])
+            moves.append(f"{label} {before:.1f} -> {after:.1f} ("
+                         + ("flattened" if abs(after - before) < FLAT * before else "still moving") + ")")
+        out.append(f"- `{arm}` / the fair dense arm at width {width} by budget, last checkpoint, seed"
+                   f"{'s' * (len(common) > 1)} {', '.join(map(str, common))}: " + "; ".join(cells)
+                   + f": the gap {direction(fids)} with steps. Train-split FID from {budgets[-2][0]} to "
+                   f"{budgets[-1][0]} steps: " + ", ".join(moves) + ".")
     return out
 
 

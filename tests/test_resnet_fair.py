@@ -229,3 +229,30 @@ def test_the_widths_short_of_five_seeds_are_named_and_a_width_with_five_is_not(s
     del kept[("w32-800steps", "MM-dense-s2")], kept[("w32-800steps", "MM-SLT-k0.1-s2")]
     assert not [line for line in resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS)
                 if line.startswith("- Fewer than")]
+
+
+def test_the_budget_gap_is_read_on_the_seeds_every_budget_ran_and_says_which_arm_still_moves(study_cli):
+    import resnet_fair
+
+    kept = {("w16-800steps", "MM-dense-s0"): (_rows([40, 30], [0.05, 0.030]), None),
+            ("w16-800steps", "MM-SLT-k0.1-s0"): (_rows([70, 60], [0.06, 0.050]), None),
+            ("w16-800steps", "MM-SLT-k0.1-s1"): (_rows([90, 90], [0.09, 0.090]), None),  # no 3200-step run
+            ("w16-800steps", "MM-dense-s1"): (_rows([40, 30], [0.05, 0.030]), None),
+            ("w16-3200steps", "MM-dense-s0"): (_rows([30, 20], [0.03, 0.010], steps=3200), None),
+            ("w16-3200steps-dense_lr0.008", "MM-dense-s0"): (_rows([30, 29], [0.03, 0.020], steps=3200), None),
+            ("w16-3200steps", "MM-SLT-k0.1-s0"): (_rows([50, 42], [0.06, 0.040], steps=3200), None)}
+    lines = resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS)
+    line = next(x for x in lines if "by budget" in x)
+    # seed 0 alone: 60 / 30 and 0.07 / 0.05 above the floor -0.02 at 800 steps; at 3200 steps the fair arm is the
+    # plain folder's lr (held-out KID 0.010 < 0.020): 42 / 20 and 0.06 / 0.03
+    assert line == ("- `search` / the fair dense arm at width 16 by budget, last checkpoint, seed 0: 2.00 on "
+                    "train-split FID and 1.40 on held-out KID above its floor at 800 steps (against `dense lr 0.002`); "
+                    "2.10 on train-split FID and 2.00 on held-out KID above its floor at 3200 steps (against `dense lr "
+                    "0.002`): the gap grows with steps. Train-split FID from 800 to 3200 steps: the search 60.0 -> "
+                    "42.0 (still moving), dense 30.0 -> 20.0 (still moving).")
+    kept[("w16-3200steps", "MM-SLT-k0.1-s0")] = (_rows([50, 58], [0.06, 0.040], steps=3200), None)
+    line = next(x for x in resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS) if "by budget" in x)
+    assert "the search 60.0 -> 58.0 (flattened)" in line and "2.90 on train-split FID" in line
+    kept[("w16-3200steps", "MM-SLT-k0.1-s0")] = (_rows([50, 38], [0.06, 0.000], steps=3200), None)
+    line = next(x for x in resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS) if "by budget" in x)
+    assert "1.90 on train-split FID and 0.67 on held-out KID" in line and "the gap shrinks with steps" in line
