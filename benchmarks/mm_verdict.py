@@ -16,18 +16,33 @@ import re
 import sys
 from itertools import product
 from pathlib import Path
+from typing import NamedTuple
 
 import adversarial_study
 import results_verdict
 import search_curves
 from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS as SEEDS, best as _best, direction, floor_lines, \
-    fmt_mean_std as _fmt, gap, held_out, last, mean_above, mean_std as _stats, points, ratio, ratio_text, save_figure, splice, \
-    t_interval
+    fmt_mean_std as _fmt, gap, held_out, last, mean_above, mean_std as _stats, points, ratio, ratio_text, save_figure, \
+    splice, t_interval
 
 ROOT = Path(__file__).resolve().parents[1]
+
 DOCS = ROOT / "docs"
 DCGAN_SLT, DCGAN_DENSE = "mm", "dense-mm"
 FIGURE = "mm-gap-dcgan.png"
+
+
+class Verdict(NamedTuple):
+    """One row of the verdict table as the verdict sentences and results_verdict.block read it."""
+    generator: str
+    steps: int
+    within: bool  # within TARGET on both metrics
+    enough: bool  # on at least SEEDS seeds
+    ratio: float  # mean of the per-seed train-split FID ratios
+    interval: str  # its 95% interval, "-" for one seed
+    dense_mean: float  # the dense arm's mean best train-split FID
+    kid_ratio: float  # ratio of the mean KIDs above the floor, None where dense is at or below it
+    pairing: tuple  # a DCGAN row's (ticket's generator, dense variant), None for the resnet (mm_verdict.main)
 
 
 def _minutes(records):
@@ -74,9 +89,8 @@ def _dcgan(kept):
     return found
 
 
-def _row(generator, steps, pairs, minutes, floors):
-    """One line of the verdict table, whether its seeds are within the target and whether they are enough seeds
-    (KID ratios taken above the `floors` of the studies' network)."""
+def _row(generator, steps, pairs, minutes, floors, pairing):
+    """(one line of the verdict table, its Verdict), KID ratios taken above the `floors` of the studies' network."""
     seeds = sorted(pairs)
     slt = [_best(pairs[s][0]) for s in seeds]
     dense = [_best(pairs[s][1]) for s in seeds]
@@ -100,7 +114,8 @@ def _row(generator, steps, pairs, minutes, floors):
             f"{held_out(slt, 'memorisation', '.2f')} | {held_out(dense, 'memorisation', '.2f')} | "
             f"{_fmt([s['value'] / d['value'] for s, d in lasts], '.2f')} | {last_kid} | "
             f"**{verdict}** | {'-' if minutes is None else f'{minutes:.0f}'} |")
-    return line, within, len(seeds) >= SEEDS, mean, interval, (_stats([d["value"] for d in dense])[0], kid_ratio)
+    return line, Verdict(generator, steps, within, len(seeds) >= SEEDS, mean, interval,
+                         _stats([d["value"] for d in dense])[0], kid_ratio, pairing)
 
 
 def _dcgan_figure(dcgan, floor, plt):
@@ -164,9 +179,9 @@ def main(argv=None):
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     verdicts = []
     for generator, steps, pairs, minutes, pairing in groups:
-        line, *verdict = _row(generator, steps, pairs, minutes, floors)
+        line, verdict = _row(generator, steps, pairs, minutes, floors, pairing)
         lines.append(line)
-        verdicts.append((generator, steps, *verdict, pairing))
+        verdicts.append(verdict)
     lines += _memorisation_lines(groups)
     lines += ["", "DCGAN arms (adversarial_study.py's variants): "
               + "; ".join(f"`{v}`: {adversarial_study.VARIANTS[v][0]}" for v in sorted(dcgan)) + "."]
@@ -198,8 +213,8 @@ def _memorisation_lines(groups):
 
 def _verdict_lines(verdicts):
     def listed(pick):
-        return [f"{g}, {s} steps (mean FID ratio {r:.2f}, 95% interval {i})" for g, s, within, enough, r, i, *_
-                in verdicts if enough and within is pick]
+        return [f"{v.generator}, {v.steps} steps (mean FID ratio {v.ratio:.2f}, 95% interval {v.interval})"
+                for v in verdicts if v.enough and v.within is pick]
 
     met, missed = listed(True), listed(False)
     lines = [f"- **Target met** ({SEEDS} seeds, both metrics) at: {'; '.join(met)}." if met else
@@ -208,31 +223,32 @@ def _verdict_lines(verdicts):
         lines.append(f"- **Target not met** ({SEEDS} seeds) at: {'; '.join(missed)}.")
     # a ticket at par with a dense arm means little if another lr trains that dense arm better
     fair = {}
-    for g, s, within, enough, r, i, dense, pairing in verdicts:
-        if enough and pairing:
-            ticket, reference = pairing
-            fair.setdefault((ticket, s), []).append((dense, reference, within, r, i))
+    for v in verdicts:
+        if v.enough and v.pairing:
+            ticket, reference = v.pairing
+            fair.setdefault((ticket, v.steps), []).append(((v.dense_mean, v.kid_ratio), reference, v.within, v.ratio,
+                                                           v.interval))
     for (g, s), arms in sorted(fair.items()):
         (dense, kid), ref, within, r, i = min(arms)
         lines.append(f"- **Against the best dense arm** of {g}, {s} steps ({ref}, mean FID {dense:.1f}, the lowest of "
                      f"the {len(arms)} dense arms with {SEEDS} seeds): SLT / dense FID {r:.2f} (95% interval {i}), KID "
                      f"above its floor {ratio_text(kid)}; target {'met' if within else 'not met'}.")
     for pick, word in ((True, "Within"), (False, "Not within")):
-        short = [f"{g}, {s} steps" for g, s, within, enough, *_ in verdicts if not enough and within is pick]
+        short = [f"{v.generator}, {v.steps} steps" for v in verdicts if not v.enough and v.within is pick]
         if short:
             lines.append(f"- {word} 10% on both so far, on fewer than {SEEDS} seeds: {'; '.join(short)}.")
     by_steps = {}
-    for g, s, _, _, r, *_ in verdicts:
-        m = re.fullmatch(r"resnet, g_conv_dim (\d+)", g)
+    for v in verdicts:
+        m = re.fullmatch(r"resnet, g_conv_dim (\d+)", v.generator)
         if m:
-            by_steps.setdefault(s, []).append((int(m.group(1)), r))
+            by_steps.setdefault(v.steps, []).append((int(m.group(1)), v.ratio))
     for steps, curve in sorted(by_steps.items()):
         if len(curve) > 1:
             trend = direction([r for _, r in sorted(curve)])
             lines.append(f"- resnet, {steps} steps: SLT / dense FID against width "
                          f"{', '.join(f'{w}: {r:.2f}' for w, r in sorted(curve))}; the gap {trend} with width.")
-    for g in sorted({g for g, *_ in verdicts}):
-        budget = sorted((s, r) for gg, s, _, _, r, *_ in verdicts if gg == g)
+    for g in sorted({v.generator for v in verdicts}):
+        budget = sorted((v.steps, v.ratio) for v in verdicts if v.generator == g)
         if len(budget) > 1:
             trend = direction([r for _, r in budget])
             lines.append(f"- {g}: SLT / dense FID against budget {', '.join(f'{s} steps: {r:.2f}' for s, r in budget)}"

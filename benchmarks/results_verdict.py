@@ -164,9 +164,7 @@ def block(groups, verdicts, curves):
     `curves` the search_curves points it read them from (study_cli.points)."""
     points = width_report.load_points(WIDTH_DATA)
     chosen, floors = width_seeds.chosen(points), width_seeds.floors()
-    rows = [{"generator": g[0], "steps": g[1], "seeds": len(g[2]), "within": v[2], "ratio": v[4], "interval": v[5],
-             "dense_mean": v[6][0], "kid_ratio": v[6][1], "pairing": v[7], **_last_save(g[2], floors)}
-            for g, v in zip(groups, verdicts)]
+    rows = [{**v._asdict(), "seeds": len(g[2]), **_last_save(g[2], floors)} for g, v in zip(groups, verdicts)]
     found = resnet_fair.arms(curves, DEFAULT_NETWORK)
     fair = resnet_fair.readings(found, floors)
     return "\n".join([
