@@ -181,25 +181,31 @@ def test_the_pixel_check_is_a_distance_between_value_distributions_paired_by_see
     assert network_agreement.pixel_lines({1: check(0.01, 0.3)}, {}) == []
 
 
-def test_todays_dcgan_verdict_picks_its_dense_arm_among_those_with_the_held_out_metrics(study_cli, monkeypatch):
+def test_todays_dcgan_verdict_picks_its_dense_arm_by_held_out_kid_among_those_with_the_held_out_metrics(study_cli,
+                                                                                                   monkeypatch):
     import results_verdict
 
     monkeypatch.setattr(results_verdict, "_second_network", lambda *_: ("", []))
 
-    def row(ticket, dense, dense_mean, ratio, held_out):
+    def row(ticket, dense, dense_mean, ratio, held_out, dense_kid=0.03):
         return {"generator": f"DCGAN {ticket} against {dense}", "steps": 300, "seeds": 5, "within": ratio <= 1.1,
                 "ratio": ratio, "interval": "-", "dense_mean": dense_mean, "kid_ratio": ratio,
                 "pairing": (f"DCGAN, {ticket}", dense), "held_out": held_out,
-                "last_kid": 1.07 if held_out else None, "memorisation": (1.75, 1.82) if held_out else None}
+                "dense_kid": dense_kid if held_out else None, "last_kid": 1.07 if held_out else None,
+                "memorisation": (1.75, 1.82) if held_out else None}
 
     # dense-old has the lower FID but predates the held-out metrics: the verdict is against dense-new
     rows = [row("mm", "dense-old", 40.8, 1.03, False), row("mm", "dense-new", 41.4, 1.25, True)]
     line, = results_verdict._dcgan(rows)
     assert line.startswith("- `mm`, 300 steps, 5 seeds: **behind the best dense arm** (`dense-new`, mean train-split "
-                           "FID 41.4, the only dense arm with 5 seeds and the held-out metrics (1 dense arm without "
-                           "them left out), 2 dense arms at this budget)")
+                           "FID 41.4, mean held-out KID at the last checkpoint 0.0300, the only dense arm with 5 seeds "
+                           "and the held-out metrics (1 dense arm without them left out), 2 dense arms at this budget)")
     assert line.endswith("at the last checkpoint held-out KID above its floor 1.07, memorisation ratio ticket 1.75, "
                          "dense 1.82.")
+    # two arms with the held-out metrics: the lower held-out KID is the reference, not the lower train-split FID
+    line, = results_verdict._dcgan(rows + [row("mm", "dense-copies", 30.0, 1.5, True, dense_kid=0.04)])
+    assert "(`dense-new`, mean train-split FID 41.4, mean held-out KID at the last checkpoint 0.0300, the lowest " \
+           "of 2 dense arms with 5 seeds" in line
     # no pairing with the held-out metrics: no verdict, whatever train-split FID says
     line, = results_verdict._dcgan([row("mm-learn_bn", "dense-old", 40.8, 0.85, False)])
     assert "**not a verdict today**: no pairing of it with a dense arm carries the held-out metrics (issue 25); on " \
