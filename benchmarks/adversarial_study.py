@@ -24,7 +24,7 @@ import yaml
 
 from digits_plan import DENSE_LR
 from study_cli import archive, best as _best, cli, finished, floor_lines, fmt_mean_std, held_out, points, \
-    seeds_to_run, splice, study_main  # shared
+    seeds_to_run, splice, study_main, wall_time_lines  # shared
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE_HEAD = ("| variant | what | steps | seed | best train-split FID (step) | last | KID at best | held-out KID at "
@@ -228,6 +228,7 @@ def report(a):
     for name, _, seed, rows, _ in results:
         at = {r["step"]: f"{r['value']:.0f} ({r['classes']})" for r in rows}
         lines.append(f"| {name} (seed {seed}) | " + " | ".join(at.get(s, "") for s in steps_all) + " |")
+    lines += wall_time_lines(points(a.out, a.data))
     missing = [n for n in VARIANTS if n not in {r[0] for r in results}]
     if missing:
         lines += ["", f"Defined in the script but not run in this study: {', '.join(missing)}."]

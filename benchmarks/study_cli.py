@@ -95,14 +95,18 @@ def points(out, data):
 
 
 def wall_time_lines(kept):
-    """The markdown table of the train step's wall time of each point of `points` whose sweep recorded it."""
+    """The markdown table of the train step's wall time of each point of `points` whose sweep recorded it (the
+    saves' digits metrics included; single-threaded, so about its CPU time), and their total."""
     timed = [(folder, point, record["seconds"]["train"]) for (folder, point), (_, record) in sorted(kept.items())
              if record and "train" in record["seconds"]]
     if not timed:
         return []
     return ["", "## Wall time of each point (train step, single-threaded, 2 shared cores, several points at once)", "",
             "| run folder | point | minutes |", "|---|---|---|",
-            *(f"| {folder} | {point} | {seconds / 60:.1f} |" for folder, point, seconds in timed)]
+            *(f"| {folder} | {point} | {seconds / 60:.1f} |" for folder, point, seconds in timed), "",
+            f"In all {sum(s for *_, s in timed) / 60:.0f} CPU minutes over {len(timed)} points"
+            + (f"; {len(kept) - len(timed)} more have no timing (kept before sweeps timed their steps, or still "
+               "running)." if len(kept) > len(timed) else ".")]
 
 
 def seeds_to_run(data, folder, seeds, per_seed):

@@ -210,3 +210,15 @@ def test_todays_dcgan_verdict_picks_its_dense_arm_by_held_out_kid_among_those_wi
     line, = results_verdict._dcgan([row("mm-learn_bn", "dense-old", 40.8, 0.85, False)])
     assert "**not a verdict today**: no pairing of it with a dense arm carries the held-out metrics (issue 25); on " \
            "train-split FID and KID alone it reads ahead of the best dense arm (`dense-old`" in line
+
+
+def test_the_wall_time_table_sums_the_timed_points_and_counts_the_others(study_cli):
+    kept = {("w8-800steps", "MM-dense-s0"): ([], {"seconds": {"train": 90.0}}),
+            ("w8-800steps", "MM-SLT-k0.1-s0"): ([], {"seconds": {"train": 150.0}}),
+            ("w8-800steps", "MM-SLT-k0.1-s1"): ([], None)}  # kept before sweeps timed their steps
+    lines = study_cli.wall_time_lines(kept)
+    assert "| w8-800steps | MM-SLT-k0.1-s0 | 2.5 |" in lines
+    assert lines[-1] == ("In all 4 CPU minutes over 2 points; 1 more have no timing (kept before sweeps timed their "
+                         "steps, or still running).")
+    timed = {key: value for key, value in kept.items() if value[1]}
+    assert study_cli.wall_time_lines(timed)[-1] == "In all 4 CPU minutes over 2 points."
