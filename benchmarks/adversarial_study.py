@@ -102,6 +102,14 @@ SAME_LOSS = {"mixed-w10": "dense-mixed-w10", "sngan-mixed-w10": "sngan-dense-mix
              **dict.fromkeys(("mm", "mm-learn_bn"), "dense-mm")}
 
 
+VARIANT_FOLDER = re.compile(r"(.+)-(\d+)steps")  # variant_folder's names, parsed back
+
+
+def variant_folder(variant, steps):
+    """The run folder of a variant and budget, under --out and under --data (second_network.py's JSONs too)."""
+    return f"{variant}-{steps}steps"
+
+
 def _family(name):
     return next(prefix for prefix in FAMILIES if name.startswith(prefix))
 
@@ -135,7 +143,7 @@ def run(a):
     for name in a.variants:
         if name not in VARIANTS:
             raise SystemExit(f"unknown variant {name!r}; known: {', '.join(VARIANTS)}")
-        folder = out / f"{name}-{a.steps}steps"
+        folder = out / variant_folder(name, a.steps)
         seeds = seeds_to_run(a.data, folder.name, a.seeds, 1)
         if not seeds:
             print(f"{folder.name}: seeds {' '.join(map(str, a.seeds))} kept in {a.data}", flush=True)
@@ -155,7 +163,7 @@ def _results(a):
     """[(variant, steps, seed, rows, ticket bytes or None)] of every point kept in --data or in progress in --out."""
     found = []
     for (folder, point), (rows, record) in sorted(points(a.out, a.data).items()):
-        m = re.fullmatch(r"(.+)-(\d+)steps", folder)
+        m = VARIANT_FOLDER.fullmatch(folder)
         seed = int(re.search(r"-s(\d+)$", point).group(1))
         found.append((m.group(1), int(m.group(2)), seed, rows, (record or {}).get("ticket_bytes")))
     return found
@@ -165,7 +173,7 @@ def _grids(a):
     """{(variant, steps, seed): path of its canvas at its best save, relative to --docs} of the points --data keeps."""
     found = {}
     for png in Path(a.data).glob("*/*.png"):
-        m = re.fullmatch(r"(.+)-(\d+)steps", png.parent.name)
+        m = VARIANT_FOLDER.fullmatch(png.parent.name)
         seed = int(re.search(r"-s(\d+)$", png.stem).group(1))
         found[m.group(1), int(m.group(2)), seed] = os.path.relpath(png, a.docs)
     return found

@@ -82,7 +82,7 @@ def _dcgan(kept):
     lr bracket (dense-mm-lr*)."""
     found = {}
     for (folder, point), (rows, record) in kept.items():
-        m = re.fullmatch(r"(.+)-(\d+)steps", folder)
+        m = adversarial_study.VARIANT_FOLDER.fullmatch(folder)
         if m and m.group(1).startswith((DCGAN_SLT, DCGAN_DENSE)) and record is not None:
             seed = int(re.search(r"-s(\d+)$", point).group(1))
             found.setdefault(m.group(1), {}).setdefault(int(m.group(2)), {})[seed] = (rows, record)

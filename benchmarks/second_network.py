@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 import network_agreement
+from adversarial_study import variant_folder
 from network_agreement import METRICS
 from study_cli import cli, mean_std, splice
 
@@ -194,11 +195,6 @@ def _real_pixels():
     halves = [np.random.default_rng(seed).permutation(len(train)) for seed in range(5)]
     return real, {"valid": pixel_distance(_gray(valid), real),
                   "train_halves": [pixel_distance(_gray(train[h[:half]]), _gray(train[h[half:]])) for h in halves]}
-
-
-def variant_folder(variant, steps):
-    """The run folder of an adversarial_study.py variant and budget, and of its JSONs under DATA."""
-    return f"{variant}-{steps}steps"
 
 
 def pixel_records(folder):
