@@ -23,8 +23,8 @@ from pathlib import Path
 import yaml
 
 from digits_plan import DENSE_LR
-from study_cli import archive, best as _best, cli, finished, floor_lines, fmt_mean_std, held_out, points, \
-    seeds_to_run, splice, study_main, wall_time_lines  # shared
+from study_cli import archive, cli, points, seeds_to_run, splice, study_main, wall_time_lines  # shared
+from study_rules import best as _best, finished, floor_lines, fmt_mean_std, held_out, memorisation_line
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE_HEAD = ("| variant | what | steps | seed | best train-split FID (step) | last | KID at best | held-out KID at "
@@ -228,6 +228,9 @@ def report(a):
             same_ratio = best["value"] / _best(same)["value"] if done else None
             verdicts.setdefault((name, steps), []).append((best["value"] / ref, best["classes"], best["kid"] - dense_kid,
                                                            same_ratio))
+    memo = [(f"`{name}` seed {seed}, {steps} steps", _best(rows)["memorisation"]) for name, steps, seed, rows, _ in results
+            if _best(rows).get("memorisation") is not None]
+    lines += ["", memorisation_line(memo, "best saves")] if memo else []
     summary = _verdicts(verdicts, dense) + _sample_lines(results, _grids(a))
     lines += summary
     steps_all = sorted({r["step"] for *_, rows, _ in results for r in rows})

@@ -21,9 +21,9 @@ from typing import NamedTuple
 import adversarial_study
 import results_verdict
 import search_curves
-from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS as SEEDS, best as _best, direction, floor_lines, \
-    fmt_mean_std as _fmt, gap, held_out, last, mean_above, mean_std as _stats, points, ratio, ratio_text, save_figure, \
-    splice, t_interval
+from study_cli import points, save_figure, splice
+from study_rules import MEMORISATION_FLAG, TARGET, TARGET_SEEDS as SEEDS, best as _best, direction, floor_lines, \
+    fmt_mean_std as _fmt, gap, held_out, last, mean_above, mean_std as _stats, ratio, ratio_text, t_interval
 
 ROOT = Path(__file__).resolve().parents[1]
 

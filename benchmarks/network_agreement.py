@@ -2,7 +2,7 @@
 paired by seed, the verdict band of each, whether the verdict is the same under every network (a verdict that flips
 between networks is not a verdict, issue 25), the memorisation ratios, the noise of one latent draw and the check
 that needs no network (pixel values); the markdown block of docs/results.md."""
-from study_cli import KIDS, MEMORISATION_FLAG, TARGET, TARGET_SEEDS, floor_lines, fmt_mean_std, mean_above, \
+from study_rules import KIDS, MEMORISATION_FLAG, TARGET, TARGET_SEEDS, floor_lines, fmt_mean_std, mean_above, \
     mean_std, ratio, ratio_text
 
 CHECKPOINTS = ("last", "best")
@@ -12,7 +12,7 @@ METRICS = {"fid_train": "train-split FID", "kid": "KID", "kid_valid": "held-out 
 def ratios(ticket, dense, network, checkpoint):
     """{metric: (per-seed ratios, ratio over seeds)} of ticket over dense at the seeds both have under `network`:
     the train-split FID's over seeds is the mean of the per-seed ratios, a KID's the ratio of the means above that
-    network's floor (study_cli.mean_above). None where there is no ratio."""
+    network's floor (study_rules.mean_above). None where there is no ratio."""
     seeds = sorted(s for s, n in ticket if n == network and (s, n) in dense)
     found = {}
     for metric in METRICS:

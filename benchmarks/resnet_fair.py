@@ -12,8 +12,8 @@ from pathlib import Path
 import network_agreement
 import second_network
 from digits_plan import DENSE_LR
-from study_cli import MEMORISATION_FLAG, TARGET, TARGET_SEEDS, above, best, direction, finished, fmt_mean_std, \
-    mean_above, mean_std, ratio_text, within
+from study_rules import TARGET, TARGET_SEEDS, above, best, direction, finished, fmt_mean_std, mean_above, mean_std, \
+    memorisation_line, ratio_text, within
 from width_budget import FLAT
 from width_report import reach, slope
 from width_verdict import BRACKET
@@ -97,24 +97,20 @@ def readings(found, floors):
     its width, budget and seed, saying where that arm is at a real-vs-real floor (`floors`: digits_metrics.floors)."""
     if not found:
         return []
-    per_seed, low = [], []
+    per_seed, memo = [], []
     for (width, steps), seeds in sorted(found.items()):
         chosen = fair(seeds)
         for seed, seed_arms in sorted(seeds.items()):
             per_seed += _against_fair(width, steps, seed, seed_arms, floors, chosen)
-            low += [f"`{arm}` at width {width}, seed {seed} ({rows[-1]['memorisation']:.2f})"
-                    for arm, rows in sorted(seed_arms.items()) if rows[-1]["memorisation"] < MEMORISATION_FLAG]
+            memo += [(f"`{arm}` at width {width}, seed {seed}, {steps} steps", rows[-1]["memorisation"])
+                     for arm, rows in sorted(seed_arms.items())]
     out = _width_lines(found, floors) + _budget_lines(found, floors)
     short = [f"width {width} at {steps} steps (seeds {', '.join(map(str, sorted(seeds)))})"
              for (width, steps), seeds in sorted(found.items()) if len(seeds) < TARGET_SEEDS]
     if short:
         out.append(f"- Fewer than the {TARGET_SEEDS} seeds of a verdict, so not yet a verdict there: "
                    f"{', '.join(short)}.")
-    memo = [rows[-1]["memorisation"] for seeds in found.values() for s in seeds.values() for rows in s.values()]
-    out.append(f"- Memorisation ratios at the last checkpoint {min(memo):.2f}-{max(memo):.2f}: "
-               + (f"below {MEMORISATION_FLAG:g}, closer to the training digits than unseen digits are: "
-                  + ", ".join(low) + "." if low else f"every arm at or above {MEMORISATION_FLAG:g}, none copies the "
-                                                     "training digits."))
+    out.append("- " + memorisation_line(memo, "arms at the last checkpoint"))
     return out + ["", "Per seed:", "", *per_seed]
 
 

@@ -13,7 +13,7 @@ import width_report
 import width_seeds
 import width_verdict
 from digits_plan import DENSE_LR
-from study_cli import TARGET, TARGET_SEEDS, best, direction, last, mean_above, mean_std, ratio_text
+from study_rules import TARGET, TARGET_SEEDS, best, direction, last, mean_above, mean_std, ratio_text
 from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK
 
 ROOT = Path(__file__).resolve().parents[1]

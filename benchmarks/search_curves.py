@@ -42,8 +42,9 @@ import yaml
 from digits_plan import DATA, DENSE_LR, GENERATOR, MOMENTS, PRE, SLT_LR, SLT_RECIPE
 from resnet_fair import DENSE_LR_LEVER, FOLDER, POINT, arms as fair_arms, evaluators, lines as fair_lines
 from search_levers import COMBINE, LEVERS, lever_changes
-from study_cli import TARGET_SEEDS, archive, best as _best, cli, digits_inputs, finished, floor_lines, gap, \
-    held_out, points as kept_points, ratio_text, save_figure, seeds_text, seeds_to_run, study_main, wall_time_lines
+from study_cli import archive, cli, digits_inputs, points as kept_points, save_figure, seeds_to_run, study_main, \
+    wall_time_lines
+from study_rules import TARGET_SEEDS, best as _best, finished, floor_lines, gap, held_out, ratio_text, seeds_text
 from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK, NETWORKS
 
 METRIC = "fid_train"

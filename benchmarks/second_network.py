@@ -37,7 +37,8 @@ import numpy as np
 import network_agreement
 from adversarial_study import variant_folder
 from network_agreement import METRICS
-from study_cli import cli, mean_std, splice
+from study_cli import cli, splice
+from study_rules import mean_std
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "docs" / "adversarial-study-data"

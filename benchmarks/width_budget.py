@@ -3,7 +3,8 @@ how its ratio moves with steps, whether each arm has flattened, at how many step
 quality, and which arm reached the real-vs-real floor; as a table, sentences and a figure."""
 import math
 
-from study_cli import TARGET, save_figure
+from study_cli import save_figure
+from study_rules import TARGET
 from width_report import reach, slope
 from width_seeds import CHOSEN_STEPS, METRICS, cell, pair_ratio, pairs
 from width_verdict import SAME

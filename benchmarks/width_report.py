@@ -5,7 +5,7 @@ import math
 import re
 from pathlib import Path
 
-from study_cli import TARGET
+from study_rules import TARGET
 
 HIDDEN = re.compile(r"blocks\.\d+\.conv[12]\.weight")  # the 3x3 convs of the residual blocks: fan_in = 9 x channels
 

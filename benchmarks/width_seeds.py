@@ -2,7 +2,7 @@
 run on more seeds than the one that chose the arms, paired by seed with the dense arm chosen on that seed, the
 trend of their ratio with width given the seeds' spread, and the same search arms against dense with BatchNorm
 frozen."""
-from study_cli import TARGET, TARGET_SEEDS, fmt_mean_std, mean_std, ratio, t_interval
+from study_rules import TARGET, TARGET_SEEDS, fmt_mean_std, mean_std, ratio, t_interval
 from width_report import fan_in, reach, slope
 from width_verdict import arm_kind, best_pairs, memorisation_line
 
@@ -12,7 +12,7 @@ CHOSEN_SEED, CHOSEN_STEPS = 0, 100
 FROZEN_BN_DENSE = "dense:no-train-bn"  # dense with BatchNorm's affine frozen at init, as a ticket's is
 METRICS = (("held-out KID", "kid_valid", ".4f"), ("train-split FID", "fid_train", ".1f"))
 KID_RATIO = ("A held-out KID ratio is taken above the real-vs-real floor: (search - floor) / (dense - floor) "
-             "(study_cli.above), \"-\" where dense is at or below the floor; an FID ratio is a plain ratio.")
+             "(study_rules.above), \"-\" where dense is at or below the floor; an FID ratio is a plain ratio.")
 
 
 def chosen(points):
@@ -22,7 +22,7 @@ def chosen(points):
 
 def pair_ratio(pair, key, floors):
     """Search over dense on `key`: a KID above its real-vs-real floor (`floors`: digits_metrics.floors;
-    study_cli.above, None where dense is at or below it), an FID plain."""
+    study_rules.above, None where dense is at or below it), an FID plain."""
     return ratio(key, *(p["metrics"][key] for p in pair), floors)
 
 

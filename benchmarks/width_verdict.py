@@ -2,7 +2,7 @@
 docs/width-diagnosis.md and the width-diagnosis verdict of docs/results.md. Which part of the search does not scale
 with width (the fitted exponents of width_report.py), whether dense's best lr moves with width, and the width or
 budget the ticket's gap to the best arms extrapolates to, or that it does not."""
-from study_cli import MEMORISATION_FLAG, TARGET, above, ratio_text
+from study_rules import TARGET, above, memorisation_line as study_memorisation_line, ratio_text
 from width_report import exponent, fan_in, flips, hidden_start, reach, slope, step_size
 
 BRACKET = 3  # dense lrs a width needs for its best dense arm to count as fair (issue 25, item 2)
@@ -68,7 +68,7 @@ def best_pairs(points):
 
 def gaps(points, floors):
     """[(width, best search, best dense, held-out KID ratio, train-split FID ratio)] of best_pairs: the KID above its
-    real-vs-real floor (`floors`: digits_metrics.floors; study_cli.above, None where dense is at or below it)."""
+    real-vs-real floor (`floors`: digits_metrics.floors; study_rules.above, None where dense is at or below it)."""
     floor = floors["kid_valid"][0]["value"]
     return [(width, s, d, above(s["metrics"]["kid_valid"], d["metrics"]["kid_valid"], floor),
              s["metrics"]["fid_train"] / d["metrics"]["fid_train"]) for width, s, d in best_pairs(points)]
@@ -150,7 +150,7 @@ def _bn_lines(arms, slt, dense, floors):
     """(lines, same law): what training BatchNorm's affine in the search, or freezing it in dense, moved. Each lever
     arm is read against the plain arm of its kind (the same lr) on the same widths: how its step scales with width,
     and its held-out KID; then the search's held-out KID over dense's with the lever in place, against the plain
-    search's over plain dense, each above the real-vs-real floor (`floors`; study_cli.above). `same law` is True
+    search's over plain dense, each above the real-vs-real floor (`floors`; study_rules.above). `same law` is True
     when every lever arm's step follows its plain arm's law."""
     plain = {"slt": slt, "dense": dense}
     floor = floors["kid_valid"][0]["value"]
@@ -251,16 +251,9 @@ def trend_lines(points, floors):
 
 
 def memorisation_line(points):
-    """The range of the points' memorisation ratios, and a sentence naming every point below MEMORISATION_FLAG."""
-    low = [f"`{p['arm']}` at width {p['width']}, seed {p['seed']}, {p['steps']} steps "
-           f"({p['metrics']['memorisation']:.2f})" for p in points if p["metrics"]["memorisation"] < MEMORISATION_FLAG]
-    memo = [p["metrics"]["memorisation"] for p in points]
-    return (f"- Memorisation ratios {min(memo):.2f}-{max(memo):.2f} ({len(points)} points): "
-            + (f"below {MEMORISATION_FLAG} for {', '.join(low)}: those lie closer to the training digits than "
-               "unseen digits do." if low else
-               f"every point at or above {MEMORISATION_FLAG}, none copies the training digits"
-               + (": above 1, every generator is still farther from the training digits than unseen digits are"
-                  if min(memo) > 1 else "") + "."))
+    """study_rules.memorisation_line of the points, each named by arm, width, seed and budget."""
+    return "- " + study_memorisation_line([(f"`{p['arm']}` at width {p['width']}, seed {p['seed']}, {p['steps']} steps",
+                                            p["metrics"]["memorisation"]) for p in points], "points")
 
 
 def lines(points, floors):

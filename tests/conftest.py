@@ -19,6 +19,14 @@ def study_cli():
     return study_cli
 
 
+@pytest.fixture(scope="session")
+def study_rules(study_cli):
+    """benchmarks/study_rules.py, importable once study_cli has put benchmarks/ on sys.path."""
+    import study_rules
+
+    return study_rules
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):

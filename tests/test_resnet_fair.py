@@ -57,7 +57,7 @@ def test_the_search_is_read_against_the_fair_arm_at_the_last_checkpoint_and_the_
     assert "`search, score_init` held-out KID above the floor 1.02, train-split FID 1.10 at the last checkpoint " \
            "(best saves: FID 1.10), within 1.1x" in line
     assert "floor" not in line.split("Search / it")[0]
-    assert "`search` at width 8, seed 2 (0.80)" in text
+    assert "below 0.9 for `search` at width 8, seed 2, 800 steps (0.80):" in text
     assert "- Fewer than the 5 seeds of a verdict, so not yet a verdict there: width 8 at 800 steps (seeds 2)." in text
 
 

@@ -29,11 +29,11 @@ def test_text_outside_the_blocks_moves_after_them_and_is_kept(study_cli):
     assert text.index("# today") < text.index("# an old page") and text.endswith("its text\n")
 
 
-def test_a_held_out_metric_is_averaged_over_the_seeds_that_have_it_and_says_how_many(study_cli):
+def test_a_held_out_metric_is_averaged_over_the_seeds_that_have_it_and_says_how_many(study_rules):
     rows = [{"kid_valid": None}, {"kid_valid": 0.02}, {"kid_valid": 0.04}]
-    assert study_cli.held_out(rows, "kid_valid", ".2f") == "0.03 ± 0.01 (2 of 3 seeds)"
-    assert study_cli.held_out(rows[1:], "kid_valid", ".2f") == "0.03 ± 0.01"
-    assert study_cli.held_out(rows[:1], "kid_valid", ".2f") == "-"
+    assert study_rules.held_out(rows, "kid_valid", ".2f") == "0.03 ± 0.01 (2 of 3 seeds)"
+    assert study_rules.held_out(rows[1:], "kid_valid", ".2f") == "0.03 ± 0.01"
+    assert study_rules.held_out(rows[:1], "kid_valid", ".2f") == "-"
 
 
 KID_FLOOR = -0.01  # every metric's real-vs-real floor in these records: a KID ratio is read above it
@@ -68,28 +68,28 @@ def test_the_second_network_pairs_by_seed_and_takes_kid_as_a_ratio_of_means_abov
     assert network_agreement.ratios(ticket, dense, "strided", "best")["fid_train"] == ({}, None)
 
 
-def test_issue_15s_gap_reads_kid_above_its_floor_and_is_never_within_without_a_ratio(study_cli):
+def test_issue_15s_gap_reads_kid_above_its_floor_and_is_never_within_without_a_ratio(study_rules):
     def row(fid, kid):
         return {"value": fid, "kid": kid}
 
     pairs = [(row(22.0, 0.004), row(20.0, 0.001)), (row(21.0, 0.002), row(20.0, -0.003))]
-    ratios, kid_ratio, within = study_cli.gap(pairs, -0.02)
+    ratios, kid_ratio, within = study_rules.gap(pairs, -0.02)
     assert ratios == [1.1, 1.05]
     # the means 0.003 and -0.001: a plain ratio would be -3; from the floor -0.02 it is 0.023 / 0.019
     assert kid_ratio == pytest.approx(0.023 / 0.019) and not within
-    assert study_cli.gap(pairs, -0.001) == ([1.1, 1.05], None, False)  # dense at the floor: no ratio, no target
-    assert study_cli.gap([(row(20.0, 0.0), row(20.0, 0.0))], -0.02)[1:] == (1.0, True)
-    assert [study_cli.ratio_text(r) for r in (None, 1.2345)] == ["-", "1.23"]
+    assert study_rules.gap(pairs, -0.001) == ([1.1, 1.05], None, False)  # dense at the floor: no ratio, no target
+    assert study_rules.gap([(row(20.0, 0.0), row(20.0, 0.0))], -0.02)[1:] == (1.0, True)
+    assert [study_rules.ratio_text(r) for r in (None, 1.2345)] == ["-", "1.23"]
     floors = {"kid": [{"value": -0.02}]}  # one seed's ratio: a KID above its floor, an FID plain
-    assert study_cli.ratio("kid", 0.003, -0.001, floors) == pytest.approx(0.023 / 0.019)
-    assert study_cli.ratio("fid_train", 22.0, 20.0, floors) == pytest.approx(1.1)
-    assert study_cli.mean_above([], -0.02) is None
+    assert study_rules.ratio("kid", 0.003, -0.001, floors) == pytest.approx(0.023 / 0.019)
+    assert study_rules.ratio("fid_train", 22.0, 20.0, floors) == pytest.approx(1.1)
+    assert study_rules.mean_above([], -0.02) is None
 
 
-def test_a_gap_grows_or_shrinks_only_where_every_step_goes_that_way(study_cli):
-    assert study_cli.direction([1.61, 2.38, 2.5]) == "grows"
-    assert study_cli.direction([3.51, 3.09, 1.73]) == "shrinks"
-    assert study_cli.direction([1.61, 2.38, 1.73]) == "does not move one way"  # its ends alone read "grows"
+def test_a_gap_grows_or_shrinks_only_where_every_step_goes_that_way(study_rules):
+    assert study_rules.direction([1.61, 2.38, 2.5]) == "grows"
+    assert study_rules.direction([3.51, 3.09, 1.73]) == "shrinks"
+    assert study_rules.direction([1.61, 2.38, 1.73]) == "does not move one way"  # its ends alone read "grows"
 
 
 def test_the_verdict_bands_and_the_sentence_name_a_flip_between_networks(study_cli):
@@ -222,3 +222,13 @@ def test_the_wall_time_table_sums_the_timed_points_and_counts_the_others(study_c
                          "steps, or still running).")
     timed = {key: value for key, value in kept.items() if value[1]}
     assert study_cli.wall_time_lines(timed)[-1] == "In all 4 CPU minutes over 2 points."
+
+
+def test_the_memorisation_sentence_names_every_ratio_below_the_flag(study_rules):
+    line = study_rules.memorisation_line([("`dense` seed 0", 0.85), ("`mm` seed 0", 1.6)], "best saves")
+    assert line == ("Memorisation ratios 0.85-1.60 (2 best saves): below 0.9 for `dense` seed 0 (0.85): closer to "
+                    "the training digits than unseen digits are, so their train-split metrics flatter them.")
+    assert study_rules.memorisation_line([("a", 1.2), ("b", 1.6)], "points") == (
+        "Memorisation ratios 1.20-1.60 (2 points): every one at or above 0.9, none copies the training digits; above "
+        "1, each is farther from the training digits than unseen digits are.")
+    assert study_rules.memorisation_line([("a", 0.95)], "points").endswith("none copies the training digits.")
