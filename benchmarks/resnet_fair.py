@@ -149,6 +149,16 @@ def _against_fair(width, steps, seed, seed_arms, floors, chosen):
             f"{floor} Search / it: " + "; ".join(cells) + "."]
 
 
+def _fair_pairs(found):
+    """(width, steps, seed, search arm, its rows, the fair dense arm's rows, that arm's name, the seed that chose it)
+    for every search arm of `found` whose seed ran the fair dense arm of its width and budget."""
+    for (width, steps), seeds in found.items():
+        bracket_seed, name, _ = fair(seeds)
+        for seed, seed_arms in seeds.items():
+            for arm in (a for a in seed_arms if name in seed_arms and not a.startswith(DENSE)):
+                yield width, steps, seed, arm, seed_arms[arm], seed_arms[name], name, bracket_seed
+
+
 def _width_lines(found, floors):
     """Per budget and search arm, its train-split FID ratio to the fair dense arm against width (mean ± std over the
     seeds with a fair pairing, and the mean without the seed that chose the arm), the power law in width fitted to
@@ -156,13 +166,10 @@ def _width_lines(found, floors):
     as the search's excess over dense paired by seed."""
     kid_floor = floors["kid_valid"][0]["value"]
     by_arm = {}
-    for (width, steps), seeds in found.items():
-        bracket_seed, name, _ = fair(seeds)
-        for seed, seed_arms in seeds.items():
-            for arm in (a for a in seed_arms if name in seed_arms and not a.startswith(DENSE)):
-                fid = _ratios(seed_arms[arm], seed_arms[name], floors)["fid"]
-                kids = (seed_arms[arm][-1]["kid_valid"], seed_arms[name][-1]["kid_valid"])
-                by_arm.setdefault((steps, arm), {}).setdefault(width, {})[seed] = (fid, seed == bracket_seed, kids)
+    for width, steps, seed, arm, search, dense, _, bracket_seed in _fair_pairs(found):
+        kids = (search[-1]["kid_valid"], dense[-1]["kid_valid"])
+        by_arm.setdefault((steps, arm), {}).setdefault(width, {})[seed] = (_ratios(search, dense, floors)["fid"],
+                                                                           seed == bracket_seed, kids)
     out = []
     for (steps, arm), widths in sorted(by_arm.items()):
         if len(widths) < 2:
@@ -201,12 +208,8 @@ def _budget_lines(found, floors):
     dense arm of each budget at the last checkpoint, on the seeds every budget ran, how the gap moves with steps, and
     whether each arm's train-split FID has flattened over the last two budgets (width_budget.FLAT)."""
     by = {}
-    for (width, steps), seeds in found.items():
-        name = fair(seeds)[1]
-        for seed, seed_arms in seeds.items():
-            for arm in (a for a in seed_arms if name in seed_arms and not a.startswith(DENSE)):
-                by.setdefault((width, arm), {}).setdefault(steps, {})[seed] = (seed_arms[arm][-1],
-                                                                               seed_arms[name][-1], name)
+    for width, steps, seed, arm, search, dense, name, _ in _fair_pairs(found):
+        by.setdefault((width, arm), {}).setdefault(steps, {})[seed] = (search[-1], dense[-1], name)
     out = []
     for (width, arm), budgets in sorted(by.items()):
         budgets = sorted(budgets.items())
