@@ -1,5 +1,5 @@
 """Adversarial score search on digits (issue 13): StudioGAN's DCGAN (configs/digits/DCGAN.yaml), dense against the
-k = 0.1 SLT search with one set of levers per named variant (VARIANTS below).
+k = 0.1 SLT search with one set of levers per named variant (adversarial_variants.py).
 
 Every run is an ordinary point of `studiogan-slt sweep` (public CLI) with `SLT.digits_metric: fid_train` (the dense
 points too): at every save the run scores itself on the digits metrics (train-split FID on 1,501 images, KID, class
@@ -22,118 +22,14 @@ from pathlib import Path
 
 import yaml
 
-from digits_plan import DENSE_LR
+from adversarial_variants import FAMILIES, SAME_LOSS, VARIANT_FOLDER, VARIANTS, base_config, family, \
+    variant_folder, variant_sections
 from study_cli import archive, cli, points, seeds_to_run, splice, study_main, wall_time_lines  # shared
 from study_rules import best as _best, finished, floor_lines, fmt_mean_std, held_out, memorisation_line
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE_HEAD = ("| variant | what | steps | seed | best train-split FID (step) | last | KID at best | held-out KID at "
               "best | memorisation ratio at best | classes at best | x dense at equal steps | ticket bytes |")
-CONFIGS = ROOT / "configs" / "digits"
-# a variant's name prefix: the config it changes; its dense reference is the variant PREFIX + "dense"
-FAMILIES = {"sngan-": "SNGAN", "": "DCGAN"}
-METRIC = "fid_train"
-SEEDED = {"weight_init": "signed_kaiming_constant", "scaled": True}  # the moment-matching recipe's frozen weights
-HOST_INIT = {"weight_init": "keep", "scaled": False}
-MOMENTS = {"extractors": ["digits_cnn"], "ama": True, "ama_lr": 1e-5}  # the built-in extractor, the paper's AMA
-MM = {"train_mode": "moment_matching", "moments": {**MOMENTS, "lr_schedule": "cosine"}}  # no discriminator
-DENSE = {"dense": True}  # a variant's override that trains its YAML's dense reference (sweep --dense derives it)
-
-
-# name: (what it tests, {section: {key: value}} merged into configs/digits/DCGAN.yaml, **DENSE: its dense reference)
-VARIANTS = {
-    "dense": ("dense DCGAN, 1 D step per G step (the reference of docs/results.md)",
-              {"OPTIMIZATION": {"d_updates_per_step": 1}, **DENSE}),
-    "dense-d2": ("dense DCGAN as configs/digits/DCGAN.yaml trains it (2 D steps per G step)", DENSE),
-    "dense-mixed-w10": ("dense DCGAN, 1 D step, adversarial loss + 10 x the moment loss: the dense reference trained "
-                        "with mixed-w10's loss", {"OPTIMIZATION": {"d_updates_per_step": 1},
-                                                   "SLT": {"moments": {**MOMENTS, "weight": 10.0}}, **DENSE}),
-    "yaml": ("configs/digits/DCGAN.yaml without its moment loss (score lr = StudioGAN's g_lr 2e-4) with StudioGAN's "
-             "own init (weight_init keep, the section's default before this study) and the plugin's "
-             "d_updates_per_step 2 -> 1",
-             {"SLT": HOST_INIT}),
-    "yaml-host": ("as yaml, with the YAML's own 2 D steps per G step (SLT.keep_host)",
-                  {"SLT": {**HOST_INIT, "keep_host": ["OPTIMIZATION.d_updates_per_step"]}}),
-    "lr0.1": ("score lr 0.1, 1 D step, seeded signed constant (docs/results.md's run)",
-              {"OPTIMIZATION": {"d_updates_per_step": 1, "g_lr": 0.1}, "SLT": SEEDED}),
-    "lr2e-3": ("score lr 2e-3, 1 D step, seeded signed constant",
-               {"OPTIMIZATION": {"d_updates_per_step": 1, "g_lr": 2e-3}, "SLT": SEEDED}),
-    "d1-seeded": ("as yaml, with the seeded signed constant init (weight_init signed_kaiming_constant, scaled: "
-                  "the section's default since this study)",
-                  {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": SEEDED}),
-    "slowD": ("score lr 2e-4, 1 D step, seeded signed constant, D lr 2e-5 (D 10x slower)",
-              {"OPTIMIZATION": {"d_updates_per_step": 1, "d_lr": 2e-5}, "SLT": SEEDED}),
-    "GD": ("G and D both searched as tickets, score lr 2e-4 each, 1 D step, seeded signed constant",
-           {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": {**SEEDED, "targets": ["G", "D"]}}),
-    "hinge": ("hinge loss, score lr 2e-4, 1 D step, seeded signed constant",
-              {"OPTIMIZATION": {"d_updates_per_step": 1}, "LOSS": {"adv_loss": "hinge"}, "SLT": SEEDED}),
-    "diffaug": ("DiffAugment on D's inputs, score lr 2e-4, 1 D step, seeded signed constant",
-                {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": SEEDED,
-                 "AUG": {"apply_diffaug": True, "diffaug_type": "diffaug"}}),
-    "learn_bn": ("BatchNorm affines trained, score lr 2e-4, 1 D step, seeded signed constant",
-                 {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": {**SEEDED, "learn_bn": True}}),
-    "mixed-w1": ("adversarial loss + 1 x the moment loss (digits CNN, AMA), score lr 2e-4, 1 D step, seeded",
-                 {"OPTIMIZATION": {"d_updates_per_step": 1}, "SLT": {**SEEDED, "moments": {**MOMENTS, "weight": 1.0}}}),
-    "mixed-w10": ("adversarial loss + 10 x the moment loss (digits CNN, AMA), score lr 2e-4, 1 D step, seeded",
-                  {"OPTIMIZATION": {"d_updates_per_step": 1},
-                   "SLT": {**SEEDED, "moments": {**MOMENTS, "weight": 10.0}}}),
-    "mm": ("moment matching alone (no D; digits CNN, AMA, cosine), score lr 0.03, seeded: the moment-matching ticket "
-           "of the same generator", {"OPTIMIZATION": {"g_lr": 0.03}, "SLT": {**SEEDED, **MM}}),
-    "mm-learn_bn": ("as mm, with the BatchNorm affines trained (+BN of biprop; not a pure SLT)",
-                    {"OPTIMIZATION": {"g_lr": 0.03}, "SLT": {**SEEDED, **MM, "learn_bn": True}}),
-    "dense-mm": ("dense DCGAN trained by mm's loss, Adam on the weights at the digits recipe's dense lr (not tuned "
-                 "for DCGAN)", {"OPTIMIZATION": {"g_lr": DENSE_LR}, "SLT": MM, **DENSE}),
-    # dense-mm's lr bracket: a ticket at par with dense-mm means little if dense-mm's lr handicaps it
-    **{f"dense-mm-lr{lr:g}": (f"as dense-mm at lr {lr:g}", {"OPTIMIZATION": {"g_lr": lr}, "SLT": MM, **DENSE})
-       for lr in (DENSE_LR * 4 ** e for e in (-2, -1, 1, 2))},
-    "sngan-dense": ("dense SNGAN as configs/digits/SNGAN.yaml trains it (hinge, spectral norm in D, cBN, 2 D steps)",
-                    DENSE),
-    "sngan-yaml": ("configs/digits/SNGAN.yaml without its moment loss (the adversarial search alone; seeded init, "
-                   "1 D step)", {"SLT": {}}),
-    "sngan-mixed-w10": ("SNGAN.yaml + 10 x the moment loss (digits CNN, AMA), 1 D step, seeded",
-                        {"SLT": {**SEEDED, "moments": {**MOMENTS, "weight": 10.0}}}),
-    "sngan-dense-mixed-w10": ("dense SNGAN as SNGAN.yaml trains it (2 D steps), adversarial loss + 10 x the moment "
-                              "loss: the dense reference trained with sngan-mixed-w10's loss",
-                              {"SLT": {"moments": {**MOMENTS, "weight": 10.0}}, **DENSE}),
-}
-
-# a ticket variant: the dense variant trained with the same loss (a fairer reference than the adversarial dense run)
-SAME_LOSS = {"mixed-w10": "dense-mixed-w10", "sngan-mixed-w10": "sngan-dense-mixed-w10",
-             **dict.fromkeys(("mm", "mm-learn_bn"), "dense-mm")}
-
-
-VARIANT_FOLDER = re.compile(r"(.+)-(\d+)steps")  # variant_folder's names, parsed back
-
-
-def variant_folder(variant, steps):
-    """The run folder of a variant and budget, under --out and under --data (second_network.py's JSONs too)."""
-    return f"{variant}-{steps}steps"
-
-
-def _family(name):
-    return next(prefix for prefix in FAMILIES if name.startswith(prefix))
-
-
-def _base(name):
-    return CONFIGS / f"{FAMILIES[_family(name)]}.yaml"
-
-
-def _sections(name, steps):
-    overrides = VARIANTS[name][1]
-    base = yaml.safe_load(_base(name).read_text())
-    sections = {key: dict(value) for key, value in base.items()}
-    # the shipped YAMLs search with the mixed loss; here every variant names its own loss (none: adversarial alone)
-    sections["SLT"].pop("moments", None)
-    for key, value in overrides.items():
-        if key not in DENSE:
-            sections[key] = {**sections.get(key, {}), **value}
-    if "moments" not in sections["SLT"]:  # the adversarial loss alone, not the digits default (search_defaults.py)
-        sections["SLT"]["keep_host"] = [*sections["SLT"].get("keep_host", []), "SLT.moments"]
-    sections["OPTIMIZATION"]["total_steps"] = steps
-    sections["SLT"]["digits_metric"] = METRIC
-    return sections
-
-
 def run(a):
     out = Path(a.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -149,8 +45,8 @@ def run(a):
             print(f"{folder.name}: seeds {' '.join(map(str, a.seeds))} kept in {a.data}", flush=True)
             continue
         folder.mkdir(exist_ok=True)
-        sections = _sections(name, a.steps)
-        cfg = folder / _base(name).name
+        sections = variant_sections(name, a.steps)
+        cfg = folder / base_config(name).name
         cfg.write_text(yaml.safe_dump(sections, sort_keys=False))
         dense = VARIANTS[name][1].get("dense", False)
         cli(["sweep", "-cfg", cfg, *(["--dense"] if dense else ["--k", 0.1]), "-data", data,
@@ -159,10 +55,11 @@ def run(a):
         archive(out, a.data)
 
 
-def _results(a):
-    """[(variant, steps, seed, rows, ticket bytes or None)] of every point kept in --data or in progress in --out."""
+def _results(kept):
+    """[(variant, steps, seed, rows, ticket bytes or None)] of study_cli.points: every point kept in --data or in
+    progress in --out."""
     found = []
-    for (folder, point), (rows, record) in sorted(points(a.out, a.data).items()):
+    for (folder, point), (rows, record) in sorted(kept.items()):
         m = VARIANT_FOLDER.fullmatch(folder)
         seed = int(re.search(r"-s(\d+)$", point).group(1))
         found.append((m.group(1), int(m.group(2)), seed, rows, (record or {}).get("ticket_bytes")))
@@ -185,7 +82,7 @@ def _sample_lines(results, grids):
     for name, steps, seed, _, ticket in results:
         if ticket is None or (name, steps, seed) not in grids:
             continue
-        refs = [grids.get((ref, steps, seed)) for ref in (_family(name) + "dense", SAME_LOSS.get(name))]
+        refs = [grids.get((ref, steps, seed)) for ref in (family(name) + "dense", SAME_LOSS.get(name))]
         rows.append(f"| {name} ({seed}, {steps} steps) | ![{name}]({grids[name, steps, seed]}) | "
                     + " | ".join(f"![dense]({ref})" if ref else "-" for ref in refs) + " |")
     return ["", "## Samples at each best save (StudioGAN's canvases of `adversarial_study.py run`; same seed)", "",
@@ -207,14 +104,18 @@ def report(a):
              "train split on the digits evaluation network, KID against the same split, classes covered under that "
              "network), best row by train-split FID. A run still in progress shows `step/total`.", ""]
     lines += [*floor_lines(floors), "", TABLE_HEAD, "|---" * TABLE_HEAD.count(" | ") + "|---|"]
-    results = _results(a)
+    kept = points(a.out, a.data)
+    results = _results(kept)
     dense = {(name, steps, seed): rows for name, steps, seed, rows, _ in results
              if name in {f + "dense" for f in FAMILIES}}
     verdicts, by_name = {}, {(name, steps, seed): rows for name, steps, seed, rows, _ in results}
+    memo = []  # every best save's memorisation ratio, for its sentence
     for name, steps, seed, rows, ticket in results:
         best = _best(rows)
+        if best.get("memorisation") is not None:
+            memo.append((f"`{name}` seed {seed}, {steps} steps", best["memorisation"]))
         # the dense run's best over the same budget: its rows up to this run's last step
-        ref = min((r["value"] for r in dense.get((_family(name) + "dense", steps, seed), [])
+        ref = min((r["value"] for r in dense.get((family(name) + "dense", steps, seed), [])
                    if r["step"] <= rows[-1]["step"]), default=None)
         ratio = f"{best['value'] / ref:.2f}" if ref and (name, steps, seed) not in dense else "-"
         lines.append(f"| {name} | {VARIANTS.get(name, ('?',))[0]} | {rows[-1]['step']}/{steps} | {seed} | "
@@ -222,14 +123,12 @@ def report(a):
                      f"{held_out([best], 'kid_valid', '.4f')} | {held_out([best], 'memorisation', '.2f')} | "
                      f"{best['classes']} | {ratio} | {ticket if ticket is not None else '-'} |")
         if ref and ticket is not None and finished(rows, steps):  # finished tickets only
-            dense_kid = _best(dense[_family(name) + "dense", steps, seed])["kid"]
+            dense_kid = _best(dense[family(name) + "dense", steps, seed])["kid"]
             same = by_name.get((SAME_LOSS.get(name), steps, seed))
             done = same and finished(same, steps)
             same_ratio = best["value"] / _best(same)["value"] if done else None
             verdicts.setdefault((name, steps), []).append((best["value"] / ref, best["classes"], best["kid"] - dense_kid,
                                                            same_ratio))
-    memo = [(f"`{name}` seed {seed}, {steps} steps", _best(rows)["memorisation"]) for name, steps, seed, rows, _ in results
-            if _best(rows).get("memorisation") is not None]
     lines += ["", memorisation_line(memo, "best saves")] if memo else []
     summary = _verdicts(verdicts, dense) + _sample_lines(results, _grids(a))
     lines += summary
@@ -239,7 +138,7 @@ def report(a):
     for name, _, seed, rows, _ in results:
         at = {r["step"]: f"{r['value']:.0f} ({r['classes']})" for r in rows}
         lines.append(f"| {name} (seed {seed}) | " + " | ".join(at.get(s, "") for s in steps_all) + " |")
-    lines += wall_time_lines(points(a.out, a.data))
+    lines += wall_time_lines(kept)
     missing = [n for n in VARIANTS if n not in {r[0] for r in results}]
     if missing:
         lines += ["", f"Defined in the script but not run in this study: {', '.join(missing)}."]
@@ -293,7 +192,7 @@ def _verdicts(verdicts, dense):
               "|---|---|---|---|---|---|---|---|---|"]
     for (name, steps), rows in sorted(verdicts.items(), key=lambda item: sum(r[0] for r in item[1]) / len(item[1])):
         ratios = [r[0] for r in rows]
-        needed = 1 if _family(name) == "sngan-" else 3
+        needed = 1 if family(name) == "sngan-" else 3
         met = sum(ratios) / len(ratios) <= 1.5 and min(r[1] for r in rows) == 10
         verdict = ("met" if met else "not met") if len(rows) >= needed else \
             f"pending: {len(rows)} of {needed} seeds ({'within' if met else 'outside'} the target so far)"

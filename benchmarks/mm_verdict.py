@@ -18,7 +18,7 @@ from itertools import product
 from pathlib import Path
 from typing import NamedTuple
 
-import adversarial_study
+import adversarial_variants
 import results_verdict
 import search_curves
 from study_cli import points, save_figure, splice
@@ -26,7 +26,6 @@ from study_rules import MEMORISATION_FLAG, TARGET, TARGET_SEEDS as SEEDS, best a
     fmt_mean_std as _fmt, gap, held_out, last, mean_above, mean_std as _stats, ratio, ratio_text, t_interval
 
 ROOT = Path(__file__).resolve().parents[1]
-
 DOCS = ROOT / "docs"
 DCGAN_SLT, DCGAN_DENSE = "mm", "dense-mm"
 FIGURE = "mm-gap-dcgan.png"
@@ -82,7 +81,7 @@ def _dcgan(kept):
     lr bracket (dense-mm-lr*)."""
     found = {}
     for (folder, point), (rows, record) in kept.items():
-        m = adversarial_study.VARIANT_FOLDER.fullmatch(folder)
+        m = adversarial_variants.VARIANT_FOLDER.fullmatch(folder)
         if m and m.group(1).startswith((DCGAN_SLT, DCGAN_DENSE)) and record is not None:
             seed = int(re.search(r"-s(\d+)$", point).group(1))
             found.setdefault(m.group(1), {}).setdefault(int(m.group(2)), {})[seed] = (rows, record)
@@ -184,7 +183,7 @@ def main(argv=None):
         verdicts.append(verdict)
     lines += _memorisation_lines(groups)
     lines += ["", "DCGAN arms (adversarial_study.py's variants): "
-              + "; ".join(f"`{v}`: {adversarial_study.VARIANTS[v][0]}" for v in sorted(dcgan)) + "."]
+              + "; ".join(f"`{v}`: {adversarial_variants.VARIANTS[v][0]}" for v in sorted(dcgan)) + "."]
     lines += ["", "### Verdict", "", *_verdict_lines(verdicts), *_bracket_lines(dcgan, floors)]
     _dcgan_figure(dcgan, floors["fid_train"][0]["value"], plt)
     lines += ["", f"![the DCGAN search and its dense reference against step]({FIGURE})", "",

@@ -4,7 +4,7 @@ rests on, then the width diagnosis's verdict with its held-out metrics (width_ve
 import re
 from pathlib import Path
 
-import adversarial_study
+import adversarial_variants
 import network_agreement
 import resnet_fair
 import second_network
@@ -84,7 +84,7 @@ def _second_network(variant, dense_variant, steps):
     """(the sentence of second_network.py's check of a DCGAN pairing at the last checkpoint, the metrics whose
     verdict flips between the digits evaluation networks); (None, []) where unchecked. A verdict that flips is not a
     verdict (issue 25)."""
-    ticket_folder, dense_folder = (ADVERSARIAL_DATA / adversarial_study.variant_folder(v, steps)
+    ticket_folder, dense_folder = (ADVERSARIAL_DATA / adversarial_variants.variant_folder(v, steps)
                                    for v in (variant, dense_variant))
     ticket, dense = second_network.records(ticket_folder), second_network.records(dense_folder)
     by_network = network_agreement.by_network(ticket, dense, "last")

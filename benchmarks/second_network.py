@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 import network_agreement
-from adversarial_study import variant_folder
+from adversarial_variants import variant_folder
 from network_agreement import METRICS
 from study_cli import cli, splice
 from study_rules import mean_std
