@@ -14,7 +14,7 @@ import second_network
 from digits_plan import DENSE_LR
 from study_rules import TARGET, TARGET_SEEDS, above, best, direction, finished, fmt_mean_std, mean_above, mean_std, \
     memorisation_line, ratio_text, within
-from width_budget import FLAT
+from width_budget import FLAT, budget_law
 from width_report import reach, slope
 from width_verdict import BRACKET
 
@@ -205,8 +205,9 @@ def _width_lines(found, floors):
 
 def _budget_lines(found, floors):
     """Per width and search arm run at two or more budgets (each budget a run of its own): its ratios to the fair
-    dense arm of each budget at the last checkpoint, on the seeds every budget ran, how the gap moves with steps, and
-    whether each arm's train-split FID has flattened over the last two budgets (width_budget.FLAT)."""
+    dense arm of each budget at the last checkpoint, on the seeds every budget ran, how the gap moves with steps (over
+    three budgets or more, its power law in steps: width_budget.budget_law), and whether each arm's train-split FID
+    has flattened over the last two budgets (width_budget.FLAT)."""
     by = {}
     for width, steps, seed, arm, search, dense, name, _ in _fair_pairs(found):
         by.setdefault((width, arm), {}).setdefault(steps, {})[seed] = (search[-1], dense[-1], name)
@@ -216,13 +217,17 @@ def _budget_lines(found, floors):
         common = sorted(set.intersection(*(set(seeds) for _, seeds in budgets)))
         if len(budgets) < 2 or not common:
             continue
-        fids, cells = [], []
+        fids, kids, cells = [], [], []
         for steps, seeds in budgets:
             pairs = [seeds[s][:2] for s in common]
             fids.append(mean_std([t["fid_train"] / d["fid_train"] for t, d in pairs])[0])
-            kid = mean_above([(t["kid_valid"], d["kid_valid"]) for t, d in pairs], floors["kid_valid"][0]["value"])
-            cells.append(f"{fids[-1]:.2f} on train-split FID and {ratio_text(kid)} on held-out KID above its floor "
-                         f"at {steps} steps (against `{seeds[common[0]][2]}`)")
+            kids.append(mean_above([(t["kid_valid"], d["kid_valid"]) for t, d in pairs],
+                                   floors["kid_valid"][0]["value"]))
+            cells.append(f"{fids[-1]:.2f} on train-split FID and {ratio_text(kids[-1])} on held-out KID above its "
+                         f"floor at {steps} steps (against `{seeds[common[0]][2]}`)")
+        steps = [s for s, _ in budgets]
+        laws = [f"{metric} ratio ~ {law[2:]}" for metric, law in (("the train-split FID", budget_law(steps, fids)),
+                                                                  ("the held-out KID", budget_law(steps, kids))) if law]
         moves = []
         for side, label in ((0, "the search"), (1, "dense")):
             before, after = (mean_std([seeds[s][side]["fid_train"] for s in common])[0] for _, seeds in budgets[-2:])
@@ -230,8 +235,9 @@ def _budget_lines(found, floors):
                          + ("flattened" if abs(after - before) < FLAT * before else "still moving") + ")")
         out.append(f"- `{arm}` / the fair dense arm at width {width} by budget, last checkpoint, seed"
                    f"{'s' * (len(common) > 1)} {', '.join(map(str, common))}: " + "; ".join(cells)
-                   + f": the gap {direction(fids)} with steps. Train-split FID from {budgets[-2][0]} to "
-                   f"{budgets[-1][0]} steps: " + ", ".join(moves) + ".")
+                   + f": the gap {direction(fids)} with steps"
+                   + (" (fitted over the budgets: " + "; ".join(laws) + ")" if laws else "")
+                   + f". Train-split FID from {budgets[-2][0]} to {budgets[-1][0]} steps: " + ", ".join(moves) + ".")
     return out
 
 

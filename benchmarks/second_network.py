@@ -8,7 +8,7 @@ the best one, where it is another step) generates 1,501 images per draw of laten
         --draws 3                                   # resumable; reads the points, never writes there
     python benchmarks/second_network.py run --out runs/adv --steps 1200 --draws 1 \
         --variants dense-mm-lr0.000125 dense-mm dense-mm-lr0.008 dense-mm-lr0.032  # the dense lr bracket
-    python benchmarks/second_network.py report --ticket mm --dense dense-mm-lr0.0005 --steps 1200
+    python benchmarks/second_network.py report --ticket mm --dense dense-mm-lr0.0005 --steps 300 1200
 
 StudioGAN's resnet (search_curves.py's points; resnet_fair.evaluators reads them into search-curves.md and
 results.md): the plain folders and every folder of the dense lr bracket, named as they are:
@@ -20,8 +20,8 @@ results.md): the plain folders and every folder of the dense lr bracket, named a
 
 `run` adds the draws a JSON lacks, one write per draw, to DATA/<folder>/<point>-on-<network>.json (DATA:
 docs/adversarial-study-data, beside the point's curve; a variant's folder is <variant>-<steps>steps); its scratch
-(checkpoint copies, images) is --scratch. `report` pairs ticket and dense by seed and splices its block into
-docs/results.md.
+(checkpoint copies, images) is --scratch. `report` pairs ticket and dense by seed, one section per --steps, and
+splices its block into docs/results.md.
 """
 import argparse
 import functools
@@ -219,9 +219,12 @@ def report(a):
     sys.path.insert(0, str(ROOT))
     from studiogan_slt import atomic
 
-    ticket, dense = (Path(a.data) / variant_folder(variant, a.steps) for variant in (a.ticket, a.dense))
-    text = "\n".join(network_agreement.lines(a.ticket, a.dense, a.steps, records(ticket), records(dense))
-                      + network_agreement.pixel_lines(pixel_records(ticket), pixel_records(dense)))
+    sections = []
+    for steps in a.steps:
+        ticket, dense = (Path(a.data) / variant_folder(variant, steps) for variant in (a.ticket, a.dense))
+        sections.append("\n".join(network_agreement.lines(a.ticket, a.dense, steps, records(ticket), records(dense))
+                                  + network_agreement.pixel_lines(pixel_records(ticket), pixel_records(dense))))
+    text = "\n\n".join(sections)
     results = Path(a.docs) / "results.md"
     atomic.write_text(results, splice(results.read_text(), "second-network", text))
     print(text)
@@ -234,7 +237,8 @@ def main(argv=None):
     rep = sub.add_parser("report", help="the ratios and the agreement sentence, spliced into docs/results.md")
     for command in (r, rep):
         command.add_argument("--data", default=str(DATA), help="where the JSONs are kept")
-        command.add_argument("--steps", type=int, default=1200)
+    r.add_argument("--steps", type=int, default=1200)
+    rep.add_argument("--steps", type=int, nargs="+", default=[1200], help="one section per budget, in this order")
     r.add_argument("--out", nargs="+", required=True, help="the studies' --out folders (read only)")
     r.add_argument("--variants", nargs="+", default=[], help="adversarial_study.py's variants (with --steps)")
     r.add_argument("--folders", nargs="+", default=[], help="run folders under --out, every point in them")

@@ -30,7 +30,7 @@ def _flat(curve, side):
     return abs(b - a) < FLAT * a, f"{a:.1f} -> {b:.1f}"
 
 
-def _budget_law(budgets, ratios):
+def budget_law(budgets, ratios):
     """", steps^a ...": the ratio's power law in steps over the budgets (width_report.slope on steps), and the
     budget where it would reach TARGET if it shrinks; "" with fewer than three budgets."""
     known = [(steps, r) for steps, r in zip(budgets, ratios) if r]
@@ -96,7 +96,7 @@ def lines(points, floors):
             moved = ("-" if len(known) < 2 else "shrinks" if known[-1] < known[0] * (1 - SAME / 2) else
                      "grows" if known[-1] > known[0] * (1 + SAME / 2) else "holds")
             moves.append(f"on {name} the ratio {moved} ({' -> '.join(cell([r], '.2f') for r in ratios)}"
-                         + _budget_law(budgets, ratios) + ")")
+                         + budget_law(budgets, ratios) + ")")
         (search_flat, search_fid), (dense_flat, dense_fid) = _flat(curve, 0), _flat(curve, 1)
         flat = ("both arms have flattened" if search_flat and dense_flat else "neither arm has flattened"
                 if not (search_flat or dense_flat) else

@@ -232,3 +232,26 @@ def test_the_memorisation_sentence_names_every_ratio_below_the_flag(study_rules)
         "Memorisation ratios 1.20-1.60 (2 points): every one at or above 0.9, none copies the training digits; above "
         "1, each is farther from the training digits than unseen digits are.")
     assert study_rules.memorisation_line([("a", 0.95)], "points").endswith("none copies the training digits.")
+
+
+def test_the_second_network_report_writes_one_section_per_budget_in_the_order_asked(study_cli, tmp_path):
+    import json
+
+    import second_network
+
+    for steps in (300, 1200):
+        for variant, point, fid in (("mm", "DCGAN-k0.1", 15.0), ("dense-mm-lr0.0005", "DCGAN-dense", 30.0)):
+            folder = tmp_path / "data" / f"{variant}-{steps}steps"
+            folder.mkdir(parents=True)
+            for network in ("lenet", "strided"):
+                record = _scored(0, network, fid * steps / 300, 0.004, 0.002)[0, network]
+                (folder / f"{point}-s0-on-{network}.json").write_text(json.dumps(record))
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "results.md").write_text("# results\n")
+    second_network.main(["report", "--data", str(tmp_path / "data"), "--docs", str(tmp_path / "docs"),
+                         "--steps", "300", "1200"])
+    text = (tmp_path / "docs" / "results.md").read_text()
+    first, second = (text.index(f"## DCGAN, {steps} steps: mm (k = 0.1) against dense-mm-lr0.0005") for steps in
+                     (300, 1200))
+    assert first < second < text.index("# results")
+    assert "| last | lenet | train-split FID | 60 | 120 | s0: 0.50 | 0.50 | ahead |" in text[second:]

@@ -121,7 +121,7 @@ def test_a_longer_budget_is_read_against_the_same_pair_seed_and_width(study_cli)
                              "the train split), where a lower FID no longer means a better generator: dense 19.5 at "
                              "800 steps.")
     # 0.8x per 4x steps: steps^-0.16, from 1.28 at 1,600 steps to 1.1 about 2.6x later
-    assert width_budget._budget_law([100, 400, 1600], [2.0, 1.6, 1.28]) == (
+    assert width_budget.budget_law([100, 400, 1600], [2.0, 1.6, 1.28]) == (
         "; steps^-0.16, which would reach 1.1x near 4,102 steps (an extrapolation of 3 budgets)")
 
 
