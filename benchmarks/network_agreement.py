@@ -53,6 +53,13 @@ def flipped(by_network):
             if None not in words.values() and len(set(words.values())) > 1]
 
 
+def worst(by_network):
+    """(ratio, metric, network): the ticket's largest ratio to dense over the networks and metrics of one checkpoint,
+    the bound a reader can rely on whichever network they trust; None where no ratio exists."""
+    found = [(r, metric, n) for n, metrics in by_network.items() for metric, r in metrics.items() if r is not None]
+    return max(found) if found else None
+
+
 def agreement(by_network):
     """The sentence saying whether each metric's verdict is the same under every network, from {network: {metric:
     ratio over seeds}} of one checkpoint."""

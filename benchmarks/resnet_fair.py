@@ -226,7 +226,7 @@ def _budget_lines(found, floors):
             cells.append(f"{fids[-1]:.2f} on train-split FID and {ratio_text(kids[-1])} on held-out KID above its "
                          f"floor at {steps} steps (against `{seeds[common[0]][2]}`)")
         steps = [s for s, _ in budgets]
-        laws = [f"{metric} ratio ~ {law[2:]}" for metric, law in (("the train-split FID", budget_law(steps, fids)),
+        laws = [f"{metric} ratio: {law[2:]}" for metric, law in (("the train-split FID", budget_law(steps, fids)),
                                                                   ("the held-out KID", budget_law(steps, kids))) if law]
         moves = []
         for side, label in ((0, "the search"), (1, "dense")):

@@ -96,9 +96,12 @@ def _second_network(variant, dense_variant, steps):
     no_network = (f" With no network (pixel values against the train split's, Wasserstein-1, seeds "
                   f"{', '.join(map(str, pixel_seeds))}): ticket {mean_std(pixels['ticket'])[0]:.4f}, dense "
                   f"{mean_std(pixels['dense'])[0]:.4f}." if pixel_seeds else "")
+    bound = network_agreement.worst(by_network)
+    at_worst = (f" At worst, ticket / dense is {bound[0]:.2f} ({network_agreement.METRICS[bound[1]]} under "
+                f"{bound[2]})." if bound else "")
     return (f"  - Scored again at the last checkpoint by the digits evaluation networks {', '.join(by_network)} "
             f"(`python benchmarks/second_network.py report`, seeds {', '.join(map(str, seeds))}): the verdict is "
-            f"{network_agreement.agreement(by_network)}.{no_network}"), network_agreement.flipped(by_network)
+            f"{network_agreement.agreement(by_network)}.{at_worst}{no_network}"), network_agreement.flipped(by_network)
 
 
 def _resnet(rows, bracketed):

@@ -58,12 +58,14 @@ def ratio(metric, ticket, dense, floors):
     return above(ticket, dense, floors[metric][0]["value"]) if metric in KIDS else ticket / dense
 
 
+UNORDERED = "does not move one way"  # direction() of values that go up and down
+
+
 def direction(values):
     """How a gap moves along an ordered axis (width, budget): "grows" or "shrinks" only where every step goes that
     way; comparing the ends alone called 1.61, 2.38, 1.73 a gap that grows."""
     steps = [b - a for a, b in zip(values, values[1:])]
-    return "grows" if all(s > 0 for s in steps) else "shrinks" if all(s < 0 for s in steps) else \
-        "does not move one way"
+    return "grows" if all(s > 0 for s in steps) else "shrinks" if all(s < 0 for s in steps) else UNORDERED
 
 
 def ratio_text(ratio):

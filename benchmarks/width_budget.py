@@ -4,7 +4,7 @@ quality, and which arm reached the real-vs-real floor; as a table, sentences and
 import math
 
 from study_cli import save_figure
-from study_rules import TARGET
+from study_rules import TARGET, UNORDERED, direction
 from width_report import reach, slope
 from width_seeds import CHOSEN_STEPS, METRICS, cell, pair_ratio, pairs
 from width_verdict import SAME
@@ -32,11 +32,14 @@ def _flat(curve, side):
 
 def budget_law(budgets, ratios):
     """", steps^a ...": the ratio's power law in steps over the budgets (width_report.slope on steps), and the
-    budget where it would reach TARGET if it shrinks; "" with fewer than three budgets."""
+    budget where it would reach TARGET if it shrinks; "" with fewer than three budgets. A ratio that does not move
+    one way gets no law: with one run per budget, a slope through 2.50, 3.33, 2.24 would be noise extrapolated."""
     known = [(steps, r) for steps, r in zip(budgets, ratios) if r]
     a = slope(known) if len(known) > 2 else None
     if a is None:
         return ""
+    if direction([r for _, r in known]) == UNORDERED:
+        return "; not one way, so no power law"
     if a > -SAME / 2 or known[-1][1] <= TARGET:
         return f"; steps^{a:+.2f}"
     at = reach(*known[-1], a)

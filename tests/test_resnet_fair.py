@@ -271,8 +271,8 @@ def test_three_budgets_fit_the_gap_s_power_law_in_steps_and_say_where_it_reaches
     # FID 2.0, 1.6, 1.28: 0.8x per doubling, steps^-0.32, 1.28 -> 1.1 after (1.1 / 1.28)^(1 / log2(0.8)) = 1.6x more
     # steps; held-out KID above the floor -0.02: 0.07 / 0.05, 0.056 / 0.05, 0.02688 / 0.03 = 1.40, 1.12, 0.90, already
     # within the target, so no budget is named for it
-    assert ("the gap shrinks with steps (fitted over the budgets: the train-split FID ratio ~ steps^-0.32, which "
-            "would reach 1.1x near 5,124 steps (an extrapolation of 3 budgets); the held-out KID ratio ~ "
+    assert ("the gap shrinks with steps (fitted over the budgets: the train-split FID ratio: steps^-0.32, which "
+            "would reach 1.1x near 5,124 steps (an extrapolation of 3 budgets); the held-out KID ratio: "
             "steps^-0.32). Train-split FID from 1600 to 3200 steps: the search 48.0 -> 25.6") in line
     del kept[("w16-1600steps", "MM-dense-s0")], kept[("w16-1600steps", "MM-SLT-k0.1-s0")]
     line = next(x for x in resnet_fair.readings(resnet_fair.arms(kept, "lenet"), FLOORS) if "by budget" in x)

@@ -108,6 +108,11 @@ def test_the_verdict_bands_and_the_sentence_name_a_flip_between_networks(study_c
     assert "NOT the same on train-split FID (ahead under lenet, behind under strided)" in flip
     assert "the same under lenet and strided on KID (within 1.1x under lenet, within 1.1x under strided); held-out" \
         in flip
+    # the bound whichever network a reader trusts: the largest ratio, a missing one (None) skipped
+    assert network_agreement.worst({"lenet": {"fid_train": 0.5, "kid": 1.05, "kid_valid": None},
+                                    "strided": {"fid_train": 2.9, "kid": 1.0, "kid_valid": 2.0}}) == (
+        2.9, "fid_train", "strided")
+    assert network_agreement.worst({"lenet": {"fid_train": None}}) is None
 
 
 def test_the_second_network_block_reports_last_and_best_apart(study_cli):
