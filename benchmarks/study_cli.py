@@ -8,6 +8,10 @@ every finished point in a folder under docs/ (--data): DATA/<run folder>/<point>
 digits_metric.csv as it was when the point finished, <point>.json beside it (the wall seconds of each sweep
 step, the ticket's size), and <point>.png, StudioGAN's canvas of generated images at the point's best save. `run`
 trains only the seeds whose points DATA lacks, and `report` reads DATA, plus the points of --out still in progress.
+
+The study scripts import studiogan_slt inside the functions that use it: they run from a checkout that need not be
+installed, so the import has to follow a `sys.path.insert(0, ROOT)` made at run time. None of these imports closes
+a cycle.
 """
 import argparse
 import json
