@@ -34,6 +34,7 @@ def _reset_peak():
 
 
 def child(n, extractor_name, weights):
+    # lazy: torch loads in the child, the process measured; the parent loads it only to train the extractor
     import torch
 
     from studiogan_slt.metrics.digits_net import NETWORK
@@ -76,7 +77,7 @@ def main():
     if args.extractor == "digits" and weights is None:
         import tempfile
 
-        from studiogan_slt.metrics.digits_net import train_digits_cnn
+        from studiogan_slt.metrics.digits_net import train_digits_cnn  # loads torch: only without --weights
 
         weights = os.path.join(tempfile.mkdtemp(), "digits_cnn.pt")
         train_digits_cnn(weights, log=lambda msg: None)

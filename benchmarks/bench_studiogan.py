@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 import yaml
 
+from studiogan_slt.data.digits import write_digits
 from studiogan_slt.studiogan import launch
 from studiogan_slt.studiogan.host import compat, locate
 
@@ -96,8 +97,6 @@ def main():
         tmp = Path(tmp)
         data = args.data
         if data is None:
-            from studiogan_slt.data.digits import write_digits
-
             data = tmp / "digits"
             write_digits(data)
         # StudioGAN's loop runs total_steps + 1 iterations (loader.py:392); the last one has no end stamp

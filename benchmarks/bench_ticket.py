@@ -26,6 +26,9 @@ import torch
 from torch import nn
 
 import studiogan_slt
+from studiogan_slt.errors import SLTError
+from studiogan_slt.studiogan.host import locate
+from studiogan_slt.studiogan.rebuild import builder
 from studiogan_slt.ticket.report import dense_bytes
 from studiogan_slt.ticket.save_load import encode, load_ticket
 
@@ -84,10 +87,6 @@ def studiogan_generator(config="DCGAN-SLT.yaml", label="StudioGAN deep_conv"):
     """A generator of StudioGAN's own, as configs/CIFAR10/<config> builds it, or None without a StudioGAN
     checkout."""
     import yaml
-
-    from studiogan_slt.errors import SLTError
-    from studiogan_slt.studiogan.host import locate
-    from studiogan_slt.studiogan.rebuild import builder
 
     try:
         locate.find_root()

@@ -32,6 +32,7 @@ def _budget_effect(longer, slt01_rows, dense_mean):
 def _rows(out, planned):
     """One row per point of the sweeps, in table order: what its done.json, digits_fid.json, ticket and the
     sweep's compare.json (kept counts) say."""
+    # loads torch: lazy, as study_cli's docstring says why
     from studiogan_slt.sweep.point import done_record
 
     compare = {}

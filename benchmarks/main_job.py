@@ -75,6 +75,7 @@ def run(out, name, studiogan_root):
 
 
 def _result(out, name):
+    # loads torch: lazy, as study_cli's docstring says why
     from studiogan_slt.studiogan.loop import digits_selection
 
     save = out / name

@@ -13,7 +13,6 @@ Each arm's score is its best save by train-split FID (the best checkpoint a sear
 """
 import argparse
 import re
-import sys
 from itertools import product
 from pathlib import Path
 from typing import NamedTuple
@@ -24,6 +23,8 @@ import search_curves
 from study_cli import points, save_figure, splice
 from study_rules import MEMORISATION_FLAG, TARGET, TARGET_SEEDS as SEEDS, best as _best, direction, floor_lines, \
     fmt_mean_std as _fmt, gap, held_out, last, mean_above, mean_std as _stats, ratio, ratio_text, t_interval
+from studiogan_slt import atomic
+from studiogan_slt.metrics import digits_eval, digits_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -138,14 +139,10 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--docs", default=str(DOCS))
     a = p.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from studiogan_slt import atomic
-    from studiogan_slt.metrics import digits_eval, digits_metrics
 
     floors = digits_metrics.floors(digits_eval.load_eval_net())
     curves = points(None, results_verdict.CURVES_DATA)

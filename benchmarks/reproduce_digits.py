@@ -32,6 +32,7 @@ import yaml
 from digits_plan import CONTROL_STEPS, plan
 from digits_results import summarize
 from study_cli import cli, digits_inputs, splice  # the public CLI, single-threaded
+from studiogan_slt import atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURE, CSV = "fid_vs_k.png", "fid_vs_k.csv"  # what sweep writes into its -save
@@ -40,14 +41,13 @@ EVAL_FLAGS = "--num_workers 1 -ref valid"  # sweep's --digits-fid adds -sf -sf_n
 
 
 def _yaml(path, sections):
-    from studiogan_slt import atomic
-
     atomic.write_text(path, yaml.safe_dump(sections, sort_keys=False))
     return path
 
 
 def _sweep(sweep, out, data, jobs, root_flag):
     """The `sweep` command of one group, with its YAMLs written to OUT/configs, and the points it will run."""
+    # loads torch: lazy, as study_cli's docstring says why
     from studiogan_slt.sweep.plan import plan as sweep_points
 
     configs = out / "configs"
@@ -63,8 +63,6 @@ def _sweep(sweep, out, data, jobs, root_flag):
 
 
 def main(argv=None):
-    from studiogan_slt import atomic
-
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", required=True, help="work folder (data, extractor, configs, the sweeps' -save folders)")
     p.add_argument("--steps", type=int, default=800, help="training steps of every moment-matching run")

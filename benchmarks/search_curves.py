@@ -45,6 +45,8 @@ from search_levers import COMBINE, LEVERS, lever_changes
 from study_cli import archive, cli, digits_inputs, points as kept_points, save_figure, seeds_to_run, study_main, \
     wall_time_lines
 from study_rules import TARGET_SEEDS, best as _best, finished, floor_lines, gap, held_out, ratio_text, seeds_text
+from studiogan_slt import atomic
+from studiogan_slt.metrics import digits_eval, digits_metrics
 from studiogan_slt.metrics.digits_eval import DEFAULT_NETWORK, NETWORKS
 
 METRIC = "fid_train"
@@ -134,9 +136,6 @@ def report(a):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from studiogan_slt import atomic
-    from studiogan_slt.metrics import digits_eval, digits_metrics
 
     docs = Path(a.docs)
     floors = digits_metrics.floors(digits_eval.load_eval_net(name=a.network))

@@ -22,6 +22,7 @@ from torch import nn
 
 from resnet_mirror import ResNetG
 from studiogan_slt import convert
+from studiogan_slt.supermask.convert import masked_tensors
 from studiogan_slt.data.digits import digits_arrays
 from studiogan_slt.metrics import digits_eval
 from studiogan_slt.metrics.digits_net import NETWORK, train_digits_cnn
@@ -111,8 +112,6 @@ def param_groups(gen, a):
     that a wider layer's mask can flip as often per step as width 8's (at one lr its flips shrink with fan_in:
     docs/width-diagnosis.md); without it, one group at lr. With --bn-lr, the trained BatchNorm affine in a group of
     its own at that lr."""
-    from studiogan_slt.supermask.convert import masked_tensors
-
     bn = [p for p in batch_norm_affine(gen) if p.requires_grad] if a.bn_lr is not None else []
     in_bn = {id(p) for p in bn}
     params = [p for p in gen.parameters() if p.requires_grad and id(p) not in in_bn]

@@ -28,7 +28,6 @@ import functools
 import json
 import re
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -39,6 +38,10 @@ from adversarial_variants import variant_folder
 from network_agreement import METRICS
 from study_cli import cli, splice
 from study_rules import mean_std
+from studiogan_slt import atomic
+from studiogan_slt.data.digits import digits_arrays
+from studiogan_slt.metrics.digits_eval import NETWORKS, load_images
+from studiogan_slt.studiogan import run_files
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "docs" / "adversarial-study-data"
@@ -50,16 +53,7 @@ KEPT = ("fid", "fid_train", "kid", "kid_std", "kid_valid", "kid_valid_std", "mem
 NAME = re.compile(r"(.+)-s(\d+)-on-([a-z]+)")  # <point>-on-<network>, the point <config>-<kind>-s<seed>
 
 
-def _networks():
-    sys.path.insert(0, str(ROOT))
-    from studiogan_slt.metrics.digits_eval import NETWORKS
-
-    return list(NETWORKS)
-
-
 def _step(point, when):
-    from studiogan_slt.studiogan import run_files
-
     return run_files.complete_step(run_files.checkpoint_folders(point)[0], when)
 
 
@@ -68,8 +62,6 @@ def _images(point, when, draw, scratch, data, log):
     first use. StudioGAN's eval reloads the best checkpoint after loading the one asked for, whenever one exists
     (loader.py:443), so the checkpoint's files are copied alone into a folder of their own: that also leaves the
     point's folder untouched by run_files.settle, which may remove files there."""
-    from studiogan_slt.studiogan import run_files
-
     ckpt, step = run_files.checkpoint_folders(point)[0], _step(point, when)
     fake = scratch / "samples" / ckpt.name / "fake"
     if fake.is_dir() and sum(1 for _ in fake.rglob("*.png")) >= IMAGES:
@@ -119,8 +111,9 @@ def _add_draw(record, point, network, draw, scored):
 
 
 def run(a):
-    networks, scratch = _networks(), Path(a.scratch).resolve()
-    from studiogan_slt.sweep.point import DONE  # importable once _networks() has put the checkout on sys.path
+    networks, scratch = list(NETWORKS), Path(a.scratch).resolve()
+    # loads torch: lazy, as study_cli's docstring says why
+    from studiogan_slt.sweep.point import DONE
 
     for out in map(Path, a.out):
         for folder in [variant_folder(variant, a.steps) for variant in a.variants] + a.folders:
@@ -139,8 +132,6 @@ def run(a):
 def _score_draw(point, draw, targets, kept, scratch, data, pixels=None):
     """Generates the point's checkpoints' images of `draw` and adds their scores under each network of `targets`
     to `kept`, writing each network's JSON, and the last checkpoint's pixel check to `pixels` when given."""
-    from studiogan_slt import atomic
-
     work = scratch / point.name / f"z{draw}"
     work.mkdir(parents=True, exist_ok=True)
     with open(work / "log.txt", "a") as log:
@@ -178,8 +169,6 @@ def pixel_distance(a, b):
 def pixel_check(fake):
     """{"pixel_w1": the generated images' pixel values against the train split's, "mean_intensity": theirs and the
     train split's, "floors": the same distance for real digits (the valid split; halvings of the train split)}."""
-    from studiogan_slt.metrics.digits_eval import load_images
-
     real, floors = _real_pixels()
     generated = _gray(load_images(fake, IMAGES))
     return {"pixel_w1": pixel_distance(generated, real), "mean_intensity": float(generated.mean()),
@@ -189,8 +178,6 @@ def pixel_check(fake):
 @functools.cache
 def _real_pixels():
     """(the train split's pixel values, their real-vs-real floors): the same for every point, so computed once."""
-    from studiogan_slt.data.digits import digits_arrays
-
     train, valid = (digits_arrays(split)[0] for split in ("train", "valid"))
     real, half = _gray(train), len(train) // 2
     halves = [np.random.default_rng(seed).permutation(len(train)) for seed in range(5)]
@@ -216,9 +203,6 @@ def records(folder, kind=None):
 
 
 def report(a):
-    sys.path.insert(0, str(ROOT))
-    from studiogan_slt import atomic
-
     sections = []
     for steps in a.steps:
         ticket, dense = (Path(a.data) / variant_folder(variant, steps) for variant in (a.ticket, a.dense))

@@ -9,9 +9,10 @@ digits_metric.csv as it was when the point finished, <point>.json beside it (the
 step, the ticket's size), and <point>.png, StudioGAN's canvas of generated images at the point's best save. `run`
 trains only the seeds whose points DATA lacks, and `report` reads DATA, plus the points of --out still in progress.
 
-The study scripts import studiogan_slt inside the functions that use it: they run from a checkout that need not be
-installed, so the import has to follow a `sys.path.insert(0, ROOT)` made at run time. None of these imports closes
-a cycle.
+No study script loads torch when it is imported: width_diagnosis.py sets OMP_NUM_THREADS in `run` before torch
+loads (it imports this module through width_budget), and the page tests import every script. So a studiogan_slt
+module that imports torch is imported inside the function that uses it, marked "loads torch"; the others are
+imported at the top. None of these imports closes a cycle (the package never imports benchmarks/).
 """
 import argparse
 import json
@@ -20,6 +21,8 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+
+from studiogan_slt import atomic
 
 
 def cli(args, log=None):
@@ -56,7 +59,7 @@ def digits_inputs(out):
 
 def archive(out, data):
     """Copy every finished point under OUT/<folder>/points/ into DATA, but for the files DATA holds already."""
-    from studiogan_slt import atomic
+    # loads torch: lazy, as study_cli's docstring says why
     from studiogan_slt.studiogan.loop.digits_selection import FILE_NAME, read_rows
     from studiogan_slt.sweep.point import DONE
 
@@ -84,6 +87,7 @@ def archive(out, data):
 def points(out, data):
     """{(run folder, point): (rows, record)}: every point DATA keeps (record: its json, None when it has none),
     and every point of OUT (None: no run folders) still in progress (record None)."""
+    # loads torch: lazy, as study_cli's docstring says why
     from studiogan_slt.studiogan.loop.digits_selection import FILE_NAME, read_rows
 
     found = {}
@@ -157,8 +161,6 @@ def save_figure(fig, path):
     import io
 
     import matplotlib.pyplot as plt
-
-    from studiogan_slt import atomic
 
     fig.tight_layout()
     png = io.BytesIO()

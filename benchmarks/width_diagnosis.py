@@ -41,7 +41,6 @@ import argparse
 import json
 import os
 import resource
-import sys
 import time
 from pathlib import Path
 
@@ -49,6 +48,10 @@ import width_budget
 import width_report
 import width_seeds
 import width_verdict
+from studiogan_slt import atomic
+from studiogan_slt.metrics import digits_metrics
+from studiogan_slt.supermask.diagnostics import LayerMonitor, effective_weights
+from studiogan_slt.ticket import LATENT_SEED
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "docs" / "width-diagnosis-data"
@@ -90,8 +93,8 @@ def _start_state(gen):
     """{layer: {"score_abs", "weight_rms"}} of the generator as built: the scales the two arms start from."""
     import torch
 
+    # loads torch: lazy, as study_cli's docstring says why
     from studiogan_slt.supermask.convert import masked_tensors
-    from studiogan_slt.supermask.diagnostics import effective_weights
 
     scores = {mt.name: float(mt.supermask.scores.detach().abs().mean()) for mt in masked_tensors(gen)}
     with torch.no_grad():
@@ -100,9 +103,7 @@ def _start_state(gen):
 
 
 def run_point(width, arm, steps, seed, window, workdir):
-    import search_recipe
-
-    from studiogan_slt.supermask.diagnostics import LayerMonitor
+    import search_recipe  # loads torch: lazy, as study_cli's docstring says why
 
     a = search_recipe.parser().parse_args([*_recipe(arm), "--width", str(width), "--steps", str(steps),
                                            "--seed", str(seed), "--threads", "1", "--workdir", str(workdir)])
@@ -134,9 +135,8 @@ def _metrics(gen):
     import numpy as np
     import torch
 
-    from studiogan_slt.metrics import digits_metrics
+    # loads torch: lazy, as study_cli's docstring says why
     from studiogan_slt.studiogan.loop.digits_selection import NUM_IMAGES
-    from studiogan_slt.ticket import LATENT_SEED
     from studiogan_slt.ticket.sample import to_uint8
 
     gen.eval()
@@ -148,8 +148,6 @@ def _metrics(gen):
 
 
 def run(a):
-    from studiogan_slt import atomic
-
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
 
@@ -172,8 +170,6 @@ def run(a):
 
 def write_page(data, page):
     """docs/width-diagnosis.md from the kept points."""
-    from studiogan_slt import atomic
-
     points = width_report.load_points(data)
     if not points:
         raise SystemExit(f"{data}: no finished point yet (python benchmarks/width_diagnosis.py run --out ...)")
@@ -211,7 +207,6 @@ def main(argv=None):
     for command in (r, rep):
         command.add_argument("--data", default=str(DATA))
     a = p.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
     if a.command == "run":
         run(a)
     else:

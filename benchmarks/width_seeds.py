@@ -3,6 +3,7 @@ run on more seeds than the one that chose the arms, paired by seed with the dens
 trend of their ratio with width given the seeds' spread, and the same search arms against dense with BatchNorm
 frozen."""
 from study_rules import TARGET, TARGET_SEEDS, fmt_mean_std, mean_std, ratio, t_interval
+from studiogan_slt.metrics import digits_eval, digits_metrics
 from width_report import fan_in, reach, slope
 from width_verdict import arm_kind, best_pairs, memorisation_line
 
@@ -191,6 +192,4 @@ def frozen_bn_lines(points, floors):
 
 def floors():
     """The real-vs-real floors of the evaluation network the points were scored with (digits_metrics.score's)."""
-    from studiogan_slt.metrics import digits_eval, digits_metrics
-
     return digits_metrics.floors(digits_eval.load_eval_net())

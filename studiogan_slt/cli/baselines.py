@@ -16,6 +16,7 @@ def baselines(dataset, model, table, as_json):
     """StudioGAN's reported results and the paper's published numbers, with their evaluation protocols."""
     from dataclasses import asdict
 
+    # lazy, as every command's work: `--help` imports this module and stays free of torch (cli/__init__.py)
     from studiogan_slt.reporting import baselines as bl
 
     if table is not None and table not in bl.table_ids():

@@ -16,6 +16,7 @@ def compare(run_dirs, model, as_json):
 
     RUN_DIR is a folder given to StudioGAN's -save (it holds logs/<run>.log); every run logged there is read.
     """
+    # lazy, as every command's work: `--help` imports this module and stays free of torch (cli/__init__.py)
     from studiogan_slt.reporting.compare import compare as compare_runs
     from studiogan_slt.reporting.compare import format_comparison
     from studiogan_slt.reporting.runlog import load_runs

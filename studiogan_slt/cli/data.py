@@ -12,6 +12,7 @@ def data():
               help="Folder to create; gets train/<class>/*.png and valid/<class>/*.png.")
 def digits(out_dir):
     """scikit-learn's handwritten digits as 32x32 RGB PNGs (10 classes, fixed split)."""
+    # lazy, as every command's work: `--help` imports this module and stays free of torch (cli/__init__.py)
     from studiogan_slt.data.digits import write_digits
 
     counts = write_digits(out_dir)

@@ -33,6 +33,7 @@ def digits_fid(source, as_json, out_path, net_path, network, seed, trust_builder
     """
     import time
 
+    # lazy, as every command's work: `--help` imports this module and stays free of torch (cli/__init__.py)
     from studiogan_slt.data.digits import digits_arrays
     from studiogan_slt.metrics import digits_eval, digits_metrics
 
@@ -54,6 +55,7 @@ def digits_fid(source, as_json, out_path, net_path, network, seed, trust_builder
 def _ticket_images(path, n, seed, trust_builder):
     import numpy as np
 
+    # lazy, as every command's work: `--help` imports this module and stays free of torch (cli/__init__.py)
     from studiogan_slt.ticket import sample as sampling
     from studiogan_slt.ticket.save_load import read_ticket
 

@@ -12,6 +12,7 @@ def evaluate(studiogan_root, nproc, studiogan_args):
     Use the same YAML as for training (the SLT: section rebuilds the masked model). Other StudioGAN flags such as
     -best, -sf, -v pass through.
     """
+    # lazy, as every command's work: `--help` imports this module and stays free of torch (cli/__init__.py)
     from studiogan_slt.studiogan import launch
 
     launch.run(studiogan_args, mode="eval", studiogan_root=studiogan_root, nproc=nproc)

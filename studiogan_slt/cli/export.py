@@ -20,6 +20,7 @@ from studiogan_slt.ticket import TIER_CHOICES
 @options.studiogan_root
 def export(ckpt_dir, best, output, fmt, tier, fp16_values, studiogan_root):
     """Export the generator of a StudioGAN SLT checkpoint as a ticket or as a dense checkpoint."""
+    # lazy, as every command's work: `--help` imports this module and stays free of torch (cli/__init__.py)
     from studiogan_slt.studiogan.rebuild import export as sg_export
 
     if fmt == "dense":

@@ -19,6 +19,7 @@ def digits(out_path, epochs, seed):
     weights: OUT}]}}."""
     import os
 
+    # lazy, as every command's work: `--help` imports this module and stays free of torch (cli/__init__.py)
     from studiogan_slt.metrics.digits_net import NETWORK, train_digits_cnn
 
     parent = os.path.dirname(os.path.abspath(out_path))

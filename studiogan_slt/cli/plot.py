@@ -21,6 +21,7 @@ from studiogan_slt.cli import options
 def plot(run_dirs, output, csv_path, metric, title, log_y, turnover):
     """FID against the kept fraction k: one line per backbone and search mode, dense runs as horizontal lines
     (or, with --turnover, mask turnover against the step)."""
+    # lazy, as every command's work: `--help` imports this module and stays free of torch (cli/__init__.py)
     from studiogan_slt.reporting import plot as fig
     from studiogan_slt.reporting import turnover as turnover_fig
     from studiogan_slt.reporting.runlog import load_runs

@@ -17,11 +17,13 @@ def report(source, as_json, best, trust_builder, studiogan_root):
 
     SOURCE is a ticket (.slt) or a StudioGAN checkpoint folder of an SLT run.
     """
+    # lazy, as every command's work: `--help` imports this module and stays free of torch (cli/__init__.py)
     from studiogan_slt.ticket import sample as sampling
     from studiogan_slt.ticket.report import ticket_report
     from studiogan_slt.ticket.save_load import read_ticket
 
     if Path(source).is_dir():
+        # lazy, as every command's work: `--help` imports this module and stays free of torch (cli/__init__.py)
         from studiogan_slt.studiogan.rebuild import report as sg_report
 
         result = sg_report.checkpoint_report(source, best=best, studiogan_root=studiogan_root)

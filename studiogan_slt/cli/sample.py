@@ -25,6 +25,7 @@ def sample(ticket, n, output, seed, batch_size, device, trust_builder):
     import numpy as np
     import torch
 
+    # lazy, as every command's work: `--help` imports this module and stays free of torch (cli/__init__.py)
     from studiogan_slt.ticket import sample as sampling
     from studiogan_slt.ticket.save_load import read_ticket
 

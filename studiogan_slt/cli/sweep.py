@@ -76,6 +76,7 @@ def sweep(cfg_file, data_dir, save_dir, dense, dense_cfg, jobs, launcher, partit
     `export` of its ticket. Finished points are skipped, so a sweep that was stopped resumes when run again; at
     the end `compare` and `plot` run over every finished point in SAVE.
     """
+    # lazy, as every command's work: `--help` imports this module and stays free of torch (cli/__init__.py)
     from studiogan_slt.sweep import launchers
     from studiogan_slt.sweep.plan import plan
     from studiogan_slt.sweep.point import PointJob
@@ -101,6 +102,7 @@ def sweep(cfg_file, data_dir, save_dir, dense, dense_cfg, jobs, launcher, partit
         env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))  # the lanes share the cores
     net = None
     if digits_fid:
+        # lazy, as every command's work: `--help` imports this module and stays free of torch (cli/__init__.py)
         from studiogan_slt.metrics.digits_eval import load_eval_net
 
         net = Path(digits_net).resolve() if digits_net else save / "digits_eval.pt"

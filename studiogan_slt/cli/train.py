@@ -19,6 +19,7 @@ def train(studiogan_root, nproc, export, studiogan_args):
     --num_workers 1, a save every quarter of the steps). Without a StudioGAN checkout the first run clones the
     pinned commit into the user cache.
     """
+    # lazy, as every command's work: `--help` imports this module and stays free of torch (cli/__init__.py)
     from studiogan_slt.studiogan import launch
 
     launch.run(studiogan_args, mode="train", studiogan_root=studiogan_root, nproc=nproc, export=export)

@@ -95,7 +95,7 @@ def train_eval_net(path, *, name=DEFAULT_NETWORK, epochs=EPOCHS, log=None):
     import torch
     import torch.nn.functional as F
 
-    from studiogan_slt.metrics.digits_net import seeded_order_generator
+    from studiogan_slt.metrics.digits_net import seeded_order_generator  # loads torch (module docstring)
 
     start = time.time()
     gen = seeded_order_generator(NETWORKS[name][1])

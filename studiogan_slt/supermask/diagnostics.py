@@ -50,6 +50,7 @@ class SearchMonitor:
         self._previous = {}
 
     def start(self, network, module):
+        # lazy: convert loads torch, which reading these rows must not need (module docstring)
         from studiogan_slt.supermask.convert import masked_tensors, masks
 
         if masked_tensors(module):
@@ -60,6 +61,7 @@ class SearchMonitor:
         return list(self._previous)
 
     def look(self, step, network, module):
+        # lazy: convert loads torch, which reading these rows must not need (module docstring)
         from studiogan_slt.supermask.convert import masked_tensors, masks
 
         now = masks(module)
@@ -75,6 +77,7 @@ def effective_weights(module):
     both named as before conversion, so that the two arms of a comparison line up layer by layer."""
     import torch
 
+    # lazy: convert loads torch, which reading these rows must not need (module docstring)
     from studiogan_slt.supermask.convert import masked_tensors
 
     with torch.no_grad():
@@ -92,6 +95,7 @@ class LayerMonitor:
     restart the sums; the sums stay on the device until `window`, so a step costs no host synchronisation."""
 
     def __init__(self, module):
+        # lazy: convert loads torch, which reading these rows must not need (module docstring)
         from studiogan_slt.supermask.convert import masks
 
         self._weights = effective_weights(module)
@@ -102,6 +106,7 @@ class LayerMonitor:
         self._steps = 0
 
     def step(self, module):
+        # lazy: convert loads torch, which reading these rows must not need (module docstring)
         from studiogan_slt.supermask.convert import masks
 
         weights = effective_weights(module)
