@@ -225,9 +225,9 @@ def _budget_lines(found, floors):
                                    floors["kid_valid"][0]["value"]))
             cells.append(f"{fids[-1]:.2f} on train-split FID and {ratio_text(kids[-1])} on held-out KID above its "
                          f"floor at {steps} steps (against `{seeds[common[0]][2]}`)")
-        steps = [s for s, _ in budgets]
-        laws = [f"{metric} ratio: {law[2:]}" for metric, law in (("the train-split FID", budget_law(steps, fids)),
-                                                                  ("the held-out KID", budget_law(steps, kids))) if law]
+        all_steps = [s for s, _ in budgets]
+        laws = [f"{metric} ratio: {law}" for metric, law in (("the train-split FID", budget_law(all_steps, fids)),
+                                                             ("the held-out KID", budget_law(all_steps, kids))) if law]
         moves = []
         for side, label in ((0, "the search"), (1, "dense")):
             before, after = (mean_std([seeds[s][side]["fid_train"] for s in common])[0] for _, seeds in budgets[-2:])

@@ -31,7 +31,7 @@ def _flat(curve, side):
 
 
 def budget_law(budgets, ratios):
-    """", steps^a ...": the ratio's power law in steps over the budgets (width_report.slope on steps), and the
+    """"steps^a ...": the ratio's power law in steps over the budgets (width_report.slope on steps), and the
     budget where it would reach TARGET if it shrinks; "" with fewer than three budgets. A ratio that does not move
     one way gets no law: with one run per budget, a slope through 2.50, 3.33, 2.24 would be noise extrapolated."""
     known = [(steps, r) for steps, r in zip(budgets, ratios) if r]
@@ -39,11 +39,11 @@ def budget_law(budgets, ratios):
     if a is None:
         return ""
     if direction([r for _, r in known]) == UNORDERED:
-        return "; not one way, so no power law"
+        return "not one way, so no power law"
     if a > -SAME / 2 or known[-1][1] <= TARGET:
-        return f"; steps^{a:+.2f}"
+        return f"steps^{a:+.2f}"
     at = reach(*known[-1], a)
-    return (f"; steps^{a:+.2f}, which would reach {TARGET}x near {at:,.0f} steps (an extrapolation of "
+    return (f"steps^{a:+.2f}, which would reach {TARGET}x near {at:,.0f} steps (an extrapolation of "
             f"{len(known)} budgets)")
 
 
@@ -98,8 +98,9 @@ def lines(points, floors):
             known = [r for r in ratios if r is not None]
             moved = ("-" if len(known) < 2 else "shrinks" if known[-1] < known[0] * (1 - SAME / 2) else
                      "grows" if known[-1] > known[0] * (1 + SAME / 2) else "holds")
+            law = budget_law(budgets, ratios)
             moves.append(f"on {name} the ratio {moved} ({' -> '.join(cell([r], '.2f') for r in ratios)}"
-                         + budget_law(budgets, ratios) + ")")
+                         + (f"; {law}" if law else "") + ")")
         (search_flat, search_fid), (dense_flat, dense_fid) = _flat(curve, 0), _flat(curve, 1)
         flat = ("both arms have flattened" if search_flat and dense_flat else "neither arm has flattened"
                 if not (search_flat or dense_flat) else

@@ -122,11 +122,11 @@ def test_a_longer_budget_is_read_against_the_same_pair_seed_and_width(study_cli)
                              "800 steps.")
     # 0.8x per 4x steps: steps^-0.16, from 1.28 at 1,600 steps to 1.1 about 2.6x later
     assert width_budget.budget_law([100, 400, 1600], [2.0, 1.6, 1.28]) == (
-        "; steps^-0.16, which would reach 1.1x near 4,102 steps (an extrapolation of 3 budgets)")
+        "steps^-0.16, which would reach 1.1x near 4,102 steps (an extrapolation of 3 budgets)")
     # up then down: a line through three single runs would extrapolate their noise (2.50, 3.33, 2.24 fit steps^-0.08
     # and "reach" 1.1x after 28 million steps)
     assert width_budget.budget_law([800, 1600, 3200], [2.50, 3.33, 2.24]) == (
-        "; not one way, so no power law")
+        "not one way, so no power law")
 
 
 def test_a_held_out_kid_ratio_is_taken_above_the_floor_where_dense_sits_near_0(study_cli):
